@@ -1,0 +1,37 @@
+"""agentactors: a permission and event server for AI agents, built as named singleton
+actors.  The public face; the work lives in the subpackages' private modules."""
+
+from .actors import (
+    AlreadyDecided,
+    AlreadyStarted,
+    CallTimeout,
+    Config,
+    NotRunning,
+    PermissionNotFound,
+    SessionNotFound,
+    load_config,
+    lookup,
+    snapshot,
+    start_services,
+    start_singleton,
+    stop_services,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyDecided",
+    "AlreadyStarted",
+    "CallTimeout",
+    "Config",
+    "NotRunning",
+    "PermissionNotFound",
+    "SessionNotFound",
+    "__version__",
+    "load_config",
+    "lookup",
+    "snapshot",
+    "start_services",
+    "start_singleton",
+    "stop_services",
+]

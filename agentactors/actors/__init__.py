@@ -1,0 +1,127 @@
+"""The actor runtime and the services: the public face of ``agentactors/actors/``.
+
+Everything here re-exports private modules; see ``design/actor-map.md``.  This package
+imports nothing from ``agentactors.http`` or ``agentactors.plugins``.
+"""
+
+from . import _api as api
+from ._bridge import DEFAULT_TIMEOUT, acall, call, post, tell, wait, wait_sync
+from ._bus import BUS, Bus, make_event, publish
+from ._config import Config, load_config, parse_ruleset
+from ._decide import Decision, decide
+from ._errors import (
+    AgentActorsError,
+    AlreadyDecided,
+    AlreadyStarted,
+    ApprovalNotFound,
+    BlockingCallError,
+    CallTimeout,
+    ConfigError,
+    InvalidRequest,
+    NotRunning,
+    PermissionNotFound,
+    RuntimeFault,
+    ServiceCrashed,
+    ServiceError,
+    ServiceRestarting,
+    SessionNotFound,
+)
+from ._future import BridgeFuture
+from ._ids import is_id, new_id
+from ._models import (
+    Decider,
+    Event,
+    PermissionRequest,
+    Rule,
+    SavedApproval,
+    Session,
+    ToolRef,
+)
+from ._permission import PERMISSION, Asked, Permission
+from ._registry import (
+    ActorInfo,
+    Registry,
+    RestartPolicy,
+    lookup,
+    registry,
+    resolve,
+    snapshot,
+    start_singleton,
+    stop_all,
+)
+from ._rules import wildcard_match
+from ._runtime import Services, running, start_services, stop_services
+from ._service import Service, handles
+from ._sessions import SESSIONS, Sessions
+from ._state import MemoryState
+from ._subscription import LAGGED, Closed, Subscription
+
+__all__ = [
+    "BUS",
+    "DEFAULT_TIMEOUT",
+    "LAGGED",
+    "PERMISSION",
+    "SESSIONS",
+    "ActorInfo",
+    "AgentActorsError",
+    "AlreadyDecided",
+    "AlreadyStarted",
+    "ApprovalNotFound",
+    "Asked",
+    "BlockingCallError",
+    "BridgeFuture",
+    "Bus",
+    "CallTimeout",
+    "Closed",
+    "Config",
+    "ConfigError",
+    "Decider",
+    "Decision",
+    "Event",
+    "InvalidRequest",
+    "MemoryState",
+    "NotRunning",
+    "Permission",
+    "PermissionNotFound",
+    "PermissionRequest",
+    "Registry",
+    "RestartPolicy",
+    "Rule",
+    "RuntimeFault",
+    "SavedApproval",
+    "Service",
+    "ServiceCrashed",
+    "ServiceError",
+    "ServiceRestarting",
+    "Services",
+    "Session",
+    "SessionNotFound",
+    "Sessions",
+    "Subscription",
+    "ToolRef",
+    "acall",
+    "api",
+    "call",
+    "decide",
+    "handles",
+    "is_id",
+    "load_config",
+    "lookup",
+    "make_event",
+    "new_id",
+    "parse_ruleset",
+    "post",
+    "publish",
+    "registry",
+    "resolve",
+    "running",
+    "snapshot",
+    "start_services",
+    "start_singleton",
+    "stop_all",
+    "stop_services",
+    "tell",
+    "wait",
+    "wait_sync",
+    "wildcard_match",
+]

@@ -1,0 +1,210 @@
+"""The in-process operations, for trio code: HTTP handlers and the in-process client.
+
+Each function resolves the service by name at call time and sends it one message (abort
+and delete send two: ``sessions`` names the sessions, ``permission`` ends their
+requests).  All are cancel-safe and hold no thread; all raise the typed errors of
+:mod:`agentactors.actors._errors`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import trio
+
+from ._bridge import DEFAULT_TIMEOUT, acall, post, wait
+from ._bus import BUS, Subscribe, Unsubscribe
+from ._errors import CallTimeout, ServiceRestarting
+from ._models import Decider, PermissionRequest, Rule, SavedApproval, Session, ToolRef
+from ._permission import (
+    PERMISSION,
+    Asked,
+    AskPermission,
+    EndSessions,
+    GetPermission,
+    History,
+    ListPending,
+    ListSaved,
+    ReplyPermission,
+    RevokeSaved,
+    WaitPermission,
+)
+from ._sessions import (
+    SESSIONS,
+    AbortSession,
+    CreateSession,
+    DeleteSession,
+    GetSession,
+    ListSessions,
+    UpdateSession,
+)
+from ._subscription import Subscription
+
+RESTART_RETRY = 0.01  # seconds between re-attach attempts while a service restarts
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+async def create_session(
+    directory: str,
+    *,
+    title: str | None = None,
+    parent_id: str | None = None,
+    permission: tuple[Rule, ...] = (),
+) -> Session:
+    return await acall(SESSIONS, CreateSession(directory, title, parent_id, permission))  # type: ignore[no-any-return]
+
+
+async def get_session(session_id: str) -> Session:
+    return await acall(SESSIONS, GetSession(session_id))  # type: ignore[no-any-return]
+
+
+async def list_sessions(directory: str | None = None) -> list[Session]:
+    return await acall(SESSIONS, ListSessions(directory))  # type: ignore[no-any-return]
+
+
+async def update_session(
+    session_id: str, *, title: str | None = None, permission: tuple[Rule, ...] | None = None
+) -> Session:
+    return await acall(SESSIONS, UpdateSession(session_id, title, permission))  # type: ignore[no-any-return]
+
+
+async def abort_session(session_id: str) -> list[str]:
+    """End the pending requests of a session and its descendants (``decidedBy`` abort)."""
+    ids: list[str] = await acall(SESSIONS, AbortSession(session_id))
+    await acall(PERMISSION, EndSessions(tuple(ids)))
+    return ids
+
+
+async def delete_session(session_id: str) -> list[str]:
+    """Delete a session and its descendants; their pending requests end as aborted."""
+    ids: list[str] = await acall(SESSIONS, DeleteSession(session_id))
+    await acall(PERMISSION, EndSessions(tuple(ids), Decider("abort", name="session deleted")))
+    return ids
+
+
+# --- permissions ------------------------------------------------------------------------
+
+
+async def ask(
+    session_id: str,
+    permission: str,
+    patterns: Iterable[str] = (),
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    always: Iterable[str] = (),
+    tool: ToolRef | None = None,
+    timeout: float | None = None,
+) -> Asked:
+    """Ask; returns at once with the request and a future of its decision."""
+    session = await get_session(session_id)
+    message = AskPermission(
+        session=session,
+        permission=permission,
+        patterns=tuple(patterns),
+        metadata=dict(metadata or {}),
+        always=tuple(always),
+        tool=tool,
+        timeout=timeout,
+    )
+    return await acall(PERMISSION, message)  # type: ignore[no-any-return]
+
+
+async def reply(
+    request_id: str,
+    reply: str,
+    *,
+    message: str | None = None,
+    session_id: str | None = None,
+    decided_by: Decider = Decider("user"),
+    scope: str = "session",
+) -> PermissionRequest:
+    """Reply once/always/reject; returns the final request (stored before returning)."""
+    msg = ReplyPermission(request_id, reply, message, session_id, decided_by, scope)
+    return await acall(PERMISSION, msg)  # type: ignore[no-any-return]
+
+
+async def get_permission(request_id: str, session_id: str | None = None) -> PermissionRequest:
+    return await acall(PERMISSION, GetPermission(request_id, session_id))  # type: ignore[no-any-return]
+
+
+async def wait_permission(
+    request_id: str, *, timeout: float | None = None, session_id: str | None = None
+) -> PermissionRequest:
+    """Wait until the request ends; re-attaches by id if ``permission`` restarts.
+
+    Raises:
+        CallTimeout: still pending after ``timeout`` seconds.
+        PermissionNotFound: no such request.
+    """
+    deadline = trio.current_time() + (math.inf if timeout is None else timeout)
+    while True:
+        try:
+            future = await acall(PERMISSION, WaitPermission(request_id, session_id))
+            remaining = deadline - trio.current_time()
+            return await wait(  # type: ignore[no-any-return]
+                future, PERMISSION, "a decision", None if remaining == math.inf else remaining
+            )
+        except ServiceRestarting:
+            if trio.current_time() + RESTART_RETRY >= deadline:
+                raise CallTimeout(PERMISSION, "a decision", timeout or 0.0) from None
+            await trio.sleep(RESTART_RETRY)
+
+
+async def decision(asked: Asked, *, timeout: float | None = None) -> PermissionRequest:
+    """The final state of an asked request (re-attaching by id after a restart)."""
+    try:
+        return await wait(asked.decision, PERMISSION, "a decision", timeout)  # type: ignore[no-any-return]
+    except ServiceRestarting:
+        return await wait_permission(asked.request.id, timeout=timeout)
+
+
+async def list_pending(
+    directory: str | None = None, session_id: str | None = None
+) -> list[PermissionRequest]:
+    return await acall(PERMISSION, ListPending(directory, session_id))  # type: ignore[no-any-return]
+
+
+async def history(
+    session_id: str | None = None, state: str | None = None, limit: int = 100
+) -> list[PermissionRequest]:
+    return await acall(PERMISSION, History(session_id, state, limit))  # type: ignore[no-any-return]
+
+
+async def list_saved(
+    scope: str | None = None, session_id: str | None = None, directory: str | None = None
+) -> list[SavedApproval]:
+    return await acall(PERMISSION, ListSaved(scope, session_id, directory))  # type: ignore[no-any-return]
+
+
+async def revoke_saved(approval_id: str) -> SavedApproval:
+    return await acall(PERMISSION, RevokeSaved(approval_id))  # type: ignore[no-any-return]
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+async def subscribe(
+    types: Iterable[str] | None = None,
+    *,
+    directory: str | None = None,
+    maxlen: int = 1024,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Subscription:
+    """A live subscription (registered with the bus before this returns)."""
+    subscription = Subscription(types, maxlen=maxlen, directory=directory)
+    await acall(BUS, Subscribe(subscription), timeout=timeout)
+    return subscription
+
+
+def unsubscribe(subscription: Subscription) -> None:
+    """Close and forget; never blocks (safe in ``finally`` and on cancellation)."""
+    subscription.close()
+    try:
+        post(BUS, Unsubscribe(subscription))
+    except ServiceRestarting:
+        pass
+    except Exception:  # noqa: BLE001 - the bus is gone: nothing to forget
+        pass

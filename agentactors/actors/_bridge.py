@@ -1,0 +1,111 @@
+"""Calling services: blocking from plain threads, awaiting from trio.
+
+``call`` blocks the calling thread (scripts, plugin threads, the REPL).  ``acall`` is the
+trio face: it posts the message and parks the task on a ``trio.Event`` that the future's
+done-callback sets through the trio token's ``run_sync_soon``.  No thread is held per
+waiter, the event loop never blocks, and cancelling the task (a client went away) only
+removes the callback: the message itself may still be handled (it was delivered), but
+nothing is left waiting.  Both raise :class:`CallTimeout` if no answer comes in time.
+
+Every name is resolved at call time, so a restarted service is reached by its name.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pykka
+import trio
+
+from ._errors import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
+from ._future import BridgeFuture
+from ._registry import registry
+from ._service import in_service_thread
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds a call waits for a service's answer (OTP's ``gen_server:call`` default)."""
+
+
+def post(name: str, message: Any) -> BridgeFuture[Any]:
+    """Send ``message`` to the service ``name``; never blocks.
+
+    Raises:
+        NotRunning / ServiceRestarting: no live actor holds the name.
+    """
+    return registry.resolve(name).post(message)
+
+
+def tell(name: str, message: Any) -> None:
+    """Fire-and-forget send; a missing service is ignored (events have no waiter)."""
+    try:
+        registry.resolve(name).post(message)
+    except NotRunning:
+        pass
+
+
+def call(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Send ``message`` to ``name`` and block this thread for the answer.
+
+    Raises:
+        BlockingCallError: called from a service actor's thread (deadlock risk).
+        NotRunning / ServiceRestarting: no live actor holds the name.
+        CallTimeout: no answer within ``timeout`` seconds.
+        ServiceError subclasses: the service's own refusal.
+    """
+    if in_service_thread():
+        raise BlockingCallError(
+            f"a service actor may not block on {name!r}; post() and react to the future"
+        )
+    return wait_sync(post(name, message), name, type(message).__name__, timeout)
+
+
+def wait_sync(future: BridgeFuture[Any], name: str, what: str, timeout: float | None) -> Any:
+    """Block this thread until ``future`` completes.  Raises :class:`CallTimeout`."""
+    try:
+        return future.get(timeout=timeout)
+    except pykka.Timeout:
+        raise CallTimeout(name, what, timeout or 0.0) from None
+    except pykka.ActorDeadError:
+        raise ServiceRestarting(name) from None
+
+
+async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Send ``message`` to ``name`` and await the answer without blocking trio.
+
+    Cancel-safe: a cancelled caller leaves no callback behind.
+
+    Raises:
+        NotRunning / ServiceRestarting: no live actor holds the name.
+        CallTimeout: no answer within ``timeout`` seconds.
+        ServiceError subclasses: the service's own refusal.
+    """
+    return await wait(post(name, message), name, type(message).__name__, timeout)
+
+
+async def wait(
+    future: BridgeFuture[Any], name: str, what: str, timeout: float | None
+) -> Any:
+    """Await ``future`` from trio (no thread held).  Raises :class:`CallTimeout`."""
+    if not future.done():
+        token = trio.lowlevel.current_trio_token()
+        event = trio.Event()
+
+        def wake(_: BridgeFuture[Any]) -> None:
+            try:
+                token.run_sync_soon(event.set)
+            except trio.RunFinishedError:
+                pass  # the trio run is over; nobody is waiting any more
+
+        future.add_done_callback(wake)
+        try:
+            with trio.move_on_after(math.inf if timeout is None else timeout):
+                await event.wait()
+        finally:
+            future.remove_done_callback(wake)
+        if not future.done():
+            raise CallTimeout(name, what, timeout or 0.0)
+    try:
+        return future.get(timeout=0)
+    except pykka.ActorDeadError:
+        raise ServiceRestarting(name) from None

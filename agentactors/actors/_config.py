@@ -1,0 +1,232 @@
+"""Configuration: TOML layers merged into one :class:`Config`.
+
+Layers, each appending its rules after the earlier ones (so later layers win ties):
+built-in defaults, the user's ``config.toml`` in the platform config dir
+(``agentactors/``), the project's ``agentactors.toml`` in the directory in scope (read
+per directory, cached by modification time), ``--config FILE``, then session rules.
+
+A file that does not parse, a rule naming an unknown action, or a setting of the wrong
+type raises :class:`ConfigError` naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import platformdirs
+
+from ._errors import ConfigError, InvalidRequest
+from ._models import ACTIONS, Rule
+
+PROJECT_FILE = "agentactors.toml"
+
+DEFAULT_RULES: tuple[Rule, ...] = ()
+"""Built-in rules: none; a request no rule matches asks."""
+
+
+@attrs.frozen
+class Config:
+    """Everything the services read from configuration.  Immutable; cheap to pass."""
+
+    rules_before_project: tuple[Rule, ...] = DEFAULT_RULES
+    rules_after_project: tuple[Rule, ...] = ()
+    request_timeout: float | None = None  # seconds a pending request lives; None: forever
+    reject_cascade: bool = True
+    bus_buffer: int = 1024  # events a subscriber may fall behind before bus.lagged
+    bus_history: int = 1024  # recent events kept for Last-Event-ID replay
+    heartbeat: float = 10.0
+    plugins: tuple[Any, ...] = ()
+    sources: tuple[str, ...] = ()
+    read_project_files: bool = True
+
+    def rules_for(self, directory: str | None) -> tuple[Rule, ...]:
+        """The config rules in force for ``directory`` (without session rules)."""
+        project = (
+            _project_rules(directory) if directory and self.read_project_files else ()
+        )
+        return self.rules_before_project + project + self.rules_after_project
+
+
+def load_config(
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    user_config: bool = True,
+    read_project_files: bool = True,
+) -> Config:
+    """Read the user's config and ``config_file`` into a :class:`Config`.
+
+    Raises:
+        ConfigError: a file does not parse or holds an invalid key (file, line, key).
+    """
+    layers: list[Path] = []
+    if user_config:
+        user_file = Path(platformdirs.user_config_dir("agentactors")) / "config.toml"
+        if user_file.is_file():
+            layers.append(user_file)
+    settings: dict[str, Any] = {}
+    before: list[Rule] = list(DEFAULT_RULES)
+    after: list[Rule] = []
+    plugins: list[Any] = []
+    sources: list[str] = []
+    for path, target in [(p, before) for p in layers] + (
+        [(Path(config_file), after)] if config_file is not None else []
+    ):
+        data, text = _read_toml(path)
+        target.extend(rules_from_table(data.get("permission", {}), str(path), text))
+        plugins.extend(_plugins(data, path, text))
+        settings.update(_settings(data, path, text))
+        sources.append(str(path))
+    return Config(
+        rules_before_project=tuple(before),
+        rules_after_project=tuple(after),
+        plugins=tuple(plugins),
+        sources=tuple(sources),
+        read_project_files=read_project_files,
+        **settings,
+    )
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", file=str(path)) from exc
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}", file=str(path)) from exc
+
+
+def _line_of(text: str, key: str) -> int | None:
+    quoted = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if quoted.match(line):
+            return number
+    return None
+
+
+def _error(path: str, text: str, key: str, problem: str) -> ConfigError:
+    line = _line_of(text, key.rsplit(".", 1)[-1])
+    where = f"{path}:{line}" if line else path
+    return ConfigError(f"{where}: key {key!r}: {problem}", file=path, line=line, key=key)
+
+
+def rules_from_table(table: Any, path: str, text: str = "") -> list[Rule]:
+    """Rules from a ``[permission]`` table: ``kind = action`` or ``[permission.kind]``
+    with ``"pattern" = action`` (key order is precedence)."""
+    if not isinstance(table, Mapping):
+        raise _error(path, text, "permission", "must be a table")
+    rules: list[Rule] = []
+    for kind, value in table.items():
+        if isinstance(value, str):
+            rules.append(_rule(kind, "*", value, path, text, f"permission.{kind}"))
+        elif isinstance(value, Mapping):
+            for pattern, action in value.items():
+                key = f"permission.{kind}.{pattern}"
+                rules.append(_rule(kind, pattern, action, path, text, key))
+        else:
+            raise _error(path, text, f"permission.{kind}", "must be an action or a table")
+    return rules
+
+
+def _rule(kind: str, pattern: str, action: Any, path: str, text: str, key: str) -> Rule:
+    if action not in ACTIONS:
+        raise _error(path, text, key, f"unknown action {action!r} (use allow, ask or deny)")
+    return Rule(kind, pattern, action, source=path)
+
+
+def _plugins(data: Mapping[str, Any], path: Path, text: str) -> list[Any]:
+    """``(spec, options, base_dir)`` per declared plugin; the plugin host imports them."""
+    plugins = data.get("plugins", [])
+    if not isinstance(plugins, list):
+        raise _error(str(path), text, "plugins", "must be a list")
+    declared: list[Any] = []
+    for item in plugins:
+        if isinstance(item, str):
+            spec, options = item, {}
+        elif isinstance(item, list) and len(item) == 2 and isinstance(item[1], Mapping):
+            spec, options = item
+        else:
+            raise _error(str(path), text, "plugins", f"bad entry {item!r}")
+        declared.append((spec, dict(options), str(path.parent)))
+    return declared
+
+
+_SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
+    "requests.timeout": ("request_timeout", "a number of seconds", (int, float)),
+    "requests.reject_cascade": ("reject_cascade", "true or false", bool),
+    "events.buffer": ("bus_buffer", "a whole number", int),
+    "events.history": ("bus_history", "a whole number", int),
+    "events.heartbeat": ("heartbeat", "a number of seconds", (int, float)),
+}
+
+
+def _settings(data: Mapping[str, Any], path: Path, text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dotted, (attr, kind, types) in _SETTINGS.items():
+        table, key = dotted.split(".")
+        section = data.get(table, {})
+        if key not in section:
+            continue
+        value = section[key]
+        if not isinstance(value, types) or (types is not bool and isinstance(value, bool)):
+            raise _error(str(path), text, dotted, f"must be {kind}")
+        if not isinstance(value, bool) and value <= 0:
+            raise _error(str(path), text, dotted, "must be positive")
+        out[attr] = value
+    return out
+
+
+# --- project layer: read per directory, cached by mtime ----------------------------------
+
+_project_cache: dict[str, tuple[float, tuple[Rule, ...]]] = {}
+_project_lock = threading.Lock()
+
+
+def _project_rules(directory: str) -> tuple[Rule, ...]:
+    path = Path(directory) / PROJECT_FILE
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return ()
+    with _project_lock:
+        cached = _project_cache.get(str(path))
+        if cached and cached[0] == mtime:
+            return cached[1]
+    data, text = _read_toml(path)
+    rules = tuple(rules_from_table(data.get("permission", {}), str(path), text))
+    with _project_lock:
+        _project_cache[str(path)] = (mtime, rules)
+    return rules
+
+
+def parse_ruleset(value: Any, *, field: str = "permission") -> tuple[Rule, ...]:
+    """Session rules in OpenCode's shape: ``[{"permission", "pattern", "action"}, ...]``.
+
+    Raises:
+        InvalidRequest: naming the field and index of the first bad entry.
+    """
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise InvalidRequest(f"{field} must be a list of rules", field=field)
+    rules = []
+    for index, item in enumerate(value):
+        where = f"{field}[{index}]"
+        if not isinstance(item, Mapping):
+            raise InvalidRequest(f"{where} must be an object", field=where)
+        for key in ("permission", "pattern", "action"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise InvalidRequest(f"{where}.{key} must be a non-empty string", field=where)
+        if item["action"] not in ACTIONS:
+            raise InvalidRequest(
+                f"{where}.action must be allow, ask or deny, not {item['action']!r}",
+                field=f"{where}.action",
+            )
+        rules.append(Rule(item["permission"], item["pattern"], item["action"], source="session"))
+    return tuple(rules)

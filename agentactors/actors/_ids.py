@@ -1,0 +1,52 @@
+"""Prefixed, sortable ids: ``ses_``, ``per_``, ``evt_``, ``apr_`` plus 26 characters.
+
+The 26 characters are a ULID (48-bit millisecond time + 80 random bits, Crockford
+base32).  Within one millisecond the random part is incremented, so ids made by one
+process sort in creation order.  Thread-safe; never blocks beyond a short lock.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RANDOM_BITS = 80
+_lock = threading.Lock()
+_last_ms = -1
+_last_rand = 0
+
+PREFIXES = ("ses", "per", "evt", "apr", "msg")
+_ID_RE = re.compile(r"^(?P<prefix>[a-z]{3})_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    """A new id ``<prefix>_<ulid>``, greater than every id this process made before."""
+    global _last_ms, _last_rand  # noqa: PLW0603 - the monotonic state is process-wide
+    with _lock:
+        now = time.time_ns() // 1_000_000
+        if now <= _last_ms:
+            now = _last_ms
+            _last_rand = (_last_rand + 1) % (1 << _RANDOM_BITS)
+        else:
+            _last_ms = now
+            _last_rand = secrets.randbits(_RANDOM_BITS - 1)  # room to count up
+        return f"{prefix}_{_encode(now, 10)}{_encode(_last_rand, 16)}"
+
+
+def is_id(value: object, prefix: str) -> bool:
+    """Whether ``value`` is a well-formed id with this prefix."""
+    if not isinstance(value, str):
+        return False
+    match = _ID_RE.match(value)
+    return match is not None and match["prefix"] == prefix

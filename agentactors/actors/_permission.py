@@ -1,0 +1,481 @@
+"""The ``permission`` service: ask, reply, wait, expire, cascade (contract §4).
+
+One actor owns every pending request.  Nothing here blocks: a waiter gets the request's
+*decision future* (completed when the request ends) and awaits it in its own world (trio
+task or thread); expiry comes as an :class:`Expire` message from the timer thread; events
+are posted to the bus.  Every end of a request — reply, cascade, expiry, abort,
+shutdown — goes through :meth:`Permission._finish`, which stores the final state,
+completes the future and publishes ``permission.replied``, in that order.
+
+Crash: the decision futures fail with :class:`ServiceRestarting`; waiters re-attach by
+id (``api.wait``) to the restarted incarnation, which reloads pending requests, saved
+approvals and timers from the state object in :meth:`Permission.setup`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from . import _wire
+from ._bridge import tell
+from ._bus import publish
+from ._config import Config
+from ._decide import decide
+from ._errors import (
+    AlreadyDecided,
+    ApprovalNotFound,
+    InvalidRequest,
+    NotRunning,
+    PermissionNotFound,
+    ServiceRestarting,
+)
+from ._future import BridgeFuture, completed
+from ._ids import is_id, new_id
+from ._models import (
+    REPLIES,
+    SCOPES,
+    Decider,
+    PermissionRequest,
+    ReplyKind,
+    RequestState,
+    Rule,
+    SavedApproval,
+    Scope,
+    Session,
+    ToolRef,
+    now_ms,
+)
+from ._service import Service, handles
+from ._state import MemoryState
+from ._timers import TimerHandle, timers
+
+PERMISSION = "permission"
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+@attrs.frozen
+class AskPermission:
+    session: Session
+    permission: str
+    patterns: tuple[str, ...]
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    always: tuple[str, ...] = ()
+    tool: ToolRef | None = None
+    timeout: float | None = None  # seconds; None: the configured default
+
+
+@attrs.frozen
+class Asked:
+    """The answer to an ask: the request as stored, and a future of its final state."""
+
+    request: PermissionRequest
+    decision: BridgeFuture[PermissionRequest] = attrs.field(eq=False)
+
+
+@attrs.frozen
+class ReplyPermission:
+    request_id: str
+    reply: str
+    message: str | None = None
+    session_id: str | None = None  # when given, the request must belong to it
+    decided_by: Decider = Decider("user")
+    scope: str = "session"  # where an "always" is saved
+
+
+@attrs.frozen
+class GetPermission:
+    request_id: str
+    session_id: str | None = None
+
+
+@attrs.frozen
+class WaitPermission:
+    """Answered with the request's decision future (already done if it has ended)."""
+
+    request_id: str
+    session_id: str | None = None
+
+
+@attrs.frozen
+class ListPending:
+    directory: str | None = None
+    session_id: str | None = None
+
+
+@attrs.frozen
+class EndSessions:
+    """End every pending request of these sessions (abort, delete)."""
+
+    session_ids: tuple[str, ...]
+    decided_by: Decider = Decider("abort")
+
+
+@attrs.frozen
+class EndAll:
+    """End every pending request (an operator-requested shutdown)."""
+
+    decided_by: Decider = Decider("shutdown")
+
+
+@attrs.frozen
+class Expire:
+    request_id: str
+
+
+@attrs.frozen
+class ListSaved:
+    scope: str | None = None
+    session_id: str | None = None
+    directory: str | None = None
+
+
+@attrs.frozen
+class RevokeSaved:
+    approval_id: str
+
+
+@attrs.frozen
+class History:
+    session_id: str | None = None
+    state: str | None = None
+    limit: int = 100
+
+
+@attrs.define(eq=False)
+class _Pending:
+    request: PermissionRequest
+    future: BridgeFuture[PermissionRequest]
+    rules: tuple[Rule, ...]  # config + session rules at ask time, for cascade re-checks
+    timer: TimerHandle | None = None
+
+
+def check_id(value: str, prefix: str, field: str) -> None:
+    """Raise :class:`InvalidRequest` unless ``value`` is an id with ``prefix``."""
+    if not is_id(value, prefix):
+        raise InvalidRequest(
+            f'Expected a {field} starting with "{prefix}_", got {value!r}', field=field
+        )
+
+
+class Permission(Service):
+    """Owns pending requests and saved approvals; decides, waits, cascades."""
+
+    def __init__(self, *, config: Config, state: MemoryState) -> None:
+        super().__init__()
+        self._config = config
+        self._state = state
+        self._pending: dict[str, _Pending] = {}
+        self._approvals: dict[str, SavedApproval] = {}
+
+    # --- life cycle -------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self._approvals = {a.id: a for a in self._state.approvals()}
+        for request in self._state.pending_requests():
+            rules = self._config.rules_for(request.directory)
+            entry = _Pending(request, BridgeFuture(), rules)
+            self._pending[request.id] = entry
+            self._arm(entry)
+
+    def teardown(self) -> None:
+        error: NotRunning = (
+            ServiceRestarting(PERMISSION)
+            if self.crash is not None
+            else NotRunning(PERMISSION, "stopped")
+        )
+        for entry in self._pending.values():
+            if entry.timer is not None:
+                entry.timer.cancel()
+            entry.future.try_set_exception(error)
+
+    def _arm(self, entry: _Pending) -> None:
+        expires_at = entry.request.expires_at
+        if expires_at is None:
+            return
+        delay = (expires_at - now_ms()) / 1000
+        request_id = entry.request.id
+        entry.timer = timers.call_at(
+            time.monotonic() + delay, lambda: tell(PERMISSION, Expire(request_id))
+        )
+
+    # --- asking -----------------------------------------------------------------------
+
+    @handles(AskPermission)
+    def _ask(self, message: AskPermission) -> Asked:
+        if not message.permission:
+            raise InvalidRequest("permission must be a non-empty string", field="permission")
+        patterns = message.patterns or _derived_patterns(message)
+        if not patterns:
+            raise InvalidRequest(
+                "patterns must be a non-empty list (or give metadata.command / metadata.path)",
+                field="patterns",
+            )
+        session = message.session
+        rules = self._config.rules_for(session.directory) + session.permission
+        decision = decide(
+            rules,
+            self._approvals_in_scope(session.id, session.directory),
+            message.permission,
+            patterns,
+        )
+        timeout = self._timeout(message.timeout)
+        created = now_ms()
+        request = PermissionRequest(
+            id=new_id("per"),
+            session_id=session.id,
+            directory=session.directory,
+            permission=message.permission,
+            patterns=patterns,
+            metadata=dict(message.metadata),
+            always=message.always,
+            tool=message.tool,
+            created=created,
+            expires_at=None if timeout is None else created + int(timeout * 1000),
+            effect=decision.effect,
+            rule=decision.rule,
+        )
+        if decision.effect != "ask":
+            final = self._decided(
+                request,
+                state="replied",
+                reply="once" if decision.effect == "allow" else "reject",
+                decided_by=_rule_decider(decision),
+                message=decision.rule.describe() if decision.effect == "deny" else None,  # type: ignore[union-attr] # a deny always has its rule
+            )
+            self._state.put_request(final)
+            return Asked(final, completed(final))
+        entry = _Pending(request, BridgeFuture(), rules)
+        self._pending[request.id] = entry
+        self._state.put_request(request)  # stored before it is published
+        self._arm(entry)
+        publish("permission.asked", _wire.asked(request), request.directory)
+        return Asked(request, entry.future)
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        if timeout is None:
+            return self._config.request_timeout
+        if not (isinstance(timeout, int | float) and 0 < timeout <= MAX_TIMEOUT) or math.isnan(
+            timeout
+        ):
+            raise InvalidRequest(
+                f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}]", field="timeout"
+            )
+        return float(timeout)
+
+    def _approvals_in_scope(self, session_id: str, directory: str) -> list[SavedApproval]:
+        return [
+            a
+            for a in self._approvals.values()
+            if (a.scope == "session" and a.session_id == session_id)
+            or (a.scope == "project" and a.directory == directory)
+        ]
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _find(self, request_id: str, session_id: str | None) -> PermissionRequest:
+        check_id(request_id, "per", "requestID")
+        entry = self._pending.get(request_id)
+        request = entry.request if entry else self._state.request(request_id)
+        if request is None or (session_id is not None and request.session_id != session_id):
+            raise PermissionNotFound(request_id)
+        return request
+
+    @handles(GetPermission)
+    def _get(self, message: GetPermission) -> PermissionRequest:
+        return self._find(message.request_id, message.session_id)
+
+    @handles(WaitPermission)
+    def _wait(self, message: WaitPermission) -> BridgeFuture[PermissionRequest]:
+        request = self._find(message.request_id, message.session_id)
+        entry = self._pending.get(request.id)
+        return entry.future if entry else completed(request)
+
+    @handles(ListPending)
+    def _list(self, message: ListPending) -> list[PermissionRequest]:
+        return [
+            e.request
+            for e in self._pending.values()
+            if (message.directory is None or e.request.directory == message.directory)
+            and (message.session_id is None or e.request.session_id == message.session_id)
+        ]
+
+    @handles(History)
+    def _history(self, message: History) -> list[PermissionRequest]:
+        rows = [
+            r
+            for r in reversed(self._state.history())
+            if (message.session_id is None or r.session_id == message.session_id)
+            and (message.state is None or r.state == message.state)
+        ]
+        return rows[: message.limit]
+
+    # --- replying ---------------------------------------------------------------------
+
+    @handles(ReplyPermission)
+    def _reply(self, message: ReplyPermission) -> PermissionRequest:
+        if message.reply not in REPLIES:
+            raise InvalidRequest(
+                f"reply must be once, always or reject, not {message.reply!r}", field="reply"
+            )
+        if message.scope not in SCOPES:
+            raise InvalidRequest("scope must be session or project", field="scope")
+        request = self._find(message.request_id, message.session_id)
+        if not request.pending:
+            raise AlreadyDecided(request)
+        reply: ReplyKind = message.reply  # type: ignore[assignment] # checked above
+        final = self._finish(
+            request.id, "replied", reply, message.decided_by, message.message
+        )
+        if reply == "always":
+            self._save_always(request, message.scope, message.decided_by)  # type: ignore[arg-type] # checked above
+        elif reply == "reject" and self._config.reject_cascade:
+            cascade = Decider("cascade", name=request.id)
+            for other in self._session_pending(request.session_id):
+                self._finish(other.id, "replied", "reject", cascade, message.message)
+        return final
+
+    def _session_pending(self, session_id: str) -> list[PermissionRequest]:
+        return [e.request for e in self._pending.values() if e.request.session_id == session_id]
+
+    def _save_always(self, request: PermissionRequest, scope: Scope, by: Decider) -> None:
+        for pattern in request.always or request.patterns:
+            approval = SavedApproval(
+                id=new_id("apr"),
+                permission=request.permission,
+                pattern=pattern,
+                scope=scope,
+                session_id=request.session_id,
+                directory=request.directory,
+                created=now_ms(),
+                saved_by=by,
+                request_id=request.id,
+            )
+            self._approvals[approval.id] = approval
+            self._state.put_approval(approval)
+        # release the other pending requests this approval now lets through
+        for entry in list(self._pending.values()):
+            other = entry.request
+            in_scope = (
+                other.directory == request.directory
+                if scope == "project"
+                else other.session_id == request.session_id
+            )
+            if not in_scope:
+                continue
+            approvals = self._approvals_in_scope(other.session_id, other.directory)
+            decision = decide(entry.rules, approvals, other.permission, other.patterns)
+            if decision.effect == "allow":
+                names = ",".join(a.id for a in decision.approvals) or None
+                self._finish(other.id, "replied", "always", Decider("approval", name=names))
+
+    @handles(Expire)
+    def _expire(self, message: Expire) -> None:
+        entry = self._pending.get(message.request_id)
+        expires_at = entry.request.expires_at if entry else None
+        if entry is None or expires_at is None:
+            return
+        if expires_at > now_ms():  # fired early (clock skew): re-arm
+            self._arm(entry)
+            return
+        self._finish(entry.request.id, "expired", "reject", Decider("timeout"))
+
+    @handles(EndSessions)
+    def _end_sessions(self, message: EndSessions) -> int:
+        ids = set(message.session_ids)
+        ended = [e.request for e in self._pending.values() if e.request.session_id in ids]
+        for request in ended:
+            self._finish(request.id, "aborted", "reject", message.decided_by)
+        return len(ended)
+
+    @handles(EndAll)
+    def _end_all(self, message: EndAll) -> int:
+        ids = list(self._pending)
+        for request_id in ids:
+            self._finish(request_id, "aborted", "reject", message.decided_by)
+        return len(ids)
+
+    def _finish(
+        self,
+        request_id: str,
+        state: RequestState,
+        reply: ReplyKind,
+        decided_by: Decider,
+        message: str | None = None,
+    ) -> PermissionRequest:
+        """End a pending request: store, release waiters, publish — in that order."""
+        entry = self._pending.pop(request_id)
+        if entry.timer is not None:
+            entry.timer.cancel()
+        final = self._decided(
+            entry.request, state=state, reply=reply, decided_by=decided_by, message=message
+        )
+        self._state.put_request(final)
+        entry.future.try_set(final)
+        publish("permission.replied", _wire.replied(final), final.directory)
+        return final
+
+    @staticmethod
+    def _decided(
+        request: PermissionRequest,
+        *,
+        state: RequestState,
+        reply: ReplyKind,
+        decided_by: Decider,
+        message: str | None,
+    ) -> PermissionRequest:
+        return attrs.evolve(
+            request,
+            state=state,
+            reply=reply,
+            decided_by=decided_by,
+            message=message,
+            decided_at=now_ms(),
+        )
+
+    # --- saved approvals --------------------------------------------------------------
+
+    @handles(ListSaved)
+    def _list_saved(self, message: ListSaved) -> list[SavedApproval]:
+        if message.scope is not None and message.scope not in SCOPES:
+            raise InvalidRequest("scope must be session or project", field="scope")
+        return [
+            a
+            for a in self._approvals.values()
+            if (message.scope is None or a.scope == message.scope)
+            and (message.session_id is None or a.session_id == message.session_id)
+            and (message.directory is None or a.directory == message.directory)
+        ]
+
+    @handles(RevokeSaved)
+    def _revoke(self, message: RevokeSaved) -> SavedApproval:
+        check_id(message.approval_id, "apr", "approvalID")
+        approval = self._approvals.pop(message.approval_id, None)
+        if approval is None:
+            raise ApprovalNotFound(message.approval_id)
+        self._state.delete_approval(approval.id)
+        publish("permission.saved.revoked", _wire.approval(approval), approval.directory)
+        return approval
+
+
+def _rule_decider(decision: Any) -> Decider:
+    if decision.approvals:
+        return Decider("approval", name=",".join(a.id for a in decision.approvals))
+    return Decider("rule", name=decision.rule.describe() if decision.rule else None)
+
+
+def _derived_patterns(message: AskPermission) -> tuple[str, ...]:
+    """Patterns the server derives when the asker gave none."""
+    metadata = message.metadata
+    command = metadata.get("command")
+    if message.permission == "bash" and isinstance(command, str) and command.strip():
+        return (command.strip(),)
+    path = metadata.get("path") or metadata.get("filePath")
+    if isinstance(path, str) and path:
+        return (os.path.normpath(os.path.join(message.session.directory, os.path.expanduser(path))),)
+    return ()

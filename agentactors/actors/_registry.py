@@ -1,0 +1,241 @@
+"""The one process-wide registry of named singleton actors, and their supervisor.
+
+pykka has no names (its registry is a list that accepts duplicates), so the name map is
+ours: one lock guards it, which makes :func:`start_singleton` atomic — of any number of
+threads racing to start one name, exactly one starts an actor and every other gets
+:class:`AlreadyStarted` carrying the live ref.
+
+Supervision is OTP's ``one_for_one``: when a service's handler crashes, the crashed
+incarnation stops itself and calls :meth:`Registry._restart` from its own thread.  The
+registry starts a fresh incarnation under the same name unless the name has crashed more
+than ``policy.max_restarts`` times within ``policy.within`` seconds, in which case the
+name is marked stopped with the reason and lookups raise :class:`NotRunning` naming it.
+
+Callers never keep an actor: they resolve the name on each call (:func:`resolve`), so a
+restarted service is reached by the same name.  Nothing here blocks on an actor; the only
+waits are :func:`stop_all`'s bounded joins at shutdown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import pykka
+
+from ._errors import AlreadyStarted, NotRunning, ServiceRestarting
+from ._service import Service
+
+S = TypeVar("S", bound=Service)
+
+
+@attrs.frozen
+class RestartPolicy:
+    """At most ``max_restarts`` restarts in any ``within``-second window (OTP intensity)."""
+
+    max_restarts: int = 3
+    within: float = 5.0
+
+
+@attrs.frozen
+class ActorInfo:
+    """One row of :func:`snapshot`."""
+
+    name: str
+    actor_class: str
+    alive: bool
+    mailbox_depth: int
+    messages_handled: int
+    restarts: int
+    started_at: float
+    status: str  # running | restarting | stopped
+    reason: str | None = None
+
+
+@attrs.define(eq=False)
+class _Entry:
+    name: str
+    factory: Callable[[], Service]
+    policy: RestartPolicy
+    actor: Service
+    started_at: float
+    status: str = "running"
+    reason: str | None = None
+    restarts: int = 0
+    handled_before: int = 0  # messages handled by earlier incarnations
+    crash_times: deque[float] = attrs.Factory(deque)
+
+
+class Registry:
+    """Name -> supervised actor.  Thread-safe; every method returns without blocking
+    on an actor except :meth:`stop` and :meth:`stop_all`, which wait at most ``timeout``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._entries: dict[str, _Entry] = {}
+
+    def start_singleton(
+        self,
+        name: str,
+        actor_class: type[S],
+        *args: Any,
+        restart: RestartPolicy | None = None,
+        **kwargs: Any,
+    ) -> pykka.ActorRef[S]:
+        """Start ``actor_class(*args, **kwargs)`` under ``name``, atomically.
+
+        Raises:
+            AlreadyStarted: a live actor holds ``name`` (nothing was started).
+            TypeError: ``actor_class`` is not a :class:`Service`.
+        """
+        if not (isinstance(actor_class, type) and issubclass(actor_class, Service)):
+            raise TypeError(f"{actor_class!r} is not a Service subclass")
+
+        def factory() -> Service:
+            return actor_class(*args, **kwargs)
+
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is not None and entry.status != "stopped":
+                raise AlreadyStarted(name, entry.actor.actor_ref)
+            actor = self._launch(name, factory)
+            self._entries[name] = _Entry(
+                name=name,
+                factory=factory,
+                policy=restart or RestartPolicy(),
+                actor=actor,
+                started_at=actor.started_at,
+            )
+            return actor.actor_ref  # type: ignore[return-value] # the ref of an S
+
+    def _launch(self, name: str, factory: Callable[[], Service]) -> Service:
+        actor = factory()
+        actor.service_name = name
+        actor._crash_hook = self._restart
+        # pykka's Actor.start() is exactly these two steps; we split it to name the
+        # actor before its thread runs (pinned pykka minor).
+        pykka.ActorRegistry.register(actor.actor_ref)
+        actor._start_actor_loop()
+        return actor
+
+    def resolve(self, name: str) -> Service:
+        """The current incarnation of ``name`` (for posting to it).
+
+        Raises:
+            ServiceRestarting: it crashed and is being (or was just) replaced.
+            NotRunning: no such name, or it was stopped (with the reason).
+        """
+        entry = self._entries.get(name)  # dict reads are atomic; no lock on the hot path
+        if entry is None:
+            raise NotRunning(name, "never started")
+        if entry.status == "running":
+            return entry.actor
+        if entry.status == "restarting":
+            raise ServiceRestarting(name)
+        raise NotRunning(name, entry.reason)
+
+    def lookup(self, name: str) -> pykka.ActorRef[Any]:
+        """The live ref of ``name``.  Raises :class:`NotRunning` (with the reason)."""
+        return self.resolve(name).actor_ref
+
+    def snapshot(self) -> list[ActorInfo]:
+        """Every named actor, in start order; never blocks on an actor."""
+        with self._lock:
+            entries = list(self._entries.values())
+        rows = []
+        for entry in entries:
+            actor = entry.actor
+            alive = entry.status == "running" and actor.actor_ref.is_alive()
+            rows.append(
+                ActorInfo(
+                    name=entry.name,
+                    actor_class=f"{type(actor).__module__}.{type(actor).__qualname__}",
+                    alive=alive,
+                    mailbox_depth=actor.mailbox_depth() if alive else 0,
+                    messages_handled=entry.handled_before + actor.messages_handled,
+                    restarts=entry.restarts,
+                    started_at=entry.started_at,
+                    status=entry.status,
+                    reason=entry.reason,
+                )
+            )
+        return rows
+
+    def _restart(self, crashed: Service, exc: BaseException) -> None:
+        """Supervisor: replace a crashed incarnation (runs in the crashed actor's thread)."""
+        name = crashed.service_name
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None or entry.actor is not crashed:
+                return  # already replaced or removed
+            entry.handled_before += crashed.messages_handled
+            now = time.monotonic()
+            window = entry.crash_times
+            window.append(now)
+            while window and now - window[0] > entry.policy.within:
+                window.popleft()
+            if len(window) > entry.policy.max_restarts:
+                entry.status = "stopped"
+                entry.reason = (
+                    f"gave up after {len(window)} crashes within {entry.policy.within:g} s; "
+                    f"last: {type(exc).__name__}: {exc}"
+                )
+                return
+            entry.status = "restarting"
+            try:
+                entry.actor = self._launch(name, entry.factory)
+            except Exception as launch_exc:
+                entry.status = "stopped"
+                entry.reason = f"could not restart: {type(launch_exc).__name__}: {launch_exc}"
+                return
+            entry.restarts += 1
+            entry.status = "running"
+
+    def stop(self, name: str, *, timeout: float = 5.0) -> None:
+        """Stop ``name`` for good (no restart) and free the name.
+
+        Blocks the calling thread up to ``timeout`` for the actor to finish its current
+        message.  Raises :class:`NotRunning` if no such name.
+        """
+        with self._lock:
+            entry = self._entries.pop(name, None)
+        if entry is None:
+            raise NotRunning(name, "never started")
+        _stop_actor(entry.actor, timeout)
+
+    def stop_all(self, *, timeout: float = 5.0) -> None:
+        """Stop every named actor, newest first, and empty the registry."""
+        with self._lock:
+            entries = list(self._entries.values())
+            self._entries.clear()
+        for entry in reversed(entries):
+            _stop_actor(entry.actor, timeout)
+
+    def names(self) -> list[str]:
+        """The registered names, in start order."""
+        with self._lock:
+            return list(self._entries)
+
+
+def _stop_actor(actor: Service, timeout: float) -> None:
+    if not actor.actor_ref.is_alive():
+        return
+    try:
+        actor.actor_ref.stop(block=True, timeout=timeout)
+    except pykka.Timeout:
+        pass  # a stuck handler; the thread is a daemon and dies with the process
+
+
+registry = Registry()
+"""The process's one registry.  Everything resolves services through it."""
+
+start_singleton = registry.start_singleton
+lookup = registry.lookup
+resolve = registry.resolve
+snapshot = registry.snapshot
+stop_all = registry.stop_all

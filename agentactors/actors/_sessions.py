@@ -1,0 +1,165 @@
+"""The ``sessions`` service: create, get, list, update, delete, abort.
+
+Sessions form a tree (``parent_id``).  Deleting or aborting a session answers with the
+ids of it and all its descendants; the caller (``agentactors.actors.api``) hands those to
+``permission`` so their pending requests end — the two services never block on each
+other.  State is written through to the runtime's state object and reloaded by a
+restarted incarnation in :meth:`Sessions.setup`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import attrs
+
+from . import _wire
+from ._bus import publish
+from ._errors import InvalidRequest, SessionNotFound
+from ._ids import is_id, new_id
+from ._models import Rule, Session, now_ms
+from ._service import Service, handles
+from ._state import MemoryState
+
+SESSIONS = "sessions"
+
+_ADJECTIVES = ("calm", "brave", "quiet", "swift", "bright", "gentle", "bold", "keen")
+_NOUNS = ("mountain", "river", "forest", "harbor", "meadow", "canyon", "island", "valley")
+
+_UNSET: Any = object()
+
+
+@attrs.frozen
+class CreateSession:
+    directory: str
+    title: str | None = None
+    parent_id: str | None = None
+    permission: tuple[Rule, ...] = ()
+
+
+@attrs.frozen
+class GetSession:
+    session_id: str
+
+
+@attrs.frozen
+class ListSessions:
+    directory: str | None = None
+
+
+@attrs.frozen
+class UpdateSession:
+    session_id: str
+    title: str | None = None
+    permission: tuple[Rule, ...] | None = None
+
+
+@attrs.frozen
+class DeleteSession:
+    session_id: str
+
+
+@attrs.frozen
+class AbortSession:
+    session_id: str
+
+
+class Sessions(Service):
+    """Owns every session; answers with frozen :class:`Session` values."""
+
+    def __init__(self, *, state: MemoryState) -> None:
+        super().__init__()
+        self._state = state
+        self._sessions: dict[str, Session] = {}
+
+    def setup(self) -> None:
+        self._sessions = {s.id: s for s in self._state.sessions()}
+
+    def _get(self, session_id: str) -> Session:
+        if not is_id(session_id, "ses"):
+            raise InvalidRequest(
+                f'Expected a session id starting with "ses_", got {session_id!r}',
+                field="sessionID",
+            )
+        try:
+            return self._sessions[session_id]
+        except KeyError:
+            raise SessionNotFound(session_id) from None
+
+    def _tree(self, root: str) -> list[str]:
+        ids, frontier = [root], [root]
+        while frontier:
+            parent = frontier.pop()
+            children = [s.id for s in self._sessions.values() if s.parent_id == parent]
+            ids.extend(children)
+            frontier.extend(children)
+        return ids
+
+    def _save(self, session: Session, event: str) -> Session:
+        self._sessions[session.id] = session
+        self._state.put_session(session)
+        publish(
+            event, {"sessionID": session.id, "info": _wire.session(session)}, session.directory
+        )
+        return session
+
+    @handles(CreateSession)
+    def _create(self, message: CreateSession) -> Session:
+        if not os.path.isabs(message.directory):
+            raise InvalidRequest("directory must be an absolute path", field="directory")
+        if message.parent_id is not None:
+            self._get(message.parent_id)
+        created = now_ms()
+        session_id = new_id("ses")
+        session = Session(
+            id=session_id,
+            slug=f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}",
+            directory=os.path.normpath(message.directory),
+            title=message.title or f"Session {session_id[-6:]}",
+            created=created,
+            updated=created,
+            parent_id=message.parent_id,
+            permission=message.permission,
+        )
+        return self._save(session, "session.created")
+
+    @handles(GetSession)
+    def _get_session(self, message: GetSession) -> Session:
+        return self._get(message.session_id)
+
+    @handles(ListSessions)
+    def _list(self, message: ListSessions) -> list[Session]:
+        sessions = sorted(self._sessions.values(), key=lambda s: s.id)
+        if message.directory is not None:
+            sessions = [s for s in sessions if s.directory == message.directory]
+        return sessions
+
+    @handles(UpdateSession)
+    def _update(self, message: UpdateSession) -> Session:
+        session = self._get(message.session_id)
+        changes: dict[str, Any] = {"updated": max(now_ms(), session.updated)}
+        if message.title is not None:
+            changes["title"] = message.title
+        if message.permission is not None:
+            changes["permission"] = message.permission
+        return self._save(attrs.evolve(session, **changes), "session.updated")
+
+    @handles(DeleteSession)
+    def _delete(self, message: DeleteSession) -> list[str]:
+        session = self._get(message.session_id)
+        ids = self._tree(session.id)
+        for session_id in reversed(ids):
+            gone = self._sessions.pop(session_id)
+            publish(
+                "session.deleted",
+                {"sessionID": session_id, "info": _wire.session(gone)},
+                gone.directory,
+            )
+        self._state.delete_sessions(ids)
+        return ids
+
+    @handles(AbortSession)
+    def _abort(self, message: AbortSession) -> list[str]:
+        return self._tree(self._get(message.session_id).id)

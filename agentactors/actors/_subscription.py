@@ -1,0 +1,162 @@
+"""A subscriber's bounded event buffer, readable from trio, from threads, or by an actor.
+
+The bus actor only ever calls :meth:`Subscription.offer`, which never blocks and never
+raises: a full buffer drops its oldest event and counts it, and the reader's next read
+yields one ``bus.lagged`` event (``{"dropped": n}``) before the rest.  So a slow or
+broken subscriber costs the bus one deque append and never unbounded memory.
+
+Readers: ``await sub.receive()`` (trio, cancel-safe, no thread held), ``sub.get(timeout)``
+(blocking, threads), ``sub.get_nowait()`` (anyone), or a ``notify`` callback (an actor
+that drains on a nudge).  ``async for event in sub`` works too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import trio
+
+from ._ids import new_id
+from ._models import Event
+
+LAGGED = "bus.lagged"
+
+
+class Closed(Exception):
+    """The subscription was closed (unsubscribed, or the bus stopped)."""
+
+
+class Subscription:
+    """A filtered, bounded, thread-safe queue of bus events."""
+
+    def __init__(
+        self,
+        types: Iterable[str] | None = None,
+        *,
+        maxlen: int = 1024,
+        directory: str | None = None,
+        notify: Callable[[], None] | None = None,
+    ) -> None:
+        self.id = new_id("sub")
+        self.types = frozenset(types) if types else None
+        self.directory = directory
+        self.maxlen = maxlen
+        self._buffer: deque[Event] = deque()
+        self._dropped = 0
+        self._closed = False
+        self._lock = threading.Lock()
+        self._wakers: list[Callable[[], None]] = []
+        self._notify = notify
+        self.delivered = 0
+
+    def accepts(self, event: Event) -> bool:
+        """Whether this subscription wants ``event`` (type filter, directory filter)."""
+        if self.types is not None and event.type not in self.types:
+            return False
+        return self.directory is None or event.directory in (None, self.directory)
+
+    def offer(self, event: Event) -> None:
+        """Buffer ``event``, dropping the oldest if full.  Never blocks or raises."""
+        with self._lock:
+            if self._closed:
+                return
+            if len(self._buffer) >= self.maxlen:
+                self._buffer.popleft()
+                self._dropped += 1
+            self._buffer.append(event)
+            wakers, self._wakers = self._wakers, []
+        self._wake(wakers)
+
+    def close(self) -> None:
+        """End the subscription; readers get :class:`Closed` once the buffer is empty."""
+        with self._lock:
+            self._closed = True
+            wakers, self._wakers = self._wakers, []
+        self._wake(wakers)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _wake(self, wakers: list[Callable[[], None]]) -> None:
+        for wake in wakers:
+            wake()
+        if self._notify is not None:
+            try:
+                self._notify()
+            except Exception:  # noqa: BLE001 - a subscriber's nudge never harms the bus
+                pass
+
+    def get_nowait(self) -> Event | None:
+        """The next event, a ``bus.lagged`` notice first if events were dropped, or None.
+
+        Raises :class:`Closed` when closed and drained.
+        """
+        with self._lock:
+            return self._take()
+
+    def _take(self) -> Event | None:
+        if self._dropped:
+            dropped, self._dropped = self._dropped, 0
+            return Event(id=new_id("evt"), type=LAGGED, properties={"dropped": dropped})
+        if self._buffer:
+            self.delivered += 1
+            return self._buffer.popleft()
+        if self._closed:
+            raise Closed
+        return None
+
+    def backlog(self) -> int:
+        """Events buffered and not yet read."""
+        return len(self._buffer)
+
+    async def receive(self) -> Event:
+        """Await the next event from trio.  Cancel-safe.  Raises :class:`Closed`."""
+        while True:
+            with self._lock:
+                event = self._take()
+                if event is not None:
+                    return event
+                ready = trio.Event()
+                token = trio.lowlevel.current_trio_token()
+
+                def wake(token: Any = token, ready: trio.Event = ready) -> None:
+                    try:
+                        token.run_sync_soon(ready.set)
+                    except trio.RunFinishedError:
+                        pass
+
+                self._wakers.append(wake)
+            try:
+                await ready.wait()
+            finally:
+                with self._lock:
+                    if wake in self._wakers:
+                        self._wakers.remove(wake)
+
+    def get(self, timeout: float | None = None) -> Event | None:
+        """Block this thread for the next event; None after ``timeout``.  Raises Closed."""
+        while True:
+            with self._lock:
+                event = self._take()
+                if event is not None:
+                    return event
+                ready = threading.Event()
+                self._wakers.append(ready.set)
+            if not ready.wait(timeout):
+                with self._lock:
+                    if ready.set in self._wakers:
+                        self._wakers.remove(ready.set)
+                return None
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        try:
+            return await self.receive()
+        except Closed:
+            raise StopAsyncIteration from None
