@@ -5,6 +5,7 @@ imports nothing from ``agentactors.http`` or ``agentactors.plugins``.
 """
 
 from . import _api as api
+from . import _wire as wire
 from ._bridge import DEFAULT_TIMEOUT, acall, call, post, tell, wait, wait_sync
 from ._bus import BUS, Bus, make_event, publish
 from ._config import Config, load_config, parse_ruleset
@@ -51,7 +52,7 @@ from ._registry import (
 )
 from ._rules import wildcard_match
 from ._runtime import Services, running, start_services, stop_services
-from ._service import Service, handles
+from ._service import Crash, InjectedCrash, Service, handles
 from ._sessions import SESSIONS, Sessions
 from ._state import MemoryState
 from ._subscription import LAGGED, Closed, Subscription
@@ -74,10 +75,12 @@ __all__ = [
     "CallTimeout",
     "Closed",
     "Config",
+    "Crash",
     "ConfigError",
     "Decider",
     "Decision",
     "Event",
+    "InjectedCrash",
     "InvalidRequest",
     "MemoryState",
     "NotRunning",
@@ -124,4 +127,5 @@ __all__ = [
     "wait",
     "wait_sync",
     "wildcard_match",
+    "wire",
 ]

@@ -99,9 +99,8 @@ async def ask(
     timeout: float | None = None,
 ) -> Asked:
     """Ask; returns at once with the request and a future of its decision."""
-    session = await get_session(session_id)
     message = AskPermission(
-        session=session,
+        session_id=session_id,
         permission=permission,
         patterns=tuple(patterns),
         metadata=dict(metadata or {}),

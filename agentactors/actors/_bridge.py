@@ -86,23 +86,41 @@ async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) ->
 async def wait(
     future: BridgeFuture[Any], name: str, what: str, timeout: float | None
 ) -> Any:
-    """Await ``future`` from trio (no thread held).  Raises :class:`CallTimeout`."""
-    if not future.done():
-        token = trio.lowlevel.current_trio_token()
-        event = trio.Event()
+    """Await ``future`` from trio, holding no thread.  Cancel-safe.
 
-        def wake(_: BridgeFuture[Any]) -> None:
+    The future's done-callback (run in the completing actor's thread) schedules the
+    task's wake-up through the trio token; a cancelled or timed-out wait removes the
+    callback, and a wake-up that races the cancellation is ignored.
+
+    Raises:
+        CallTimeout: not completed within ``timeout`` seconds.
+    """
+    if not future.done():
+        task = trio.lowlevel.current_task()
+        token = trio.lowlevel.current_trio_token()
+        waiting = True
+
+        def resume() -> None:  # runs in the trio thread
+            nonlocal waiting
+            if waiting:
+                waiting = False
+                trio.lowlevel.reschedule(task)
+
+        def wake(_: BridgeFuture[Any]) -> None:  # runs in the actor thread
             try:
-                token.run_sync_soon(event.set)
+                token.run_sync_soon(resume)
             except trio.RunFinishedError:
                 pass  # the trio run is over; nobody is waiting any more
 
-        future.add_done_callback(wake)
-        try:
-            with trio.move_on_after(math.inf if timeout is None else timeout):
-                await event.wait()
-        finally:
+        def abort(_: Any) -> trio.lowlevel.Abort:  # runs in the trio thread
+            nonlocal waiting
+            waiting = False
             future.remove_done_callback(wake)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        future.add_done_callback(wake)
+        with trio.move_on_after(math.inf if timeout is None else timeout):
+            await trio.lowlevel.wait_task_rescheduled(abort)
         if not future.done():
             raise CallTimeout(name, what, timeout or 0.0)
     try:

@@ -34,6 +34,7 @@ from ._errors import (
     NotRunning,
     PermissionNotFound,
     ServiceRestarting,
+    SessionNotFound,
 )
 from ._future import BridgeFuture, completed
 from ._ids import is_id, new_id
@@ -60,8 +61,20 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 
 
 @attrs.frozen
-class AskPermission:
+class SessionChanged:
+    """From ``sessions``: a session was created or updated (its rules, directory)."""
+
     session: Session
+
+
+@attrs.frozen
+class SessionsRemoved:
+    session_ids: tuple[str, ...]
+
+
+@attrs.frozen
+class AskPermission:
+    session_id: str
     permission: str
     patterns: tuple[str, ...]
     metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
@@ -172,10 +185,12 @@ class Permission(Service):
         self._state = state
         self._pending: dict[str, _Pending] = {}
         self._approvals: dict[str, SavedApproval] = {}
+        self._sessions: dict[str, Session] = {}  # a read model fed by ``sessions``
 
     # --- life cycle -------------------------------------------------------------------
 
     def setup(self) -> None:
+        self._sessions = {s.id: s for s in self._state.sessions()}
         self._approvals = {a.id: a for a in self._state.approvals()}
         for request in self._state.pending_requests():
             rules = self._config.rules_for(request.directory)
@@ -210,13 +225,16 @@ class Permission(Service):
     def _ask(self, message: AskPermission) -> Asked:
         if not message.permission:
             raise InvalidRequest("permission must be a non-empty string", field="permission")
-        patterns = message.patterns or _derived_patterns(message)
+        check_id(message.session_id, "ses", "sessionID")
+        session = self._sessions.get(message.session_id)
+        if session is None:
+            raise SessionNotFound(message.session_id)
+        patterns = message.patterns or _derived_patterns(message, session.directory)
         if not patterns:
             raise InvalidRequest(
                 "patterns must be a non-empty list (or give metadata.command / metadata.path)",
                 field="patterns",
             )
-        session = message.session
         rules = self._config.rules_for(session.directory) + session.permission
         decision = decide(
             rules,
@@ -275,6 +293,15 @@ class Permission(Service):
             if (a.scope == "session" and a.session_id == session_id)
             or (a.scope == "project" and a.directory == directory)
         ]
+
+    @handles(SessionChanged)
+    def _session_changed(self, message: SessionChanged) -> None:
+        self._sessions[message.session.id] = message.session
+
+    @handles(SessionsRemoved)
+    def _sessions_removed(self, message: SessionsRemoved) -> None:
+        for session_id in message.session_ids:
+            self._sessions.pop(session_id, None)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -469,7 +496,7 @@ def _rule_decider(decision: Any) -> Decider:
     return Decider("rule", name=decision.rule.describe() if decision.rule else None)
 
 
-def _derived_patterns(message: AskPermission) -> tuple[str, ...]:
+def _derived_patterns(message: AskPermission, directory: str) -> tuple[str, ...]:
     """Patterns the server derives when the asker gave none."""
     metadata = message.metadata
     command = metadata.get("command")
@@ -477,5 +504,5 @@ def _derived_patterns(message: AskPermission) -> tuple[str, ...]:
         return (command.strip(),)
     path = metadata.get("path") or metadata.get("filePath")
     if isinstance(path, str) and path:
-        return (os.path.normpath(os.path.join(message.session.directory, os.path.expanduser(path))),)
+        return (os.path.normpath(os.path.join(directory, os.path.expanduser(path))),)
     return ()

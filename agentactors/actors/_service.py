@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
+import attrs
 import pykka
 from pykka._envelope import Envelope  # pinned pykka minor: see pyproject
 
@@ -64,6 +65,17 @@ def handles(message_type: type) -> Callable[[F], F]:
     return mark
 
 
+@attrs.frozen
+class Crash:
+    """Make the receiving service crash as a failing handler would (chaos tests, REPL)."""
+
+    reason: str = "crash requested"
+
+
+class InjectedCrash(RuntimeError):
+    """The exception a :class:`Crash` message raises inside the handler."""
+
+
 class Service(pykka.ThreadingActor):
     """A named, supervised actor.  See the module docstring for the contract."""
 
@@ -76,11 +88,12 @@ class Service(pykka.ThreadingActor):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        handlers = dict(cls._handlers)
-        for attr in vars(cls).values():
-            message_type = getattr(attr, "__handles__", None)
-            if message_type is not None:
-                handlers[message_type] = attr
+        handlers: dict[type, Callable[[Any, Any], Any]] = {}
+        for klass in reversed(cls.__mro__):  # subclasses override their bases
+            for attr in vars(klass).values():
+                message_type = getattr(attr, "__handles__", None)
+                if message_type is not None:
+                    handlers[message_type] = attr
         cls._handlers = handlers
 
     def __init__(self) -> None:
@@ -150,6 +163,10 @@ class Service(pykka.ThreadingActor):
         else:
             future.set_exception(NotRunning(self.service_name, "stopped"))
         return future
+
+    @handles(Crash)
+    def _crash_on_request(self, message: Crash) -> None:
+        raise InjectedCrash(message.reason)
 
     def mailbox_depth(self) -> int:
         """Messages waiting in the inbox (approximate, never blocks)."""

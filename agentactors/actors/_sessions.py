@@ -16,10 +16,12 @@ from typing import Any
 import attrs
 
 from . import _wire
+from ._bridge import tell
 from ._bus import publish
 from ._errors import InvalidRequest, SessionNotFound
 from ._ids import is_id, new_id
 from ._models import Rule, Session, now_ms
+from ._permission import PERMISSION, SessionChanged, SessionsRemoved
 from ._service import Service, handles
 from ._state import MemoryState
 
@@ -100,6 +102,8 @@ class Sessions(Service):
     def _save(self, session: Session, event: str) -> Session:
         self._sessions[session.id] = session
         self._state.put_session(session)
+        # Before our answer: the caller's next message to permission queues behind this.
+        tell(PERMISSION, SessionChanged(session))
         publish(
             event, {"sessionID": session.id, "info": _wire.session(session)}, session.directory
         )
@@ -158,6 +162,7 @@ class Sessions(Service):
                 gone.directory,
             )
         self._state.delete_sessions(ids)
+        tell(PERMISSION, SessionsRemoved(tuple(ids)))
         return ids
 
     @handles(AbortSession)

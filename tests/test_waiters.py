@@ -1,0 +1,85 @@
+"""Parked trio waiters hold no thread, are all released, and cancel cleanly."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import trio
+
+from agentactors.actors import (
+    PERMISSION,
+    Crash,
+    ServiceCrashed,
+    acall,
+    PermissionRequest,
+    Services,
+    api,
+    registry,
+)
+
+
+async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> None:
+    """1,000 tasks waiting on pending requests: no new threads; replies release all."""
+    session = await api.create_session("/tmp/project")
+    threads_before = threading.active_count()
+    released: list[PermissionRequest] = []
+    parked = trio.Semaphore(0)
+    asked: list[str] = []
+
+    async def asker() -> None:
+        request = await api.ask(session.id, "bash", ["make deploy"])
+        asked.append(request.request.id)
+        parked.release()
+        released.append(await api.decision(request, timeout=30))
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            for _ in range(1000):
+                nursery.start_soon(asker)
+            for _ in range(1000):
+                await parked.acquire()
+            assert len(await api.list_pending(session_id=session.id)) == 1000
+            assert threading.active_count() <= threads_before + 1  # the timer thread at most
+            for request_id in asked:
+                await api.reply(request_id, "once")
+    assert len(released) == 1000
+    assert all(r.reply == "once" for r in released)
+    assert await api.list_pending() == []
+
+
+async def test_a_cancelled_waiter_leaves_nothing_behind(services: Services) -> None:
+    """Cancelling a waiting task removes its callback; the request stays pending."""
+    session = await api.create_session("/tmp/project")
+    asked = await api.ask(session.id, "bash", ["make deploy"])
+    with trio.move_on_after(0.01):
+        await api.decision(asked)
+    assert asked.decision.callback_count() == 0
+    assert (await api.get_permission(asked.request.id)).pending
+    # a later reply still works and a fresh waiter sees it
+    await api.reply(asked.request.id, "reject")
+    final = await api.wait_permission(asked.request.id, timeout=5)
+    assert final.reply == "reject"
+
+
+async def test_waiters_reattach_after_a_permission_crash(services: Services) -> None:
+    """A waiter parked when permission crashes re-attaches by id and gets the decision."""
+    session = await api.create_session("/tmp/project")
+    asked = await api.ask(session.id, "bash", ["make deploy"])
+    result: list[PermissionRequest] = []
+
+    async def waiter(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        result.append(await api.decision(asked, timeout=10))
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(waiter)
+            with pytest.raises(ServiceCrashed):
+                await acall(PERMISSION, Crash("simulated"))
+            # the new incarnation recovered the pending request
+            recovered = await api.get_permission(asked.request.id)
+            assert recovered.pending
+            await api.reply(asked.request.id, "once")
+    assert result[0].reply == "once"
+    assert next(r for r in registry.snapshot() if r.name == PERMISSION).restarts == 1
