@@ -96,7 +96,9 @@ def approval(pattern: str, permission: str = "bash") -> SavedApproval:
         ("*", ["make"], "allow"),
     ],
 )
-def test_saved_approvals_lift_ask_never_deny(approved: str, patterns: list[str], effect: str) -> None:
+def test_saved_approvals_lift_ask_never_deny(
+    approved: str, patterns: list[str], effect: str
+) -> None:
     """Approvals turn ask into allow per pattern; deny stays deny."""
     assert decide(CONFIG, [approval(approved)], "bash", patterns).effect == effect
 

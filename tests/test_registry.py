@@ -34,6 +34,24 @@ class Counter(Service):
         return self.actor_urn
 
 
+def contend(
+    name: str,
+    barrier: threading.Barrier,
+    lock: threading.Lock,
+    started: list[Any],
+    refused: list[AlreadyStarted],
+) -> None:
+    barrier.wait()
+    try:
+        ref = start_singleton(name, Counter)
+    except AlreadyStarted as exc:
+        with lock:
+            refused.append(exc)
+    else:
+        with lock:
+            started.append(ref)
+
+
 def test_start_singleton_race_yields_exactly_one_actor() -> None:
     """100 threads released at once on one name: one actor, 99 AlreadyStarted, each round."""
     for round_ in range(30):
@@ -43,18 +61,10 @@ def test_start_singleton_race_yields_exactly_one_actor() -> None:
         refused: list[AlreadyStarted] = []
         lock = threading.Lock()
 
-        def contender(name: str = name, barrier: threading.Barrier = barrier) -> None:
-            barrier.wait()
-            try:
-                ref = start_singleton(name, Counter)
-            except AlreadyStarted as exc:
-                with lock:
-                    refused.append(exc)
-            else:
-                with lock:
-                    started.append(ref)
-
-        threads = [threading.Thread(target=contender) for _ in range(100)]
+        threads = [
+            threading.Thread(target=contend, args=(name, barrier, lock, started, refused))
+            for _ in range(100)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

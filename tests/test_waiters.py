@@ -10,10 +10,10 @@ import trio
 from agentactors.actors import (
     PERMISSION,
     Crash,
-    ServiceCrashed,
-    acall,
     PermissionRequest,
+    ServiceCrashed,
     Services,
+    acall,
     api,
     registry,
 )

@@ -17,7 +17,7 @@ import trio
 from ._bridge import DEFAULT_TIMEOUT, acall, post, wait
 from ._bus import BUS, Subscribe, Unsubscribe
 from ._errors import CallTimeout, ServiceRestarting
-from ._models import Decider, PermissionRequest, Rule, SavedApproval, Session, ToolRef
+from ._models import BY_USER, Decider, PermissionRequest, Rule, SavedApproval, Session, ToolRef
 from ._permission import (
     PERMISSION,
     Asked,
@@ -117,7 +117,7 @@ async def reply(
     *,
     message: str | None = None,
     session_id: str | None = None,
-    decided_by: Decider = Decider("user"),
+    decided_by: Decider = BY_USER,
     scope: str = "session",
 ) -> PermissionRequest:
     """Reply once/always/reject; returns the final request (stored before returning)."""

@@ -83,9 +83,7 @@ async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) ->
     return await wait(post(name, message), name, type(message).__name__, timeout)
 
 
-async def wait(
-    future: BridgeFuture[Any], name: str, what: str, timeout: float | None
-) -> Any:
+async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float | None) -> Any:
     """Await ``future`` from trio, holding no thread.  Cancel-safe.
 
     The future's done-callback (run in the completing actor's thread) schedules the

@@ -48,9 +48,7 @@ class Config:
 
     def rules_for(self, directory: str | None) -> tuple[Rule, ...]:
         """The config rules in force for ``directory`` (without session rules)."""
-        project = (
-            _project_rules(directory) if directory and self.read_project_files else ()
-        )
+        project = _project_rules(directory) if directory and self.read_project_files else ()
         return self.rules_before_project + project + self.rules_after_project
 
 
@@ -126,17 +124,17 @@ def rules_from_table(table: Any, path: str, text: str = "") -> list[Rule]:
     rules: list[Rule] = []
     for kind, value in table.items():
         if isinstance(value, str):
-            rules.append(_rule(kind, "*", value, path, text, f"permission.{kind}"))
+            rules.append(_rule(kind, "*", value, path=path, text=text, key=f"permission.{kind}"))
         elif isinstance(value, Mapping):
             for pattern, action in value.items():
                 key = f"permission.{kind}.{pattern}"
-                rules.append(_rule(kind, pattern, action, path, text, key))
+                rules.append(_rule(kind, pattern, action, path=path, text=text, key=key))
         else:
             raise _error(path, text, f"permission.{kind}", "must be an action or a table")
     return rules
 
 
-def _rule(kind: str, pattern: str, action: Any, path: str, text: str, key: str) -> Rule:
+def _rule(kind: str, pattern: str, action: Any, *, path: str, text: str, key: str) -> Rule:
     if action not in ACTIONS:
         raise _error(path, text, key, f"unknown action {action!r} (use allow, ask or deny)")
     return Rule(kind, pattern, action, source=path)
@@ -175,10 +173,10 @@ def _settings(data: Mapping[str, Any], path: Path, text: str) -> dict[str, Any]:
         section = data.get(table, {})
         if key not in section:
             continue
-        value = section[key]
+        value: Any = section[key]
         if not isinstance(value, types) or (types is not bool and isinstance(value, bool)):
             raise _error(str(path), text, dotted, f"must be {kind}")
-        if not isinstance(value, bool) and value <= 0:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
             raise _error(str(path), text, dotted, "must be positive")
         out[attr] = value
     return out

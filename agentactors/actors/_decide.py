@@ -39,9 +39,7 @@ def decide(
     for pattern in patterns or ("*",):
         action, rule = evaluate(rules, permission, pattern)
         if action == "ask":
-            approval = next(
-                (a for a in approvals if approval_covers(a, permission, pattern)), None
-            )
+            approval = next((a for a in approvals if approval_covers(a, permission, pattern)), None)
             if approval is not None:
                 action = "allow"
                 used.append(approval)

@@ -55,6 +55,12 @@ class Decider:
     address: str | None = None
 
 
+BY_USER = Decider("user")
+BY_ABORT = Decider("abort")
+BY_SHUTDOWN = Decider("shutdown")
+BY_TIMEOUT = Decider("timeout")
+
+
 @attrs.frozen
 class ToolRef:
     message_id: str

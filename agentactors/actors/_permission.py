@@ -39,6 +39,10 @@ from ._errors import (
 from ._future import BridgeFuture, completed
 from ._ids import is_id, new_id
 from ._models import (
+    BY_ABORT,
+    BY_SHUTDOWN,
+    BY_TIMEOUT,
+    BY_USER,
     REPLIES,
     SCOPES,
     Decider,
@@ -97,7 +101,7 @@ class ReplyPermission:
     reply: str
     message: str | None = None
     session_id: str | None = None  # when given, the request must belong to it
-    decided_by: Decider = Decider("user")
+    decided_by: Decider = BY_USER
     scope: str = "session"  # where an "always" is saved
 
 
@@ -126,14 +130,14 @@ class EndSessions:
     """End every pending request of these sessions (abort, delete)."""
 
     session_ids: tuple[str, ...]
-    decided_by: Decider = Decider("abort")
+    decided_by: Decider = BY_ABORT
 
 
 @attrs.frozen
 class EndAll:
     """End every pending request (an operator-requested shutdown)."""
 
-    decided_by: Decider = Decider("shutdown")
+    decided_by: Decider = BY_SHUTDOWN
 
 
 @attrs.frozen
@@ -355,12 +359,10 @@ class Permission(Service):
         request = self._find(message.request_id, message.session_id)
         if not request.pending:
             raise AlreadyDecided(request)
-        reply: ReplyKind = message.reply  # type: ignore[assignment] # checked above
-        final = self._finish(
-            request.id, "replied", reply, message.decided_by, message.message
-        )
+        reply: ReplyKind = message.reply
+        final = self._finish(request.id, "replied", reply, message.decided_by, message.message)
         if reply == "always":
-            self._save_always(request, message.scope, message.decided_by)  # type: ignore[arg-type] # checked above
+            self._save_always(request, message.scope, message.decided_by)
         elif reply == "reject" and self._config.reject_cascade:
             cascade = Decider("cascade", name=request.id)
             for other in self._session_pending(request.session_id):
@@ -410,7 +412,7 @@ class Permission(Service):
         if expires_at > now_ms():  # fired early (clock skew): re-arm
             self._arm(entry)
             return
-        self._finish(entry.request.id, "expired", "reject", Decider("timeout"))
+        self._finish(entry.request.id, "expired", "reject", BY_TIMEOUT)
 
     @handles(EndSessions)
     def _end_sessions(self, message: EndSessions) -> int:

@@ -189,7 +189,7 @@ class Registry:
             entry.status = "restarting"
             try:
                 entry.actor = self._launch(name, entry.factory)
-            except Exception as launch_exc:
+            except Exception as launch_exc:  # noqa: BLE001 - any failure to start is reported, not raised into the crashed actor
                 entry.status = "stopped"
                 entry.reason = f"could not restart: {type(launch_exc).__name__}: {launch_exc}"
                 return

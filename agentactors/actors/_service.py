@@ -24,6 +24,7 @@ the recovery hook a restarted incarnation uses to reload its state) and
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -170,7 +171,8 @@ class Service(pykka.ThreadingActor):
 
     def mailbox_depth(self) -> int:
         """Messages waiting in the inbox (approximate, never blocks)."""
-        return self.actor_inbox.qsize()
+        inbox: queue.Queue[Any] = self.actor_inbox  # type: ignore[assignment] # ThreadingActor inboxes are queue.Queue
+        return inbox.qsize()
 
     def on_receive(self, message: Any) -> Any:
         handler = self._handlers.get(type(message))

@@ -104,9 +104,7 @@ class Sessions(Service):
         self._state.put_session(session)
         # Before our answer: the caller's next message to permission queues behind this.
         tell(PERMISSION, SessionChanged(session))
-        publish(
-            event, {"sessionID": session.id, "info": _wire.session(session)}, session.directory
-        )
+        publish(event, {"sessionID": session.id, "info": _wire.session(session)}, session.directory)
         return session
 
     @handles(CreateSession)

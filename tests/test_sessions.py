@@ -1,0 +1,75 @@
+"""The sessions service: ids, tree, events, updates, deletes."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentactors.actors import (
+    InvalidRequest,
+    Rule,
+    Services,
+    SessionNotFound,
+    Subscription,
+    api,
+    is_id,
+    new_id,
+)
+
+from .conftest import next_event, props
+
+
+async def test_create_get_list(services: Services, events: Subscription) -> None:
+    """A session gets a ses_ id, OpenCode's fields, and a session.created event."""
+    session = await api.create_session("/p/../p", title="hello")
+    assert is_id(session.id, "ses")
+    assert session.directory == "/p"
+    assert session.title == "hello"
+    assert await api.get_session(session.id) == session
+    other = await api.create_session("/q")
+    assert [s.id for s in await api.list_sessions()] == [session.id, other.id]
+    assert [s.id for s in await api.list_sessions("/q")] == [other.id]
+    event = await next_event(events, "session.created")
+    assert props(event)["sessionID"] == session.id
+    assert props(event)["info"]["title"] == "hello"
+
+
+async def test_bad_inputs(services: Services) -> None:
+    """Relative directory, unknown parent, malformed and unknown ids are refused."""
+    with pytest.raises(InvalidRequest, match="absolute"):
+        await api.create_session("relative/dir")
+    with pytest.raises(SessionNotFound):
+        await api.create_session("/p", parent_id=new_id("ses"))
+    with pytest.raises(InvalidRequest, match="ses_"):
+        await api.get_session("per_01M86R58YQ77K925QPNE6NMD25")
+    with pytest.raises(SessionNotFound):
+        await api.get_session(new_id("ses"))
+
+
+async def test_update_rules_apply_to_later_asks(services: Services) -> None:
+    """Session rules set by update decide the session's next asks."""
+    session = await api.create_session("/p")
+    updated = await api.update_session(
+        session.id, title="renamed", permission=(Rule("bash", "make *", "allow"),)
+    )
+    assert updated.title == "renamed"
+    assert updated.updated >= session.updated
+    assert (await api.ask(session.id, "bash", ["make test"])).request.effect == "allow"
+    other = await api.create_session("/p")
+    assert (await api.ask(other.id, "bash", ["make test"])).request.effect == "ask"
+
+
+async def test_delete_removes_the_tree_and_ends_requests(
+    services: Services, events: Subscription
+) -> None:
+    """Deleting a session deletes its children and ends their pending requests."""
+    parent = await api.create_session("/p")
+    child = await api.create_session("/p", parent_id=parent.id)
+    asked = await api.ask(child.id, "bash", ["make"])
+    assert set(await api.delete_session(parent.id)) == {parent.id, child.id}
+    final = await api.decision(asked, timeout=5)
+    assert final.state == "aborted"
+    with pytest.raises(SessionNotFound):
+        await api.get_session(child.id)
+    with pytest.raises(SessionNotFound):
+        await api.ask(parent.id, "bash", ["make"])
+    await next_event(events, "session.deleted")
