@@ -17,6 +17,8 @@ import trio
 from ._bridge import DEFAULT_TIMEOUT, acall, post, wait
 from ._bus import BUS, Subscribe, Unsubscribe
 from ._errors import CallTimeout, ServiceRestarting
+from ._future import BridgeFuture
+from ._ids import new_id
 from ._models import BY_USER, Decider, PermissionRequest, Rule, SavedApproval, Session, ToolRef
 from ._permission import (
     PERMISSION,
@@ -109,6 +111,47 @@ async def ask(
         timeout=timeout,
     )
     return await acall(PERMISSION, message)  # type: ignore[no-any-return]
+
+
+async def ask_and_wait(
+    session_id: str,
+    permission: str,
+    patterns: Iterable[str] = (),
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    always: Iterable[str] = (),
+    tool: ToolRef | None = None,
+    timeout: float | None = None,
+    request_id: str | None = None,
+) -> PermissionRequest:
+    """Ask and wait for the final state in one message (one wake-up, not two).
+
+    ``request_id`` may be pre-assigned (a fresh ``new_id("per")``) so the caller can
+    correlate before the answer comes.  ``timeout`` bounds the request's own life (it
+    ends as expired); the wait lasts until the request ends.
+
+    Raises: the ask's refusals (InvalidRequest, SessionNotFound), ServiceRestarting
+    only if the service crashed while taking the ask (a pending request survives a
+    crash: this re-attaches by id).
+    """
+    decision: BridgeFuture[PermissionRequest] = BridgeFuture()
+    request_id = request_id or new_id("per")
+    message = AskPermission(
+        session_id=session_id,
+        permission=permission,
+        patterns=tuple(patterns),
+        metadata=dict(metadata or {}),
+        always=tuple(always),
+        tool=tool,
+        timeout=timeout,
+        decision=decision,
+        request_id=request_id,
+    )
+    try:
+        post(PERMISSION, message)
+        return await wait(decision, PERMISSION, "a decision", None)  # type: ignore[no-any-return]
+    except ServiceRestarting:
+        return await wait_permission(request_id)
 
 
 async def reply(

@@ -16,7 +16,7 @@ import attrs
 from ._bridge import tell
 from ._ids import new_id
 from ._models import Event
-from ._service import Service, handles
+from ._service import Service, current_service, handles
 from ._subscription import Subscription
 
 BUS = "bus"
@@ -25,6 +25,11 @@ BUS = "bus"
 @attrs.frozen
 class Publish:
     event: Event
+
+
+@attrs.frozen
+class PublishMany:
+    events: tuple[Event, ...]
 
 
 @attrs.frozen
@@ -67,7 +72,14 @@ class Bus(Service):
 
     @handles(Publish)
     def _publish(self, message: Publish) -> None:
-        event = message.event
+        self._fan_out(message.event)
+
+    @handles(PublishMany)
+    def _publish_many(self, message: PublishMany) -> None:
+        for event in message.events:
+            self._fan_out(event)
+
+    def _fan_out(self, event: Event) -> None:
         self._published += 1
         self._history.append(event)
         for subscription in list(self._subscriptions.values()):
@@ -109,7 +121,20 @@ def make_event(type_: str, properties: Mapping[str, Any], directory: str | None 
 
 
 def publish(type_: str, properties: Mapping[str, Any], directory: str | None = None) -> Event:
-    """Build and publish an event; never blocks (dropped if the bus is not running)."""
+    """Build and publish an event; never blocks (dropped if the bus is not running).
+
+    From a service's handler the event joins that service's outbox and leaves in a
+    batch when its inbox runs dry (one bus wake-up for many events under load).
+    """
     event = make_event(type_, properties, directory)
-    tell(BUS, Publish(event))
+    service = current_service()
+    if service is not None and service.service_name != BUS:
+        service.emit(event)
+    else:
+        tell(BUS, Publish(event))
     return event
+
+
+def send_events(events: list[Event]) -> None:
+    """Hand a batch of events to the bus in one message."""
+    tell(BUS, PublishMany(tuple(events)) if len(events) > 1 else Publish(events[0]))

@@ -7,6 +7,7 @@ process sort in creation order.  Thread-safe; never blocks beyond a short lock.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import threading
@@ -22,12 +23,13 @@ PREFIXES = ("ses", "per", "evt", "apr", "msg")
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{3})_[0-9A-HJKMNP-TV-Z]{26}$")
 
 
-def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
-    return "".join(reversed(chars))
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+
+
+def _encode(value: int) -> str:
+    """26 Crockford base32 characters of a 128-bit value (the stdlib codec, translated)."""
+    # 20 bytes = 32 base32 characters; the value fits in the last 26 (130 bits).
+    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_TO_CROCKFORD).decode()
 
 
 def new_id(prefix: str) -> str:
@@ -41,7 +43,7 @@ def new_id(prefix: str) -> str:
         else:
             _last_ms = now
             _last_rand = secrets.randbits(_RANDOM_BITS - 1)  # room to count up
-        return f"{prefix}_{_encode(now, 10)}{_encode(_last_rand, 16)}"
+        return f"{prefix}_{_encode((now << _RANDOM_BITS) | _last_rand)}"
 
 
 def is_id(value: object, prefix: str) -> bool:

@@ -85,6 +85,11 @@ class AskPermission:
     always: tuple[str, ...] = ()
     tool: ToolRef | None = None
     timeout: float | None = None  # seconds; None: the configured default
+    # In-process callers that only want the outcome may pass the future the decision
+    # goes to (it also receives a refusal of the ask), and may pre-assign the id; then
+    # they need not wait for the ask's own answer: one wake-up instead of two.
+    decision: BridgeFuture[PermissionRequest] | None = attrs.field(default=None, eq=False)
+    request_id: str | None = None
 
 
 @attrs.frozen
@@ -227,6 +232,14 @@ class Permission(Service):
 
     @handles(AskPermission)
     def _ask(self, message: AskPermission) -> Asked:
+        try:
+            return self._ask_unguarded(message)
+        except BaseException as exc:  # the caller may be waiting on the decision only
+            if message.decision is not None:
+                message.decision.try_set_exception(exc)
+            raise
+
+    def _ask_unguarded(self, message: AskPermission) -> Asked:
         if not message.permission:
             raise InvalidRequest("permission must be a non-empty string", field="permission")
         check_id(message.session_id, "ses", "sessionID")
@@ -249,7 +262,7 @@ class Permission(Service):
         timeout = self._timeout(message.timeout)
         created = now_ms()
         request = PermissionRequest(
-            id=new_id("per"),
+            id=self._new_request_id(message.request_id),
             session_id=session.id,
             directory=session.directory,
             permission=message.permission,
@@ -271,13 +284,24 @@ class Permission(Service):
                 message=decision.rule.describe() if decision.effect == "deny" else None,  # type: ignore[union-attr] # a deny always has its rule
             )
             self._state.put_request(final)
-            return Asked(final, completed(final))
-        entry = _Pending(request, BridgeFuture(), rules)
+            if message.decision is None:
+                return Asked(final, completed(final))
+            message.decision.set(final)
+            return Asked(final, message.decision)
+        entry = _Pending(request, message.decision or BridgeFuture(), rules)
         self._pending[request.id] = entry
         self._state.put_request(request)  # stored before it is published
         self._arm(entry)
         publish("permission.asked", _wire.asked(request), request.directory)
         return Asked(request, entry.future)
+
+    def _new_request_id(self, wanted: str | None) -> str:
+        if wanted is None:
+            return new_id("per")
+        check_id(wanted, "per", "requestID")
+        if wanted in self._pending or self._state.request(wanted) is not None:
+            raise InvalidRequest(f"request id {wanted} is already in use", field="requestID")
+        return wanted
 
     def _timeout(self, timeout: float | None) -> float | None:
         if timeout is None:

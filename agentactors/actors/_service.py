@@ -53,7 +53,12 @@ _thread_role = threading.local()
 
 def in_service_thread() -> bool:
     """Whether the calling thread is a service actor's thread."""
-    return getattr(_thread_role, "service", False)
+    return getattr(_thread_role, "service", None) is not None
+
+
+def current_service() -> Service | None:
+    """The service whose thread this is, or None."""
+    return getattr(_thread_role, "service", None)
 
 
 def handles(message_type: type) -> Callable[[F], F]:
@@ -104,6 +109,27 @@ class Service(pykka.ThreadingActor):
         self.messages_handled = 0
         self.started_at = time.time()
         self.crash: BaseException | None = None
+        self._outbox: list[Any] = []  # events published by handlers, sent in batches
+
+    OUTBOX_LIMIT = 64
+    """Events a handler run may hold back before they are sent anyway."""
+
+    def emit(self, event: Any) -> None:
+        """Queue ``event`` for the bus; sent when the inbox runs dry (or the batch fills).
+
+        Batching costs no order: events leave in the order emitted, after the state
+        change that made them, and before this actor is idle.
+        """
+        self._outbox.append(event)
+
+    def _flush(self) -> None:
+        if self._outbox and (
+            len(self._outbox) >= self.OUTBOX_LIMIT or self.actor_inbox.empty() or self.crash
+        ):
+            events, self._outbox = self._outbox, []
+            from ._bus import send_events  # noqa: PLC0415 - _bus imports this module
+
+            send_events(events)
 
     # --- pykka hooks (pinned minor) -------------------------------------------------
 
@@ -127,7 +153,7 @@ class Service(pykka.ThreadingActor):
     # --- life cycle -------------------------------------------------------------------
 
     def on_start(self) -> None:
-        _thread_role.service = True
+        _thread_role.service = self
         try:
             self.setup()
         except Exception as exc:
@@ -189,6 +215,9 @@ class Service(pykka.ThreadingActor):
             log.exception("%s crashed handling %s", self.service_name, type(message).__name__)
             self._crash(exc)
             raise ServiceCrashed(self.service_name, exc) from exc
+        finally:
+            if self._outbox:
+                self._flush()
 
     def _crash(self, exc: BaseException) -> None:
         """Stop this incarnation now and hand the name to the supervisor."""
