@@ -38,7 +38,8 @@ from ._models import (
     Session,
     ToolRef,
 )
-from ._permission import PERMISSION, Asked, Permission
+from ._permission import Permission
+from ._permission_messages import PERMISSION, Asked
 from ._registry import (
     ActorInfo,
     Registry,

@@ -20,7 +20,7 @@ from ._errors import CallTimeout, ServiceRestarting
 from ._future import BridgeFuture
 from ._ids import new_id
 from ._models import BY_USER, Decider, PermissionRequest, Rule, SavedApproval, Session, ToolRef
-from ._permission import (
+from ._permission_messages import (
     PERMISSION,
     Asked,
     AskPermission,

@@ -13,6 +13,7 @@ Every name is resolved at call time, so a restarted service is reached by its na
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ import pykka
 import trio
 
 from ._errors import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
-from ._future import BridgeFuture
+from ._future import BridgeFuture, Later
 from ._registry import registry
 from ._service import in_service_thread
 
@@ -59,7 +60,12 @@ def call(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
         raise BlockingCallError(
             f"a service actor may not block on {name!r}; post() and react to the future"
         )
-    return wait_sync(post(name, message), name, type(message).__name__, timeout)
+    what = type(message).__name__
+    deadline = time.monotonic() + timeout
+    result = wait_sync(post(name, message), name, what, timeout)
+    if isinstance(result, Later):
+        result = wait_sync(result.future, name, what, max(0.0, deadline - time.monotonic()))
+    return result
 
 
 def wait_sync(future: BridgeFuture[Any], name: str, what: str, timeout: float | None) -> Any:
@@ -82,7 +88,13 @@ async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) ->
         CallTimeout: no answer within ``timeout`` seconds.
         ServiceError subclasses: the service's own refusal.
     """
-    return await wait(post(name, message), name, type(message).__name__, timeout)
+    what = type(message).__name__
+    deadline = trio.current_time() + timeout
+    result = await wait(post(name, message), name, what, timeout)
+    if isinstance(result, Later):
+        remaining = max(0.0, deadline - trio.current_time())
+        result = await wait(result.future, name, what, remaining)
+    return result
 
 
 class _Waker:

@@ -115,3 +115,17 @@ def failed(exc: BaseException) -> BridgeFuture[Any]:
     future: BridgeFuture[Any] = BridgeFuture()
     future.set_exception(exc)
     return future
+
+
+class Later:
+    """A handler's answer that is not ready yet: the caller waits on ``future`` instead.
+
+    A service returns ``Later(future)`` when the answer depends on something that comes
+    after the handler returns (a policy plugin's verdict, a store commit).  ``call`` and
+    ``acall`` unwrap it, within the same timeout.
+    """
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: BridgeFuture[Any]) -> None:
+        self.future = future

@@ -17,13 +17,12 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from . import _wire
-from ._bridge import tell
+from ._bridge import post, tell
 from ._bus import publish
 from ._config import Config
 from ._decide import decide
@@ -36,15 +35,13 @@ from ._errors import (
     ServiceRestarting,
     SessionNotFound,
 )
-from ._future import BridgeFuture, completed
+from ._future import BridgeFuture, Later, completed
 from ._ids import is_id, new_id
 from ._models import (
-    BY_ABORT,
-    BY_SHUTDOWN,
     BY_TIMEOUT,
-    BY_USER,
     REPLIES,
     SCOPES,
+    Action,
     Decider,
     PermissionRequest,
     ReplyKind,
@@ -53,120 +50,33 @@ from ._models import (
     SavedApproval,
     Scope,
     Session,
-    ToolRef,
     now_ms,
+)
+from ._permission_messages import (
+    MAX_TIMEOUT,
+    PERMISSION,
+    Asked,
+    AskPermission,
+    EndAll,
+    EndSessions,
+    Evaluate,
+    Expire,
+    GetPermission,
+    History,
+    ListPending,
+    ListSaved,
+    PolicyDeadline,
+    ReplyPermission,
+    RevokeSaved,
+    SessionChanged,
+    SessionsRemoved,
+    SetPolicies,
+    Verdict,
+    WaitPermission,
 )
 from ._service import Service, handles
 from ._state import MemoryState
 from ._timers import TimerHandle, timers
-
-PERMISSION = "permission"
-MAX_TIMEOUT = 7 * 24 * 3600.0
-
-
-@attrs.frozen
-class SessionChanged:
-    """From ``sessions``: a session was created or updated (its rules, directory)."""
-
-    session: Session
-
-
-@attrs.frozen
-class SessionsRemoved:
-    session_ids: tuple[str, ...]
-
-
-@attrs.frozen
-class AskPermission:
-    session_id: str
-    permission: str
-    patterns: tuple[str, ...]
-    metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
-    always: tuple[str, ...] = ()
-    tool: ToolRef | None = None
-    timeout: float | None = None  # seconds; None: the configured default
-    # In-process callers that only want the outcome may pass the future the decision
-    # goes to (it also receives a refusal of the ask), and may pre-assign the id; then
-    # they need not wait for the ask's own answer: one wake-up instead of two.
-    decision: BridgeFuture[PermissionRequest] | None = attrs.field(default=None, eq=False)
-    request_id: str | None = None
-
-
-@attrs.frozen
-class Asked:
-    """The answer to an ask: the request as stored, and a future of its final state."""
-
-    request: PermissionRequest
-    decision: BridgeFuture[PermissionRequest] = attrs.field(eq=False)
-
-
-@attrs.frozen
-class ReplyPermission:
-    request_id: str
-    reply: str
-    message: str | None = None
-    session_id: str | None = None  # when given, the request must belong to it
-    decided_by: Decider = BY_USER
-    scope: str = "session"  # where an "always" is saved
-
-
-@attrs.frozen
-class GetPermission:
-    request_id: str
-    session_id: str | None = None
-
-
-@attrs.frozen
-class WaitPermission:
-    """Answered with the request's decision future (already done if it has ended)."""
-
-    request_id: str
-    session_id: str | None = None
-
-
-@attrs.frozen
-class ListPending:
-    directory: str | None = None
-    session_id: str | None = None
-
-
-@attrs.frozen
-class EndSessions:
-    """End every pending request of these sessions (abort, delete)."""
-
-    session_ids: tuple[str, ...]
-    decided_by: Decider = BY_ABORT
-
-
-@attrs.frozen
-class EndAll:
-    """End every pending request (an operator-requested shutdown)."""
-
-    decided_by: Decider = BY_SHUTDOWN
-
-
-@attrs.frozen
-class Expire:
-    request_id: str
-
-
-@attrs.frozen
-class ListSaved:
-    scope: str | None = None
-    session_id: str | None = None
-    directory: str | None = None
-
-
-@attrs.frozen
-class RevokeSaved:
-    approval_id: str
-
-
-@attrs.frozen
-class History:
-    session_id: str | None = None
-    state: str | None = None
-    limit: int = 100
 
 
 @attrs.define(eq=False)
@@ -174,6 +84,17 @@ class _Pending:
     request: PermissionRequest
     future: BridgeFuture[PermissionRequest]
     rules: tuple[Rule, ...]  # config + session rules at ask time, for cascade re-checks
+    timer: TimerHandle | None = None
+
+
+@attrs.define(eq=False)
+class _Evaluation:
+    """A request the policy plugins are looking at, before anyone else sees it."""
+
+    entry: _Pending
+    answer: BridgeFuture[Asked]
+    waiting: set[str]
+    allowed_by: list[str] = attrs.Factory(list)
     timer: TimerHandle | None = None
 
 
@@ -195,6 +116,9 @@ class Permission(Service):
         self._pending: dict[str, _Pending] = {}
         self._approvals: dict[str, SavedApproval] = {}
         self._sessions: dict[str, Session] = {}  # a read model fed by ``sessions``
+        self._evaluating: dict[str, _Evaluation] = {}
+        self._policies: tuple[str, ...] = ()
+        self._policy_timeout = 5.0
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -231,7 +155,7 @@ class Permission(Service):
     # --- asking -----------------------------------------------------------------------
 
     @handles(AskPermission)
-    def _ask(self, message: AskPermission) -> Asked:
+    def _ask(self, message: AskPermission) -> Asked | Later:
         try:
             return self._ask_unguarded(message)
         except BaseException as exc:  # the caller may be waiting on the decision only
@@ -239,7 +163,7 @@ class Permission(Service):
                 message.decision.try_set_exception(exc)
             raise
 
-    def _ask_unguarded(self, message: AskPermission) -> Asked:
+    def _ask_unguarded(self, message: AskPermission) -> Asked | Later:
         if not message.permission:
             raise InvalidRequest("permission must be a non-empty string", field="permission")
         check_id(message.session_id, "ses", "sessionID")
@@ -275,25 +199,96 @@ class Permission(Service):
             effect=decision.effect,
             rule=decision.rule,
         )
-        if decision.effect != "ask":
-            final = self._decided(
-                request,
-                state="replied",
-                reply="once" if decision.effect == "allow" else "reject",
-                decided_by=_rule_decider(decision),
-                message=decision.rule.describe() if decision.effect == "deny" else None,  # type: ignore[union-attr] # a deny always has its rule
-            )
-            self._state.put_request(final)
-            if message.decision is None:
-                return Asked(final, completed(final))
-            message.decision.set(final)
-            return Asked(final, message.decision)
         entry = _Pending(request, message.decision or BridgeFuture(), rules)
+        if decision.effect != "ask":
+            reason = (
+                decision.rule.describe() if decision.rule and decision.effect == "deny" else None
+            )
+            return self._settle(entry, decision.effect, _rule_decider(decision), reason)
+        if self._policies:
+            return self._evaluate(entry)
+        return self._open(entry)
+
+    def _settle(self, entry: _Pending, effect: Action, by: Decider, reason: str | None) -> Asked:
+        """End a request that never was pending (rule, approval or policy decision)."""
+        final = self._decided(
+            attrs.evolve(entry.request, effect=effect),
+            state="replied",
+            reply="once" if effect == "allow" else "reject",
+            decided_by=by,
+            message=reason,
+        )
+        self._state.put_request(final)
+        entry.future.try_set(final)
+        return Asked(final, entry.future)
+
+    def _open(self, entry: _Pending) -> Asked:
+        """Make a request pending: stored, timed, then published for humans."""
+        request = entry.request
         self._pending[request.id] = entry
         self._state.put_request(request)  # stored before it is published
         self._arm(entry)
         publish("permission.asked", _wire.asked(request), request.directory)
         return Asked(request, entry.future)
+
+    # --- policy plugins -----------------------------------------------------------------
+
+    @handles(SetPolicies)
+    def _set_policies(self, message: SetPolicies) -> None:
+        self._policies = message.names
+        self._policy_timeout = message.timeout
+
+    def _evaluate(self, entry: _Pending) -> Later:
+        """Show the request to every policy plugin first; answer when they have spoken."""
+        request_id = entry.request.id
+        evaluation = _Evaluation(entry, BridgeFuture(), set(self._policies))
+        self._evaluating[request_id] = evaluation
+        for name in self._policies:
+            try:
+                future = post(name, Evaluate(entry.request))
+            except NotRunning:
+                evaluation.waiting.discard(name)
+                continue
+            future.add_done_callback(_verdict_poster(request_id, name))
+        evaluation.timer = timers.call_later(
+            self._policy_timeout, lambda: tell(PERMISSION, PolicyDeadline(request_id))
+        )
+        if not evaluation.waiting:
+            self._conclude(request_id)
+        return Later(evaluation.answer)
+
+    @handles(Verdict)
+    def _verdict(self, message: Verdict) -> None:
+        evaluation = self._evaluating.get(message.request_id)
+        if evaluation is None or message.plugin not in evaluation.waiting:
+            return  # late (after the deadline) or unknown: decides nothing
+        evaluation.waiting.discard(message.plugin)
+        if message.effect == "deny":
+            self._conclude(message.request_id, deny=(message.plugin, message.reason))
+            return
+        if message.effect == "allow" and not _opaque(evaluation.entry.request):
+            evaluation.allowed_by.append(message.plugin)
+        if not evaluation.waiting:
+            self._conclude(message.request_id)
+
+    @handles(PolicyDeadline)
+    def _policy_deadline(self, message: PolicyDeadline) -> None:
+        if message.request_id in self._evaluating:
+            self._conclude(message.request_id)  # the silent ones decided nothing
+
+    def _conclude(self, request_id: str, deny: tuple[str, str | None] | None = None) -> None:
+        evaluation = self._evaluating.pop(request_id)
+        if evaluation.timer is not None:
+            evaluation.timer.cancel()
+        entry = evaluation.entry
+        if deny is not None:
+            asked = self._settle(entry, "deny", Decider("plugin", name=deny[0]), deny[1])
+        elif evaluation.allowed_by:
+            by = Decider("plugin", name=",".join(evaluation.allowed_by))
+            asked = self._settle(entry, "allow", by, None)
+        else:
+            asked = self._open(entry)
+        evaluation.answer.try_set(asked)
 
     def _new_request_id(self, wanted: str | None) -> str:
         if wanted is None:
@@ -514,6 +509,37 @@ class Permission(Service):
         self._state.delete_approval(approval.id)
         publish("permission.saved.revoked", _wire.approval(approval), approval.directory)
         return approval
+
+
+def _verdict_poster(request_id: str, plugin: str) -> Any:
+    """A done-callback turning a policy plugin's answer into a :class:`Verdict` message."""
+
+    def on_done(future: BridgeFuture[Any]) -> None:
+        try:
+            answer = future.get(timeout=0)
+        except Exception:  # noqa: BLE001 - a plugin that raised decides nothing
+            answer = None
+        effect, reason = _verdict_of(answer)
+        tell(PERMISSION, Verdict(request_id, plugin, effect, reason))
+
+    return on_done
+
+
+def _verdict_of(answer: Any) -> tuple[str | None, str | None]:
+    """``"allow"``, ``"deny"``, ``("deny", reason)`` or a Verdict-like object; else None."""
+    if answer in ("allow", "deny"):
+        return answer, None
+    if isinstance(answer, tuple) and len(answer) == 2 and answer[0] in ("allow", "deny"):
+        return answer[0], None if answer[1] is None else str(answer[1])
+    effect = getattr(answer, "effect", None)
+    if effect in ("allow", "deny"):
+        reason = getattr(answer, "reason", None)
+        return effect, None if reason is None else str(reason)
+    return None, None
+
+
+def _opaque(request: PermissionRequest) -> bool:
+    return bool(request.metadata.get("opaque"))
 
 
 def _rule_decider(decision: Any) -> Decider:

@@ -7,7 +7,8 @@ import attrs
 from ._bus import BUS, Bus
 from ._config import Config
 from ._errors import NotRunning
-from ._permission import PERMISSION, Permission
+from ._permission import Permission
+from ._permission_messages import PERMISSION
 from ._registry import RestartPolicy, registry
 from ._sessions import SESSIONS, Sessions
 from ._state import MemoryState

@@ -52,8 +52,9 @@ _thread_role = threading.local()
 
 
 def in_service_thread() -> bool:
-    """Whether the calling thread is a service actor's thread."""
-    return getattr(_thread_role, "service", None) is not None
+    """Whether the calling thread belongs to a service that must never block."""
+    service = getattr(_thread_role, "service", None)
+    return service is not None and not service.may_block
 
 
 def current_service() -> Service | None:
@@ -86,6 +87,9 @@ class Service(pykka.ThreadingActor):
     """A named, supervised actor.  See the module docstring for the contract."""
 
     use_daemon_thread = True  # the runtime stops every actor at shutdown; never hang exit
+    may_block: ClassVar[bool] = False
+    """Whether handlers may make blocking calls to other services.  False for the core
+    services (no cycles can form); plugins set it: services never wait on a plugin."""
     _handlers: ClassVar[dict[type, Callable[[Any, Any], Any]]] = {}
 
     # Set by the registry before the actor's thread starts.

@@ -21,7 +21,7 @@ from ._bus import publish
 from ._errors import InvalidRequest, SessionNotFound
 from ._ids import is_id, new_id
 from ._models import Rule, Session, now_ms
-from ._permission import PERMISSION, SessionChanged, SessionsRemoved
+from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
 from ._service import Service, handles
 from ._state import MemoryState
 

@@ -1,0 +1,157 @@
+"""The messages the ``permission`` service answers (frozen attrs classes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._future import BridgeFuture
+from ._models import (
+    BY_ABORT,
+    BY_SHUTDOWN,
+    BY_USER,
+    Decider,
+    PermissionRequest,
+    Session,
+    ToolRef,
+)
+
+PERMISSION = "permission"
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+@attrs.frozen
+class SessionChanged:
+    """From ``sessions``: a session was created or updated (its rules, directory)."""
+
+    session: Session
+
+
+@attrs.frozen
+class SessionsRemoved:
+    session_ids: tuple[str, ...]
+
+
+@attrs.frozen
+class AskPermission:
+    session_id: str
+    permission: str
+    patterns: tuple[str, ...]
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    always: tuple[str, ...] = ()
+    tool: ToolRef | None = None
+    timeout: float | None = None  # seconds; None: the configured default
+    # In-process callers that only want the outcome may pass the future the decision
+    # goes to (it also receives a refusal of the ask), and may pre-assign the id; then
+    # they need not wait for the ask's own answer: one wake-up instead of two.
+    decision: BridgeFuture[PermissionRequest] | None = attrs.field(default=None, eq=False)
+    request_id: str | None = None
+
+
+@attrs.frozen
+class Asked:
+    """The answer to an ask: the request as stored, and a future of its final state."""
+
+    request: PermissionRequest
+    decision: BridgeFuture[PermissionRequest] = attrs.field(eq=False)
+
+
+@attrs.frozen
+class ReplyPermission:
+    request_id: str
+    reply: str
+    message: str | None = None
+    session_id: str | None = None  # when given, the request must belong to it
+    decided_by: Decider = BY_USER
+    scope: str = "session"  # where an "always" is saved
+
+
+@attrs.frozen
+class GetPermission:
+    request_id: str
+    session_id: str | None = None
+
+
+@attrs.frozen
+class WaitPermission:
+    """Answered with the request's decision future (already done if it has ended)."""
+
+    request_id: str
+    session_id: str | None = None
+
+
+@attrs.frozen
+class ListPending:
+    directory: str | None = None
+    session_id: str | None = None
+
+
+@attrs.frozen
+class EndSessions:
+    """End every pending request of these sessions (abort, delete)."""
+
+    session_ids: tuple[str, ...]
+    decided_by: Decider = BY_ABORT
+
+
+@attrs.frozen
+class EndAll:
+    """End every pending request (an operator-requested shutdown)."""
+
+    decided_by: Decider = BY_SHUTDOWN
+
+
+@attrs.frozen
+class Expire:
+    request_id: str
+
+
+@attrs.frozen
+class ListSaved:
+    scope: str | None = None
+    session_id: str | None = None
+    directory: str | None = None
+
+
+@attrs.frozen
+class RevokeSaved:
+    approval_id: str
+
+
+@attrs.frozen
+class History:
+    session_id: str | None = None
+    state: str | None = None
+    limit: int = 100
+
+
+@attrs.frozen
+class SetPolicies:
+    """From the plugin host: the plugin actors whose policy hook sees each ask."""
+
+    names: tuple[str, ...]
+    timeout: float = 5.0
+
+
+@attrs.frozen
+class Evaluate:
+    """To a policy plugin: decide ``request`` (answer allow/deny/None)."""
+
+    request: PermissionRequest
+
+
+@attrs.frozen
+class Verdict:
+    """A policy plugin's answer (or its failure), posted back to ``permission``."""
+
+    request_id: str
+    plugin: str
+    effect: str | None  # "allow" | "deny" | None (no opinion, raised, or timed out)
+    reason: str | None = None
+
+
+@attrs.frozen
+class PolicyDeadline:
+    request_id: str
