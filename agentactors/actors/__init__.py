@@ -6,6 +6,7 @@ imports nothing from ``agentactors.http`` or ``agentactors.plugins``.
 
 from . import _api as api
 from . import _wire as wire
+from . import messages
 from ._bridge import DEFAULT_TIMEOUT, acall, call, post, tell, wait, wait_sync
 from ._bus import BUS, Bus, make_event, publish
 from ._config import Config, load_config, parse_ruleset
@@ -30,6 +31,7 @@ from ._errors import (
 from ._future import BridgeFuture
 from ._ids import is_id, new_id
 from ._models import (
+    BY_USER,
     Decider,
     Event,
     PermissionRequest,
@@ -60,6 +62,7 @@ from ._subscription import LAGGED, Closed, Subscription
 
 __all__ = [
     "BUS",
+    "BY_USER",
     "DEFAULT_TIMEOUT",
     "LAGGED",
     "PERMISSION",
@@ -112,6 +115,7 @@ __all__ = [
     "load_config",
     "lookup",
     "make_event",
+    "messages",
     "new_id",
     "parse_ruleset",
     "post",

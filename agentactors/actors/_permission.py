@@ -282,9 +282,10 @@ class Permission(Service):
             evaluation.timer.cancel()
         entry = evaluation.entry
         if deny is not None:
-            asked = self._settle(entry, "deny", Decider("plugin", name=deny[0]), deny[1])
+            by = Decider("plugin", name=_plugin_name(deny[0]))
+            asked = self._settle(entry, "deny", by, deny[1])
         elif evaluation.allowed_by:
-            by = Decider("plugin", name=",".join(evaluation.allowed_by))
+            by = Decider("plugin", name=",".join(map(_plugin_name, evaluation.allowed_by)))
             asked = self._settle(entry, "allow", by, None)
         else:
             asked = self._open(entry)
@@ -536,6 +537,10 @@ def _verdict_of(answer: Any) -> tuple[str | None, str | None]:
         reason = getattr(answer, "reason", None)
         return effect, None if reason is None else str(reason)
     return None, None
+
+
+def _plugin_name(actor_name: str) -> str:
+    return actor_name.removeprefix("plugin:")
 
 
 def _opaque(request: PermissionRequest) -> bool:

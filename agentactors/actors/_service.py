@@ -18,7 +18,8 @@ A :class:`Service` is a pykka ``ThreadingActor`` with four additions:
 
 Subclasses override :meth:`setup` (runs in the actor's thread before any message; this is
 the recovery hook a restarted incarnation uses to reload its state) and
-:meth:`teardown` (runs when the actor stops, crash or not).
+:meth:`teardown` (runs when the actor stops, crash or not).  pykka's ``on_start`` and
+``on_stop`` stay free for subclasses (plugins use them as their hooks).
 """
 
 from __future__ import annotations
@@ -156,15 +157,17 @@ class Service(pykka.ThreadingActor):
 
     # --- life cycle -------------------------------------------------------------------
 
-    def on_start(self) -> None:
+    def _actor_loop_setup(self) -> None:  # pykka's hook around on_start (pinned minor)
         _thread_role.service = self
         try:
             self.setup()
+            self.on_start()
         except Exception as exc:
             log.exception("%s failed to start", self.service_name)
             self._crash(exc)
 
-    def on_stop(self) -> None:
+    def _stop(self) -> None:  # pykka's stop: unregister, mark stopped, on_stop()
+        super()._stop()
         try:
             self.teardown()
         except Exception:
@@ -226,6 +229,6 @@ class Service(pykka.ThreadingActor):
     def _crash(self, exc: BaseException) -> None:
         """Stop this incarnation now and hand the name to the supervisor."""
         self.crash = exc
-        self._stop()  # unregisters, sets actor_stopped, runs on_stop -> teardown()
+        self._stop()  # unregisters, sets actor_stopped, runs on_stop and teardown()
         if self._crash_hook is not None:
             self._crash_hook(self, exc)

@@ -1,0 +1,239 @@
+"""``Client`` (blocking) and ``AsyncClient`` (trio): one list of methods, two transports.
+
+``Client.in_process()`` talks to the services of this process by name;
+``Client.connect(url, password=...)`` talks to a server over HTTP.  Both raise the same
+typed errors (:class:`~agentactors.actors.PermissionNotFound`,
+:class:`~agentactors.actors.AlreadyDecided`, ``Unauthorized``, ``CallTimeout``, ...) and
+return the same values (:class:`~agentactors.actors.Session`,
+:class:`~agentactors.actors.PermissionRequest`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from agentactors.actors import BY_USER, Decider, PermissionRequest, SavedApproval, Session
+
+from . import _ops as ops
+from ._transports import AsyncLocalTransport, AsyncTransport, LocalTransport, Transport
+
+
+class Client:
+    """Blocking client: for scripts, plugin hooks and other plain threads.
+
+    Every method blocks the calling thread until the answer (service calls time out
+    after 5 s; waits for a decision only after ``timeout``).  Never call it from a core
+    service's handler (``BlockingCallError``); plugins may.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    @classmethod
+    def in_process(cls, *, decided_by: Decider = BY_USER) -> Client:
+        """A client of this process's services; replies are recorded as ``decided_by``."""
+        return cls(LocalTransport(decided_by))
+
+    @classmethod
+    def connect(cls, url: str, *, password: str | None = None, timeout: float = 30.0) -> Client:
+        """A client of the server at ``url`` (HTTP, httpx)."""
+        from ._remote import RemoteTransport  # noqa: PLC0415 - httpx only when used
+
+        return cls(RemoteTransport(url, password=password, timeout=timeout))
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    # sessions
+    def create_session(
+        self,
+        directory: str,
+        *,
+        title: str | None = None,
+        parent_id: str | None = None,
+        permission: Sequence[Mapping[str, str]] = (),
+    ) -> Session:
+        op = ops.CreateSession(directory, title, parent_id, tuple(permission))
+        return self._transport.handle(op)  # type: ignore[no-any-return]
+
+    def get_session(self, session_id: str) -> Session:
+        return self._transport.handle(ops.GetSession(session_id))  # type: ignore[no-any-return]
+
+    def list_sessions(self, directory: str | None = None) -> list[Session]:
+        return self._transport.handle(ops.ListSessions(directory))  # type: ignore[no-any-return]
+
+    def abort_session(self, session_id: str) -> list[str]:
+        return self._transport.handle(ops.AbortSession(session_id))  # type: ignore[no-any-return]
+
+    # permissions
+    def ask(
+        self,
+        session_id: str,
+        permission: str,
+        patterns: Sequence[str] = (),
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        always: Sequence[str] = (),
+        timeout: float | None = None,
+        wait: bool = False,
+    ) -> PermissionRequest:
+        """Ask; with ``wait=True`` block until decided and return the final state."""
+        op = ops.Ask(
+            session_id, permission, tuple(patterns), dict(metadata or {}), tuple(always),
+            timeout, wait,
+        )  # fmt: skip
+        return self._transport.handle(op)  # type: ignore[no-any-return]
+
+    def get(self, request_id: str) -> PermissionRequest:
+        return self._transport.handle(ops.GetPermission(request_id))  # type: ignore[no-any-return]
+
+    def wait(self, request_id: str, *, timeout: float | None = None) -> PermissionRequest:
+        """Block until the request ends (re-attaching by id across restarts)."""
+        return self._transport.handle(ops.WaitPermission(request_id, timeout))  # type: ignore[no-any-return]
+
+    def pending(
+        self, *, directory: str | None = None, session_id: str | None = None
+    ) -> list[PermissionRequest]:
+        return self._transport.handle(ops.ListPending(directory, session_id))  # type: ignore[no-any-return]
+
+    def reply(
+        self,
+        request_id: str,
+        reply: str,
+        *,
+        message: str | None = None,
+        session_id: str | None = None,
+        scope: str = "session",
+    ) -> PermissionRequest:
+        op = ops.Reply(request_id, reply, message, session_id, scope)
+        return self._transport.handle(op)  # type: ignore[no-any-return]
+
+    def saved(self, *, scope: str | None = None) -> list[SavedApproval]:
+        return self._transport.handle(ops.ListSaved(scope))  # type: ignore[no-any-return]
+
+    def revoke(self, approval_id: str) -> SavedApproval:
+        return self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
+
+    def history(
+        self, *, session_id: str | None = None, state: str | None = None, limit: int = 100
+    ) -> list[PermissionRequest]:
+        return self._transport.handle(ops.History(session_id, state, limit))  # type: ignore[no-any-return]
+
+    # events
+    def events(self, types: Iterable[str] | None = None, *, directory: str | None = None) -> Any:
+        """``with client.events(["permission.asked"]) as stream: for event in stream``."""
+        return self._transport.events(types, directory)
+
+
+class AsyncClient:
+    """The trio client: the same methods as :class:`Client`, awaited.
+
+    Cancel-safe: a cancelled call leaves nothing waiting (the message may still have
+    been delivered).  Holds no thread per call or per wait.
+    """
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    @classmethod
+    def in_process(cls, *, decided_by: Decider = BY_USER) -> AsyncClient:
+        return cls(AsyncLocalTransport(decided_by))
+
+    @classmethod
+    def connect(
+        cls, url: str, *, password: str | None = None, timeout: float = 30.0
+    ) -> AsyncClient:
+        from ._remote import AsyncRemoteTransport  # noqa: PLC0415 - httpx only when used
+
+        return cls(AsyncRemoteTransport(url, password=password, timeout=timeout))
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def create_session(
+        self,
+        directory: str,
+        *,
+        title: str | None = None,
+        parent_id: str | None = None,
+        permission: Sequence[Mapping[str, str]] = (),
+    ) -> Session:
+        op = ops.CreateSession(directory, title, parent_id, tuple(permission))
+        return await self._transport.handle(op)  # type: ignore[no-any-return]
+
+    async def get_session(self, session_id: str) -> Session:
+        return await self._transport.handle(ops.GetSession(session_id))  # type: ignore[no-any-return]
+
+    async def list_sessions(self, directory: str | None = None) -> list[Session]:
+        return await self._transport.handle(ops.ListSessions(directory))  # type: ignore[no-any-return]
+
+    async def abort_session(self, session_id: str) -> list[str]:
+        return await self._transport.handle(ops.AbortSession(session_id))  # type: ignore[no-any-return]
+
+    async def ask(
+        self,
+        session_id: str,
+        permission: str,
+        patterns: Sequence[str] = (),
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        always: Sequence[str] = (),
+        timeout: float | None = None,
+        wait: bool = False,
+    ) -> PermissionRequest:
+        op = ops.Ask(
+            session_id, permission, tuple(patterns), dict(metadata or {}), tuple(always),
+            timeout, wait,
+        )  # fmt: skip
+        return await self._transport.handle(op)  # type: ignore[no-any-return]
+
+    async def get(self, request_id: str) -> PermissionRequest:
+        return await self._transport.handle(ops.GetPermission(request_id))  # type: ignore[no-any-return]
+
+    async def wait(self, request_id: str, *, timeout: float | None = None) -> PermissionRequest:
+        return await self._transport.handle(ops.WaitPermission(request_id, timeout))  # type: ignore[no-any-return]
+
+    async def pending(
+        self, *, directory: str | None = None, session_id: str | None = None
+    ) -> list[PermissionRequest]:
+        return await self._transport.handle(ops.ListPending(directory, session_id))  # type: ignore[no-any-return]
+
+    async def reply(
+        self,
+        request_id: str,
+        reply: str,
+        *,
+        message: str | None = None,
+        session_id: str | None = None,
+        scope: str = "session",
+    ) -> PermissionRequest:
+        op = ops.Reply(request_id, reply, message, session_id, scope)
+        return await self._transport.handle(op)  # type: ignore[no-any-return]
+
+    async def saved(self, *, scope: str | None = None) -> list[SavedApproval]:
+        return await self._transport.handle(ops.ListSaved(scope))  # type: ignore[no-any-return]
+
+    async def revoke(self, approval_id: str) -> SavedApproval:
+        return await self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
+
+    async def history(
+        self, *, session_id: str | None = None, state: str | None = None, limit: int = 100
+    ) -> list[PermissionRequest]:
+        return await self._transport.handle(ops.History(session_id, state, limit))  # type: ignore[no-any-return]
+
+    def events(self, types: Iterable[str] | None = None, *, directory: str | None = None) -> Any:
+        """``async with client.events([...]) as stream: async for event in stream``."""
+        return self._transport.events(types, directory)

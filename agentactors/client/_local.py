@@ -1,0 +1,152 @@
+"""The in-process transport: operations become messages to the named services.
+
+Each operation is a small program (a generator) that yields steps — send this message
+to that service, or wait for this future — and returns the result.  The sync driver
+runs the steps with the blocking ``call`` (plugin threads, scripts); the async driver
+with ``acall`` (trio).  Names are resolved on every step, so the client always reaches
+the one live service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import attrs
+
+from agentactors.actors import (
+    DEFAULT_TIMEOUT,
+    PERMISSION,
+    SESSIONS,
+    BridgeFuture,
+    Decider,
+    ServiceRestarting,
+    acall,
+    call,
+    parse_ruleset,
+    wait,
+    wait_sync,
+)
+from agentactors.actors import messages as m
+
+from . import _ops as ops
+
+
+@attrs.frozen
+class Send:
+    service: str
+    message: Any
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@attrs.frozen
+class Await:
+    future: BridgeFuture[Any]
+    timeout: float | None
+
+
+Program = Generator[Send | Await, Any, Any]
+
+
+def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR0912 - one case per operation
+    """The steps of ``op``."""
+    match op:
+        case ops.CreateSession():
+            rules = parse_ruleset(list(op.permission))
+            return (
+                yield Send(SESSIONS, m.CreateSession(op.directory, op.title, op.parent_id, rules))
+            )
+        case ops.GetSession():
+            return (yield Send(SESSIONS, m.GetSession(op.session_id)))
+        case ops.ListSessions():
+            return (yield Send(SESSIONS, m.ListSessions(op.directory)))
+        case ops.AbortSession():
+            ids = yield Send(SESSIONS, m.AbortSession(op.session_id))
+            yield Send(PERMISSION, m.EndSessions(tuple(ids)))
+            return ids
+        case ops.Ask():
+            message = m.AskPermission(
+                session_id=op.session_id,
+                permission=op.permission,
+                patterns=tuple(op.patterns),
+                metadata=dict(op.metadata),
+                always=tuple(op.always),
+                timeout=op.timeout,
+            )
+            asked = yield Send(PERMISSION, message)
+            if not op.wait:
+                return asked.request
+            return (yield from _decision(asked.request.id, asked.decision, None))
+        case ops.GetPermission():
+            return (yield Send(PERMISSION, m.GetPermission(op.request_id)))
+        case ops.WaitPermission():
+            future = yield Send(PERMISSION, m.WaitPermission(op.request_id))
+            return (yield from _decision(op.request_id, future, op.timeout))
+        case ops.ListPending():
+            return (yield Send(PERMISSION, m.ListPending(op.directory, op.session_id)))
+        case ops.Reply():
+            reply = m.ReplyPermission(
+                op.request_id, op.reply, op.message, op.session_id, decided_by, op.scope
+            )
+            return (yield Send(PERMISSION, reply))
+        case ops.ListSaved():
+            return (yield Send(PERMISSION, m.ListSaved(op.scope)))
+        case ops.RevokeSaved():
+            return (yield Send(PERMISSION, m.RevokeSaved(op.approval_id)))
+        case ops.History():
+            return (yield Send(PERMISSION, m.History(op.session_id, op.state, op.limit)))
+    raise TypeError(f"unknown operation {op!r}")
+
+
+def _decision(request_id: str, future: BridgeFuture[Any], timeout: float | None) -> Program:
+    """Wait for a decision, re-attaching by id if ``permission`` restarts meanwhile."""
+    while True:
+        try:
+            return (yield Await(future, timeout))
+        except ServiceRestarting:
+            future = yield Send(PERMISSION, m.WaitPermission(request_id))
+
+
+def _advance(steps: Program, result: Any, error: BaseException | None) -> tuple[bool, Any]:
+    """Feed the last result (or error) in; ``(True, value)`` when the program is done."""
+    try:
+        step = steps.throw(error) if error is not None else steps.send(result)
+    except StopIteration as done:
+        return True, done.value
+    return False, step
+
+
+def run_sync(steps: Program) -> Any:
+    """Drive a program with blocking calls.  Raises what the services raise."""
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        done, step = _advance(steps, result, error)
+        if done:
+            return step
+        result, error = None, None
+        try:
+            if isinstance(step, Send):
+                result = call(step.service, step.message, timeout=step.timeout)
+            else:
+                result = wait_sync(step.future, PERMISSION, "a decision", step.timeout)
+        except Exception as exc:  # noqa: BLE001 - handed to the program, which may re-attach
+            error = exc
+
+
+async def run_async(steps: Program) -> Any:
+    """Drive a program from trio (no thread held).  Raises what the services raise."""
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        done, step = _advance(steps, result, error)
+        if done:
+            return step
+        result, error = None, None
+        try:
+            if isinstance(step, Send):
+                result = await acall(step.service, step.message, timeout=step.timeout)
+            else:
+                result = await wait(step.future, PERMISSION, "a decision", step.timeout)
+        except Exception as exc:  # noqa: BLE001 - handed to the program, which may re-attach
+            error = exc

@@ -1,0 +1,102 @@
+"""The in-process transports (sync and async) and the transport protocols."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Protocol
+
+from agentactors.actors import (
+    BUS,
+    Decider,
+    Event,
+    Subscription,
+    acall,
+    call,
+    post,
+)
+from agentactors.actors.messages import Subscribe, Unsubscribe
+
+from . import _local
+from ._ops import Op
+
+
+class Transport(Protocol):
+    """What a sync :class:`~agentactors.client.Client` needs."""
+
+    def handle(self, op: Op) -> Any: ...
+    def events(
+        self, types: Iterable[str] | None, directory: str | None
+    ) -> Any: ...  # a context manager yielding an iterator of Event
+    def close(self) -> None: ...
+
+
+class AsyncTransport(Protocol):
+    """What an :class:`~agentactors.client.AsyncClient` needs."""
+
+    async def handle(self, op: Op) -> Any: ...
+    def events(
+        self, types: Iterable[str] | None, directory: str | None
+    ) -> Any: ...  # an async context manager yielding an async iterator of Event
+    async def aclose(self) -> None: ...
+
+
+class LocalTransport:
+    """Blocking calls to the registry's services (for threads; never from a service)."""
+
+    def __init__(self, decided_by: Decider) -> None:
+        self.decided_by = decided_by
+
+    def handle(self, op: Op) -> Any:
+        return _local.run_sync(_local.program(op, self.decided_by))
+
+    @contextmanager
+    def events(self, types: Iterable[str] | None, directory: str | None) -> Iterator[Any]:
+        subscription = Subscription(types, directory=directory)
+        call(BUS, Subscribe(subscription))
+        try:
+            yield _iterate(subscription)
+        finally:
+            _unsubscribe(subscription)
+
+    def close(self) -> None:
+        pass
+
+
+class AsyncLocalTransport:
+    """Trio calls to the registry's services (no thread held per call)."""
+
+    def __init__(self, decided_by: Decider) -> None:
+        self.decided_by = decided_by
+
+    async def handle(self, op: Op) -> Any:
+        return await _local.run_async(_local.program(op, self.decided_by))
+
+    @asynccontextmanager
+    async def events(
+        self, types: Iterable[str] | None, directory: str | None
+    ) -> AsyncIterator[Subscription]:
+        subscription = Subscription(types, directory=directory)
+        await acall(BUS, Subscribe(subscription))
+        try:
+            yield subscription  # async-iterable: ``async for event in stream``
+        finally:
+            _unsubscribe(subscription)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _iterate(subscription: Subscription) -> Iterator[Event]:
+    while True:
+        event = subscription.get()
+        if event is not None:
+            yield event
+
+
+def _unsubscribe(subscription: Subscription) -> None:
+    subscription.close()
+    try:
+        post(BUS, Unsubscribe(subscription))
+    except Exception:  # noqa: BLE001 - the bus is gone: nothing left to forget
+        pass

@@ -1,0 +1,164 @@
+"""Plugins as supervised actors: events, replies through the client, policy, crashes."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import pytest
+import trio
+
+from agentactors.actors import (
+    BUS,
+    Event,
+    PermissionRequest,
+    Services,
+    Subscription,
+    acall,
+    api,
+    call,
+    make_event,
+    registry,
+    snapshot,
+)
+from agentactors.actors.messages import Publish
+from agentactors.plugins import PLUGINS, Loaded, Plugin, PluginSpec, Status, start_plugins
+
+from .conftest import next_event
+
+
+def start(*classes: type[Plugin], timeout: float = 5.0) -> Loaded:
+    start_plugins(
+        [], "/nonexistent", extra=[PluginSpec(c.__name__, plugin_class=c) for c in classes],
+        policy_timeout=timeout,
+    )  # fmt: skip
+    loaded: Loaded = call(PLUGINS, Status())
+    return loaded
+
+
+class Approver(Plugin):
+    """Replies once to every asked request whose pattern starts with "safe"."""
+
+    events = ("permission.asked",)
+
+    def on_event(self, event: Event) -> None:
+        if event.properties["patterns"][0].startswith("safe"):
+            self.client.reply(event.properties["id"], "once")
+
+
+async def test_a_plugin_reply_releases_the_asker(services: Services) -> None:
+    """permission.asked -> plugin replies through self.client -> the asker is released."""
+    start(Approver)
+    session = await api.create_session("/p")
+    with trio.fail_after(10):
+        final = await api.ask_and_wait(session.id, "bash", ["safe thing"])
+    assert final.reply == "once"
+    assert final.decided_by is not None
+    assert (final.decided_by.kind, final.decided_by.name) == ("plugin", "approver")
+
+
+class StartsWithACall(Plugin):
+    """Uses its client while starting: must not deadlock."""
+
+    seen: ClassVar[list[str]] = []
+
+    def on_start(self) -> None:
+        session = self.client.create_session("/from-plugin", title="made in on_start")
+        StartsWithACall.seen.append(session.id)
+
+
+async def test_a_plugin_may_call_its_client_in_on_start(
+    services: Services, events: Subscription
+) -> None:
+    """on_start calling the client completes (no deadlock) and the session exists."""
+    loaded = start(StartsWithACall)
+    assert loaded.started == ("plugin:starts-with-a-call",)
+    created = await next_event(events, "session.created")
+    assert created.properties["sessionID"] == StartsWithACall.seen[0]
+    session = await api.get_session(StartsWithACall.seen[0])
+    assert session.title == "made in on_start"
+
+
+class Explodes(Plugin):
+    events = ("tick",)
+
+    def on_event(self, event: Event) -> None:
+        raise RuntimeError(f"cannot handle {event.id}")
+
+
+async def test_a_crashing_plugin_harms_nobody(services: Services) -> None:
+    """1,000 events into a plugin that raises on each: bus and permission keep answering,
+    the plugin's restarts are counted, and past its limit it is stopped with a reason."""
+    start(Explodes)
+    session = await api.create_session("/p")
+    probe = await api.subscribe(["tick"])
+    for n in range(1000):
+        await acall(BUS, Publish(make_event("tick", {"n": n})))
+        if n % 100 == 0:
+            asked = await api.ask(session.id, "bash", ["make"])
+            assert asked.request.pending
+    with trio.fail_after(10):
+        for _ in range(1000):
+            await probe.receive()
+    row = next(r for r in snapshot() if r.name == "plugin:explodes")
+    assert row.restarts >= 1
+    assert len(await api.list_pending()) == 10
+
+
+class Policy(Plugin):
+    def check_permission(self, request: PermissionRequest) -> Any:
+        pattern = request.patterns[0]
+        if pattern == "allow me":
+            return "allow"
+        if pattern == "deny me":
+            return ("deny", "policy says no")
+        if pattern == "raise":
+            raise RuntimeError("broken policy")
+        if pattern == "slow":
+            Policy.release.wait(10)
+        return None
+
+    release = threading.Event()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "state", "reply", "decider", "message"),
+    [
+        ("allow me", "replied", "once", ("plugin", "policy"), None),
+        ("deny me", "replied", "reject", ("plugin", "policy"), "policy says no"),
+        ("raise", "pending", None, None, None),
+        ("no opinion", "pending", None, None, None),
+        ("slow", "pending", None, None, None),
+    ],
+)
+async def test_policy_hook(
+    *,
+    services: Services,
+    pattern: str,
+    state: str,
+    reply: str | None,
+    decider: tuple[str, str] | None,
+    message: str | None,
+) -> None:
+    """allow / deny with reason decide; raising, no opinion or timing out leave it asked."""
+    Policy.release.clear()
+    start(Policy, timeout=0.2)
+    session = await api.create_session("/p")
+    try:
+        with trio.fail_after(10):
+            asked = await api.ask(session.id, "bash", [pattern])
+    finally:
+        Policy.release.set()
+    request = asked.request
+    assert request.state == state
+    assert request.reply == reply
+    by = request.decided_by
+    assert ((by.kind, by.name) if by else None) == decider
+    assert request.message == message
+
+
+async def test_a_stopped_host_stops_its_plugins(services: Services) -> None:
+    """Stopping the plugin host stops the plugin actors it started."""
+    start(Approver)
+    registry.stop(PLUGINS)
+    assert "plugin:approver" not in registry.names()
