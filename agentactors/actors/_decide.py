@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from ._derive import Check
 from ._models import STRICTNESS, Action, Rule, SavedApproval
 from ._rules import approval_covers, evaluate
 
@@ -33,13 +34,35 @@ def decide(
     opaque: bool = False,
 ) -> Decision:
     """The effect of asking ``permission`` for ``patterns`` under these rules."""
+    checks = [Check(permission, p, p) for p in patterns or ("*",)]
+    return decide_checks(rules, approvals, checks, opaque=opaque)
+
+
+def decide_checks(
+    rules: Sequence[Rule],
+    approvals: Sequence[SavedApproval],
+    checks: Sequence[Check],
+    *,
+    opaque: bool = False,
+) -> Decision:
+    """Decide every check alone, then take the strictest.
+
+    A check is denied if a deny rule matches its deny view (every ``VAR=`` stripped);
+    otherwise its allow view decides, and an ``ask`` there is lifted by a covering
+    approval.
+    """
     effect: Action = "allow"
     deciding: Rule | None = None
     used: list[SavedApproval] = []
-    for pattern in patterns or ("*",):
-        action, rule = evaluate(rules, permission, pattern)
+    for check in checks:
+        action, rule = evaluate(rules, check.permission, check.deny_view)
+        if action != "deny":
+            action, rule = evaluate(rules, check.permission, check.allow_view)
         if action == "ask":
-            approval = next((a for a in approvals if approval_covers(a, permission, pattern)), None)
+            approval = next(
+                (a for a in approvals if approval_covers(a, check.permission, check.allow_view)),
+                None,
+            )
             if approval is not None:
                 action = "allow"
                 used.append(approval)

@@ -15,7 +15,6 @@ approvals and timers from the state object in :meth:`Permission.setup`.
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Any
 
@@ -25,7 +24,8 @@ from . import _wire
 from ._bridge import post, tell
 from ._bus import publish
 from ._config import Config
-from ._decide import decide
+from ._decide import decide_checks
+from ._derive import Derived, derive
 from ._errors import (
     AlreadyDecided,
     ApprovalNotFound,
@@ -84,6 +84,7 @@ class _Pending:
     request: PermissionRequest
     future: BridgeFuture[PermissionRequest]
     rules: tuple[Rule, ...]  # config + session rules at ask time, for cascade re-checks
+    derived: Derived  # what the rules check, for cascade re-checks
     timer: TimerHandle | None = None
 
 
@@ -126,8 +127,12 @@ class Permission(Service):
         self._sessions = {s.id: s for s in self._state.sessions()}
         self._approvals = {a.id: a for a in self._state.approvals()}
         for request in self._state.pending_requests():
+            session = self._sessions.get(request.session_id)
             rules = self._config.rules_for(request.directory)
-            entry = _Pending(request, BridgeFuture(), rules)
+            rules += session.permission if session else ()
+            derived = derive(request.permission, request.patterns, {}, request.directory)
+            derived = attrs.evolve(derived, opaque=bool(request.metadata.get("opaque")))
+            entry = _Pending(request, BridgeFuture(), rules, derived)
             self._pending[request.id] = entry
             self._arm(entry)
 
@@ -170,19 +175,19 @@ class Permission(Service):
         session = self._sessions.get(message.session_id)
         if session is None:
             raise SessionNotFound(message.session_id)
-        patterns = message.patterns or _derived_patterns(message, session.directory)
-        if not patterns:
+        derived = derive(message.permission, message.patterns, message.metadata, session.directory)
+        if not derived.checks:
             raise InvalidRequest(
                 "patterns must be a non-empty list (or give metadata.command / metadata.path)",
                 field="patterns",
             )
         rules = self._config.rules_for(session.directory) + session.permission
-        decision = decide(
-            rules,
-            self._approvals_in_scope(session.id, session.directory),
-            message.permission,
-            patterns,
-        )
+        approvals = self._approvals_in_scope(session.id, session.directory)
+        decision = decide_checks(rules, approvals, derived.checks, opaque=derived.opaque)
+        metadata = dict(message.metadata)
+        if derived.opaque:
+            metadata["opaque"] = True
+            metadata["opaqueReasons"] = list(derived.reasons)
         timeout = self._timeout(message.timeout)
         created = now_ms()
         request = PermissionRequest(
@@ -190,16 +195,16 @@ class Permission(Service):
             session_id=session.id,
             directory=session.directory,
             permission=message.permission,
-            patterns=patterns,
-            metadata=dict(message.metadata),
-            always=message.always,
+            patterns=derived.patterns,
+            metadata=metadata,
+            always=message.always or derived.always,
             tool=message.tool,
             created=created,
             expires_at=None if timeout is None else created + int(timeout * 1000),
             effect=decision.effect,
             rule=decision.rule,
         )
-        entry = _Pending(request, message.decision or BridgeFuture(), rules)
+        entry = _Pending(request, message.decision or BridgeFuture(), rules, derived)
         if decision.effect != "ask":
             reason = (
                 decision.rule.describe() if decision.rule and decision.effect == "deny" else None
@@ -418,7 +423,8 @@ class Permission(Service):
             if not in_scope:
                 continue
             approvals = self._approvals_in_scope(other.session_id, other.directory)
-            decision = decide(entry.rules, approvals, other.permission, other.patterns)
+            derived = entry.derived
+            decision = decide_checks(entry.rules, approvals, derived.checks, opaque=derived.opaque)
             if decision.effect == "allow":
                 names = ",".join(a.id for a in decision.approvals) or None
                 self._finish(other.id, "replied", "always", Decider("approval", name=names))
@@ -551,15 +557,3 @@ def _rule_decider(decision: Any) -> Decider:
     if decision.approvals:
         return Decider("approval", name=",".join(a.id for a in decision.approvals))
     return Decider("rule", name=decision.rule.describe() if decision.rule else None)
-
-
-def _derived_patterns(message: AskPermission, directory: str) -> tuple[str, ...]:
-    """Patterns the server derives when the asker gave none."""
-    metadata = message.metadata
-    command = metadata.get("command")
-    if message.permission == "bash" and isinstance(command, str) and command.strip():
-        return (command.strip(),)
-    path = metadata.get("path") or metadata.get("filePath")
-    if isinstance(path, str) and path:
-        return (os.path.normpath(os.path.join(directory, os.path.expanduser(path))),)
-    return ()
