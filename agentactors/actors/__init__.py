@@ -22,11 +22,13 @@ from ._errors import (
     InvalidRequest,
     NotRunning,
     PermissionNotFound,
+    RemoteError,
     RuntimeFault,
     ServiceCrashed,
     ServiceError,
     ServiceRestarting,
     SessionNotFound,
+    Unauthorized,
 )
 from ._future import BridgeFuture
 from ._ids import is_id, new_id
@@ -92,6 +94,7 @@ __all__ = [
     "PermissionNotFound",
     "PermissionRequest",
     "Registry",
+    "RemoteError",
     "RestartPolicy",
     "Rule",
     "RuntimeFault",
@@ -106,6 +109,7 @@ __all__ = [
     "Sessions",
     "Subscription",
     "ToolRef",
+    "Unauthorized",
     "acall",
     "api",
     "call",

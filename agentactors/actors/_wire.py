@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._models import Decider, Event, PermissionRequest, Rule, SavedApproval, Session
+from ._models import Decider, Event, PermissionRequest, Rule, SavedApproval, Session, ToolRef
 
 VERSION = "0.1.0"
 
@@ -111,3 +111,79 @@ def approval(value: SavedApproval) -> dict[str, Any]:
 def event(value: Event) -> dict[str, Any]:
     """``{id, type, properties}`` as on OpenCode's ``/event`` stream."""
     return {"id": value.id, "type": value.type, "properties": dict(value.properties)}
+
+
+# --- parsing: the HTTP client turns the server's JSON back into values -----------------
+
+
+def parse_decider(value: Any) -> Decider | None:
+    if not isinstance(value, dict):
+        return None
+    return Decider(value["kind"], value.get("name"), value.get("address"))
+
+
+def parse_rule(value: dict[str, Any]) -> Rule:
+    return Rule(value["permission"], value["pattern"], value["action"])
+
+
+def parse_request(value: dict[str, Any]) -> PermissionRequest:
+    """A request from :func:`request_state` (or the shorter :func:`asked`) JSON."""
+    tool = value.get("tool")
+    time = value.get("time", {})
+    return PermissionRequest(
+        id=value["id"],
+        session_id=value["sessionID"],
+        directory=value.get("directory", ""),
+        permission=value["permission"],
+        patterns=tuple(value.get("patterns", ())),
+        metadata=dict(value.get("metadata", {})),
+        always=tuple(value.get("always", ())),
+        tool=ToolRef(tool["messageID"], tool["callID"]) if tool else None,
+        created=time.get("created", 0),
+        expires_at=value.get("expiresAt"),
+        effect=value.get("effect", "ask"),
+        state=value.get("state", "pending"),
+        reply=value.get("reply"),
+        message=value.get("message"),
+        decided_by=parse_decider(value.get("decidedBy")),
+        decided_at=time.get("decided"),
+        rule=parse_rule(value["rule"]) if value.get("rule") else None,
+    )
+
+
+def parse_session(value: dict[str, Any]) -> Session:
+    time = value.get("time", {})
+    return Session(
+        id=value["id"],
+        slug=value.get("slug", ""),
+        directory=value["directory"],
+        title=value.get("title", ""),
+        created=time.get("created", 0),
+        updated=time.get("updated", 0),
+        parent_id=value.get("parentID"),
+        project_id=value.get("projectID", "global"),
+        permission=tuple(parse_rule(r) for r in value.get("permission", ())),
+    )
+
+
+def parse_approval(value: dict[str, Any]) -> SavedApproval:
+    return SavedApproval(
+        id=value["id"],
+        permission=value["permission"],
+        pattern=value["pattern"],
+        scope=value["scope"],
+        session_id=value["sessionID"],
+        directory=value["directory"],
+        created=value.get("time", {}).get("created", 0),
+        saved_by=parse_decider(value.get("savedBy")) or Decider("user"),
+        request_id=value.get("requestID"),
+    )
+
+
+def parse_event(value: dict[str, Any], directory: str | None = None) -> Event:
+    """An event from ``{id, type, properties}`` (or the global ``{directory, payload}``)."""
+    if "payload" in value:
+        return parse_event(value["payload"], value.get("directory"))
+    return Event(
+        id=value["id"], type=value["type"], properties=value["properties"], directory=directory
+    )

@@ -69,8 +69,9 @@ class Client:
     def list_sessions(self, directory: str | None = None) -> list[Session]:
         return self._transport.handle(ops.ListSessions(directory))  # type: ignore[no-any-return]
 
-    def abort_session(self, session_id: str) -> list[str]:
-        return self._transport.handle(ops.AbortSession(session_id))  # type: ignore[no-any-return]
+    def abort_session(self, session_id: str) -> None:
+        """End the pending requests of the session and its children (aborted)."""
+        self._transport.handle(ops.AbortSession(session_id))
 
     # permissions
     def ask(
@@ -180,8 +181,8 @@ class AsyncClient:
     async def list_sessions(self, directory: str | None = None) -> list[Session]:
         return await self._transport.handle(ops.ListSessions(directory))  # type: ignore[no-any-return]
 
-    async def abort_session(self, session_id: str) -> list[str]:
-        return await self._transport.handle(ops.AbortSession(session_id))  # type: ignore[no-any-return]
+    async def abort_session(self, session_id: str) -> None:
+        await self._transport.handle(ops.AbortSession(session_id))
 
     async def ask(
         self,

@@ -1,0 +1,271 @@
+"""The HTTP transport (httpx): operations become requests to a running server.
+
+Errors come back as the same typed exceptions the in-process transport raises, rebuilt
+from the server's ``{"_tag", "message", ...}`` bodies.  Waits (``ask(wait=True)``,
+``wait``) are long-polls with no client-side read timeout; every other request times out
+after ``timeout`` seconds (:class:`CallTimeout`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+import httpx
+
+from agentactors.actors import (
+    AlreadyDecided,
+    ApprovalNotFound,
+    CallTimeout,
+    Event,
+    InvalidRequest,
+    NotRunning,
+    PermissionNotFound,
+    RemoteError,
+    ServiceRestarting,
+    SessionNotFound,
+    Unauthorized,
+    wire,
+)
+
+from . import _ops as ops
+
+USER = "agentactors"
+
+
+@attrs.frozen
+class Call:
+    """One HTTP request and how to read its answer."""
+
+    method: str
+    path: str
+    parse: Any  # callable: JSON -> value
+    params: dict[str, Any] = attrs.Factory(dict)
+    body: Any = None
+    headers: dict[str, str] = attrs.Factory(dict)
+    long_poll: bool = False
+    then: Any = None  # an op to run after (reply -> get)
+
+
+def _quiet(value: Any) -> None:
+    return None
+
+
+def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operation
+    """The request that carries ``op``."""
+    match op:
+        case ops.CreateSession():
+            body: dict[str, Any] = {"permission": list(op.permission)}
+            if op.title is not None:
+                body["title"] = op.title
+            if op.parent_id is not None:
+                body["parentID"] = op.parent_id
+            headers = {"x-opencode-directory": quote(op.directory, safe="")}
+            return Call("POST", "/session", wire.parse_session, body=body, headers=headers)
+        case ops.GetSession():
+            return Call("GET", f"/session/{op.session_id}", wire.parse_session)
+        case ops.ListSessions():
+            params = {"directory": op.directory} if op.directory else {}
+            return Call("GET", "/session", _each(wire.parse_session), params=params)
+        case ops.AbortSession():
+            return Call("POST", f"/session/{op.session_id}/abort", _quiet)
+        case ops.Ask():
+            body = {"permission": op.permission, "metadata": dict(op.metadata)}
+            if op.patterns:
+                body["patterns"] = list(op.patterns)
+            if op.always:
+                body["always"] = list(op.always)
+            if op.timeout is not None:
+                body["timeout"] = op.timeout
+            return Call(
+                "POST", f"/session/{op.session_id}/permission", wire.parse_request,
+                params={"wait": "true"} if op.wait else {}, body=body, long_poll=op.wait,
+            )  # fmt: skip
+        case ops.GetPermission():
+            return Call("GET", f"/permission/{op.request_id}", wire.parse_request)
+        case ops.WaitPermission():
+            params = {} if op.timeout is None else {"timeout": str(op.timeout)}
+            return Call(
+                "GET", f"/permission/{op.request_id}/wait", wire.parse_request,
+                params=params, long_poll=True,
+            )  # fmt: skip
+        case ops.ListPending():
+            params = {"directory": op.directory} if op.directory else {}
+            parse = _each(wire.parse_request)
+            if op.session_id is not None:
+                session_id = op.session_id
+                parse = _filtered(parse, lambda r: r.session_id == session_id)
+            return Call("GET", "/permission", parse, params=params)
+        case ops.Reply():
+            body = {"reply": op.reply, "scope": op.scope}
+            if op.message is not None:
+                body["message"] = op.message
+            path = (
+                f"/permission/{op.request_id}/reply"
+                if op.session_id is None
+                else f"/session/{op.session_id}/permissions/{op.request_id}"
+            )
+            if op.session_id is not None:  # OpenCode's deprecated route: its own shape
+                body["response"] = body.pop("reply")
+                del body["scope"]
+            return Call("POST", path, _quiet, body=body, then=ops.GetPermission(op.request_id))
+        case ops.ListSaved():
+            params = {"scope": op.scope} if op.scope else {}
+            return Call("GET", "/permission/saved", _each(wire.parse_approval), params=params)
+        case ops.RevokeSaved():
+            return Call("DELETE", f"/permission/saved/{op.approval_id}", wire.parse_approval)
+        case ops.History():
+            params = {"limit": str(op.limit)}
+            if op.session_id:
+                params["sessionID"] = op.session_id
+            if op.state:
+                params["state"] = op.state
+            return Call("GET", "/permission/history", _each(wire.parse_request), params=params)
+    raise TypeError(f"unknown operation {op!r}")
+
+
+def _each(parse: Any) -> Any:
+    return lambda values: [parse(v) for v in values]
+
+
+def _filtered(parse: Any, keep: Any) -> Any:
+    return lambda values: [v for v in parse(values) if keep(v)]
+
+
+def error_from(response: httpx.Response) -> Exception:  # noqa: PLR0911 - one per error
+    """The typed exception for a non-2xx answer."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"message": response.text}
+    if not isinstance(body, dict):
+        body = {"message": str(body)}
+    tag, message = body.get("_tag", ""), body.get("message", response.reason_phrase)
+    status = response.status_code
+    if status == 401:
+        return Unauthorized(message)
+    if tag == "PermissionNotFoundError":
+        return PermissionNotFound(body.get("requestID", ""))
+    if tag == "SessionNotFoundError":
+        return SessionNotFound(body.get("sessionID", ""))
+    if tag == "ApprovalNotFoundError":
+        return ApprovalNotFound(body.get("approvalID", ""))
+    if tag == "PermissionAlreadyDecidedError" and "request" in body:
+        return AlreadyDecided(wire.parse_request(body["request"]))
+    if status == 400:
+        return InvalidRequest(message, field=body.get("field"))
+    if tag == "ServiceRestartingError":
+        return ServiceRestarting(body.get("name", "server"))
+    if status == 503:
+        return NotRunning(body.get("name", "server"), message)
+    if status == 504:
+        return CallTimeout(body.get("name", "server"), "the call", body.get("timeout", 0.0))
+    return RemoteError(f"{status}: {message}", status=status, body=body)
+
+
+def _auth(password: str | None) -> httpx.Auth | None:
+    return httpx.BasicAuth(USER, password) if password else None
+
+
+def _timeout(call: Call, timeout: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout, read=None) if call.long_poll else httpx.Timeout(timeout)
+
+
+def _answer(call: Call, response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise error_from(response)
+    return call.parse(response.json())
+
+
+def _sse_events(lines: Iterable[str]) -> Iterator[Event]:
+    for line in lines:
+        if line.startswith("data:"):
+            event = wire.parse_event(json.loads(line[5:]))
+            if not event.type.startswith("server."):
+                yield event
+
+
+def _event_path(directory: str | None) -> tuple[str, dict[str, str]]:
+    return ("/event", {"directory": directory}) if directory else ("/global/event", {})
+
+
+class RemoteTransport:
+    """Blocking HTTP transport (httpx.Client)."""
+
+    def __init__(self, url: str, *, password: str | None, timeout: float) -> None:
+        self._timeout = timeout
+        self._http = httpx.Client(base_url=url, auth=_auth(password), timeout=timeout)
+
+    def handle(self, op: ops.Op) -> Any:
+        call = to_call(op)
+        try:
+            response = self._http.request(
+                call.method, call.path, params=call.params, json=call.body,
+                headers=call.headers, timeout=_timeout(call, self._timeout),
+            )  # fmt: skip
+        except httpx.TimeoutException:
+            raise CallTimeout("server", call.path, self._timeout) from None
+        result = _answer(call, response)
+        return self.handle(call.then) if call.then is not None else result
+
+    @contextmanager
+    def events(self, types: Iterable[str] | None, directory: str | None) -> Iterator[Any]:
+        wanted = set(types) if types else None
+        path, params = _event_path(directory)
+        with self._http.stream("GET", path, params=params, timeout=None) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise error_from(response)
+            yield (e for e in _sse_events(response.iter_lines()) if not wanted or e.type in wanted)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class AsyncRemoteTransport:
+    """Trio HTTP transport (httpx.AsyncClient)."""
+
+    def __init__(self, url: str, *, password: str | None, timeout: float) -> None:
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=url, auth=_auth(password), timeout=timeout,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+        )  # fmt: skip
+
+    async def handle(self, op: ops.Op) -> Any:
+        call = to_call(op)
+        try:
+            response = await self._http.request(
+                call.method, call.path, params=call.params, json=call.body,
+                headers=call.headers, timeout=_timeout(call, self._timeout),
+            )  # fmt: skip
+        except httpx.TimeoutException:
+            raise CallTimeout("server", call.path, self._timeout) from None
+        result = _answer(call, response)
+        return await self.handle(call.then) if call.then is not None else result
+
+    @asynccontextmanager
+    async def events(
+        self, types: Iterable[str] | None, directory: str | None
+    ) -> AsyncIterator[AsyncIterator[Event]]:
+        wanted = set(types) if types else None
+        path, params = _event_path(directory)
+        async with self._http.stream("GET", path, params=params, timeout=None) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise error_from(response)
+
+            async def stream() -> AsyncIterator[Event]:
+                async for line in response.aiter_lines():
+                    for event in _sse_events([line]):
+                        if not wanted or event.type in wanted:
+                            yield event
+
+            yield stream()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
