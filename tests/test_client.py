@@ -1,0 +1,115 @@
+"""One behaviour suite, run over both transports: in-process and HTTP.
+
+The same test body talks to the registry by name or to a real hypercorn server on an
+ephemeral port; both must reach the one permission service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import trio
+
+from agentactors.actors import (
+    AlreadyDecided,
+    InvalidRequest,
+    PermissionNotFound,
+    Services,
+    SessionNotFound,
+    api,
+    new_id,
+)
+from agentactors.client import AsyncClient, Client
+
+from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+
+
+@pytest.fixture(params=["in-process", "http"])
+async def client(request: pytest.FixtureRequest, live: Live) -> AsyncIterator[AsyncClient]:
+    """An AsyncClient over each transport (the server runs for both)."""
+    if request.param == "in-process":
+        yield AsyncClient.in_process()
+        return
+    async with AsyncClient.connect(live.url) as remote:
+        yield remote
+
+
+async def test_ask_list_reply_get(client: AsyncClient) -> None:
+    """ask -> pending -> listed -> reply once -> final state everywhere."""
+    session = await client.create_session("/work/project", title="suite")
+    assert (await client.get_session(session.id)).title == "suite"
+    request = await client.ask(session.id, "bash", ["make deploy"])
+    assert request.state == "pending"
+    assert request.id in [r.id for r in await client.pending(session_id=session.id)]
+    final = await client.reply(request.id, "once", message="ok")
+    assert (final.state, final.reply) == ("replied", "once")
+    assert (await client.get(request.id)).reply == "once"
+    assert request.id not in [r.id for r in await client.pending()]
+
+
+async def test_waiting_ask_released_by_a_reply(client: AsyncClient) -> None:
+    """ask(wait=True) returns the final state once someone replies."""
+    session = await client.create_session("/work/project")
+    events = await api.subscribe(["permission.asked"])
+    result = []
+
+    async def asker() -> None:
+        result.append(await client.ask(session.id, "bash", ["make deploy"], wait=True))
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(asker)
+            asked = await events.receive()
+            await client.reply(asked.properties["id"], "reject", message="not now")
+    assert (result[0].reply, result[0].message) == ("reject", "not now")
+
+
+async def test_typed_errors(client: AsyncClient) -> None:
+    """Unknown, decided, malformed and missing: the same exceptions over both transports."""
+    session = await client.create_session("/work/project")
+    with pytest.raises(PermissionNotFound):
+        await client.reply(new_id("per"), "once")
+    with pytest.raises(InvalidRequest):
+        await client.get("not-an-id")
+    with pytest.raises(SessionNotFound):
+        await client.get_session(new_id("ses"))
+    request = await client.ask(session.id, "bash", ["make"])
+    await client.reply(request.id, "once")
+    with pytest.raises(AlreadyDecided) as info:
+        await client.reply(request.id, "reject")
+    assert info.value.request.reply == "once"
+
+
+async def test_always_saved_and_revoked(client: AsyncClient) -> None:
+    """always saves an approval the next ask uses; revoke removes it."""
+    session = await client.create_session("/work/project")
+    request = await client.ask(session.id, "bash", ["npm test"], always=["npm *"])
+    await client.reply(request.id, "always")
+    (saved,) = await client.saved(scope="session")
+    assert saved.pattern == "npm *"
+    assert (await client.ask(session.id, "bash", ["npm run lint"])).effect == "allow"
+    await client.revoke(saved.id)
+    assert (await client.ask(session.id, "bash", ["npm run lint"])).effect == "ask"
+    assert len(await client.history(session_id=session.id)) == 3
+
+
+async def test_abort_and_wait(client: AsyncClient) -> None:
+    """abort ends pending requests; wait returns their final state."""
+    session = await client.create_session("/work/project")
+    request = await client.ask(session.id, "bash", ["make"])
+    await client.abort_session(session.id)
+    final = await client.wait(request.id, timeout=5)
+    assert final.state == "aborted"
+
+
+def test_blocking_client_from_a_thread(services: Services) -> None:
+    """The sync in-process client works from a plain thread (scripts, plugins)."""
+
+    def script() -> str | None:
+        client = Client.in_process()
+        session = client.create_session("/work/project")
+        request = client.ask(session.id, "bash", ["make"])
+        return client.reply(request.id, "once").reply
+
+    assert trio.run(trio.to_thread.run_sync, script) == "once"
