@@ -212,5 +212,10 @@ class WordWalker:
                 stack.extend(child.children)
 
     def write(self, target: Word) -> None:
+        """Record a written file; one we cannot name exactly cannot be checked: opaque."""
+        if not target.literal:
+            self.opaque(f"writes a file named by an expansion: {display_text(target.text)}")
+        elif target.pattern:
+            self.opaque(f"writes files named by a glob pattern: {display_text(target.text)}")
         if not is_quiet_target(target.text):
             self.out.writes.append(target.text)
