@@ -16,24 +16,21 @@ from agentactors.actors import (
     Subscription,
     acall,
     api,
-    call,
     make_event,
     registry,
     snapshot,
 )
 from agentactors.actors.messages import Publish
-from agentactors.plugins import PLUGINS, Loaded, Plugin, PluginSpec, Status, start_plugins
+from agentactors.plugins import PLUGINS, Loaded, Plugin, PluginSpec, start_plugins
 
 from .conftest import next_event
 
 
 def start(*classes: type[Plugin], timeout: float = 5.0) -> Loaded:
-    start_plugins(
+    return start_plugins(
         [], "/nonexistent", extra=[PluginSpec(c.__name__, plugin_class=c) for c in classes],
         policy_timeout=timeout,
     )  # fmt: skip
-    loaded: Loaded = call(PLUGINS, Status())
-    return loaded
 
 
 class Approver(Plugin):

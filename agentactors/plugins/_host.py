@@ -30,6 +30,7 @@ from agentactors.actors import (
     AlreadyStarted,
     RestartPolicy,
     Service,
+    call,
     handles,
     post,
     registry,
@@ -193,8 +194,12 @@ def start_plugins(
     *,
     extra: Sequence[PluginSpec] = (),
     policy_timeout: float = 5.0,
-) -> None:
+) -> Loaded:
     """Start the ``plugins`` host with everything :func:`discover` finds plus ``extra``.
+
+    Blocks (up to 5 s) until every plugin is started and ``permission`` knows the policy
+    plugins, so an ask made after this returns sees them.  Call it from a plain thread
+    (server start-up, a script), not from a service.
 
     Raises :class:`AlreadyStarted` if a host is running in this process.
     """
@@ -202,3 +207,5 @@ def start_plugins(
     registry.start_singleton(
         PLUGINS, PluginHost, specs=specs, directory=directory, policy_timeout=policy_timeout
     )
+    loaded: Loaded = call(PLUGINS, Status())  # after setup(), which posted SetPolicies
+    return loaded
