@@ -1,0 +1,85 @@
+"""``python -m agentactors`` and the ``agentactors`` console script (contract §6).
+
+``serve`` runs the server (hypercorn inside this process's trio run, with the actors);
+``repl --url`` attaches to a running server's debug console.  ``ask``, ``list`` and
+``reply`` come with the client (a later issue): each subcommand is one ``_cmd_*``
+function registered in :func:`parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from agentactors.actors import ConfigError, load_config
+from agentactors.http import Settings, StartRefused, attach, run
+
+WORKERS_REFUSED = (
+    "--workers {n}: refused. agentactors keeps every service as one named actor in one "
+    "process; several worker processes would each hold their own permission service, and a "
+    "reply reaching one would never release a request parked in another. Run one process "
+    "(the default); sharing actors across processes needs a distributed backend (later)."
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="agentactors", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=4096, help="port (default 4096; 0: any)")
+    serve.add_argument("--directory", default=None, help="the server's directory (default: cwd)")
+    serve.add_argument("--config", default=None, help="a TOML config file (last layer)")
+    serve.add_argument("--data-dir", default=None, help="where state is kept (SQLite, later)")
+    serve.add_argument("--repl", action="store_true", help="open the debug console")
+    serve.add_argument(
+        "--cors", nargs="+", default=[], metavar="ORIGIN", help="extra allowed origins"
+    )
+    serve.add_argument("--workers", type=int, default=1, help="must be 1 (see --help)")
+    serve.set_defaults(run=_cmd_serve)
+
+    repl = commands.add_parser("repl", help="attach to a running server's debug console")
+    repl.add_argument(
+        "--url", default="http://127.0.0.1:4096", help="the server (default 127.0.0.1:4096)"
+    )
+    repl.set_defaults(run=_cmd_repl)
+    return top
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.workers != 1:
+        print(WORKERS_REFUSED.format(n=args.workers), file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            directory=os.path.abspath(args.directory or os.getcwd()),
+            cors=tuple(args.cors),
+            data_dir=args.data_dir,
+            repl=args.repl,
+        )
+        settings.check()
+    except (ConfigError, StartRefused) as exc:
+        print(f"agentactors: {exc}", file=sys.stderr)
+        return 2
+    return run(settings, config, announce=lambda line: print(line, flush=True))
+
+
+def _cmd_repl(args: argparse.Namespace) -> int:
+    return attach(args.url)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

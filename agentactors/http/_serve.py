@@ -1,0 +1,148 @@
+"""Serving: hypercorn's trio server inside our own ``trio.run``, and graceful shutdown.
+
+One process holds the registry (contract §2, guarantee 4): the actors run as threads of
+this process and hypercorn serves from its trio thread; the hypercorn command line (which
+spawns worker processes) is never used.
+
+Shutdown, on the first SIGINT/SIGTERM (or :meth:`HttpServer.shutdown`):
+
+1. the lifeline closes: parked long-polls answer 503 ``ShuttingDownError``, event
+   streams end;
+2. hypercorn stops accepting and waits up to ``graceful_timeout`` for open requests,
+   then cancels what is left;
+3. :func:`run` stops the actors once the trio run is over.
+
+A second signal cancels the wait.  Pending requests are not ended by a shutdown: they
+stay pending in the state, as after a crash.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+import trio
+from hypercorn.config import Config as HyperConfig
+from hypercorn.trio import serve
+
+from agentactors.actors import Config, start_services, stop_services
+
+from ._app import App, create_app
+from ._repl import ConsoleServer
+from ._settings import Settings
+
+Announce = Callable[[str], None]
+
+
+class HttpServer:
+    """The app, served by hypercorn in the calling trio run, until :meth:`shutdown`."""
+
+    def __init__(
+        self, settings: Settings, config: Config, *, console: tuple[str, int] | None = None
+    ) -> None:
+        self.settings = settings
+        self.app: App = create_app(settings, config, console=console)
+        self.url: str | None = None
+        self.stopped = trio.Event()
+        self._stop = trio.Event()
+
+    def hypercorn_config(self) -> HyperConfig:
+        config = HyperConfig()
+        config.bind = [self.settings.bind]
+        config.graceful_timeout = self.settings.graceful_timeout
+        config.backlog = 4096  # 1,000s of parked long-polls connect at once
+        config.loglevel = "WARNING"
+        config.accesslog = None
+        config.include_server_header = False
+        return config
+
+    async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until :meth:`shutdown` and the graceful window are over.
+
+        ``task_status.started`` gets the URL it listens on (the real port when the
+        settings say port 0).  Raises OSError if the address cannot be bound.
+        """
+        try:
+            async with trio.open_nursery() as nursery:
+                binds: list[str] = await nursery.start(
+                    partial(
+                        serve,
+                        self.app.asgi,
+                        self.hypercorn_config(),
+                        shutdown_trigger=self._stop.wait,
+                    )
+                )
+                self.url = binds[0]
+                task_status.started(self.url)
+        finally:
+            self.stopped.set()
+
+    def shutdown(self) -> None:
+        """Begin the graceful shutdown (see the module doc).  Trio thread; never blocks;
+        idempotent."""
+        self.app.context.lifeline.close()
+        self._stop.set()
+
+
+async def serve_until_signal(
+    settings: Settings, config: Config, *, announce: Announce, console: ConsoleServer | None
+) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down gracefully (a second signal: at once).
+
+    The services must already be running.
+    """
+    address = None
+    if console is not None:
+        console.start(trio.lowlevel.current_trio_token())
+        address = console.address
+        if sys.stdin.isatty():
+            console.interact_here()
+    server = HttpServer(settings, config, console=address)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            url = await nursery.start(server.run)
+            announce(f"agentactors listening on {url} (directory {settings.directory})")
+            if address is not None:
+                announce(
+                    f"debug console on {address[0]}:{address[1]}; "
+                    f"attach with: python -m agentactors repl --url {url}"
+                )
+            nursery.start_soon(_on_signals, signals, server, nursery.cancel_scope, announce)
+            await server.stopped.wait()
+            nursery.cancel_scope.cancel()
+
+
+async def _on_signals(
+    signals: AsyncIterator[int],
+    server: HttpServer,
+    scope: trio.CancelScope,
+    announce: Announce,
+) -> None:
+    async for signum in signals:
+        if server.app.context.lifeline.closing:
+            scope.cancel()
+            return
+        announce(f"{signal.Signals(signum).name}: shutting down")
+        server.shutdown()
+
+
+def run(settings: Settings, config: Config, *, announce: Announce = print) -> int:
+    """``serve``: start the services, serve until a signal, stop everything.  Blocks.
+
+    Returns the exit status.  Raises StartRefused for unsafe settings, AlreadyStarted if
+    services already run in this process.
+    """
+    settings.check()
+    start_services(config)
+    console = ConsoleServer(password=settings.password) if settings.repl else None
+    try:
+        trio.run(partial(serve_until_signal, settings, config, announce=announce, console=console))
+    except KeyboardInterrupt:  # a signal before the receiver was installed
+        return 130
+    finally:
+        if console is not None:
+            console.close()
+        stop_services()
+    return 0

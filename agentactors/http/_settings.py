@@ -1,0 +1,68 @@
+"""What the HTTP server is told at start: bind, directory, password, CORS, limits."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import attrs
+
+PASSWORD_ENV = "AGENTACTORS_SERVER_PASSWORD"
+USERNAME = "agentactors"
+MAX_BODY = 1 << 20  # bytes: a larger request body is a 413
+
+
+class StartRefused(Exception):
+    """The settings are unsafe or impossible; the message says why and what to do."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a bind address or name) only reaches this machine."""
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@attrs.frozen
+class Settings:
+    """The server's settings.  Immutable; :meth:`check` says whether it may start."""
+
+    host: str = "127.0.0.1"
+    port: int = 4096
+    directory: str = attrs.field(factory=os.getcwd, converter=os.path.abspath)
+    password: str | None = None
+    cors: tuple[str, ...] = ()
+    data_dir: str | None = None
+    max_body: int = MAX_BODY
+    graceful_timeout: float = 5.0  # seconds hypercorn waits for open requests at shutdown
+    repl: bool = False
+
+    @classmethod
+    def from_env(cls, **values: object) -> Settings:
+        """Settings with the password from ``AGENTACTORS_SERVER_PASSWORD`` (if set)."""
+        password = os.environ.get(PASSWORD_ENV) or None
+        return cls(password=password, **values)  # type: ignore[arg-type] # attrs checks
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def bind(self) -> str:
+        """hypercorn's bind string (IPv6 addresses in brackets)."""
+        host = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def check(self) -> None:
+        """Raise :class:`StartRefused` if these settings must not start a server."""
+        if not self.loopback and not self.password:
+            raise StartRefused(
+                f"refusing to listen on {self.host}, which is reachable from other "
+                f"machines, without a password: set {PASSWORD_ENV}, or bind 127.0.0.1"
+            )
+        if not 0 <= self.port <= 65535:
+            raise StartRefused(f"port {self.port} is not in 0..65535")

@@ -1,0 +1,133 @@
+"""Server-sent event streams: ``GET /event`` (one directory) and ``GET /global/event``.
+
+A stream subscribes to the bus *before* the response starts, so every event published
+after the client sees ``server.connected`` reaches it.  Then: the events after
+``Last-Event-ID`` that the bus still holds (or one ``server.resync`` if it holds that id
+no more: list the pending requests again), then live events, with ``server.heartbeat``
+whenever ``config.heartbeat`` seconds pass without one.
+
+Each message is one ``data:`` line of ``{"id", "type", "properties"}`` (the global
+stream wraps it as ``{"directory", "project", "payload"}``); bus events also carry an SSE
+``id:`` line, which a reconnecting client sends back as ``Last-Event-ID``.  Synthetic
+events (connected, heartbeat, lagged, resync) have none, so they never become a resume
+point the bus does not know.
+
+A stream ends when the client goes away (cancellation; cleanup never awaits), when the
+server shuts down (:class:`Lifeline`), or when the bus stops.  quart's response timeout
+is switched off for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import trio
+from quart import Response
+
+from agentactors.actors import (
+    BUS,
+    LAGGED,
+    Closed,
+    Event,
+    Subscription,
+    acall,
+    api,
+    make_event,
+    wire,
+)
+from agentactors.actors._bus import Since  # the bus's replay message; see design/http.md
+
+from ._errors import ShuttingDown
+from ._lifeline import Lifeline
+from ._table import Call
+
+RESYNC = "server.resync"
+GLOBAL = "global"
+
+Frame = Callable[[Event], dict[str, Any]]
+
+
+async def event_stream(call: Call) -> Response:
+    """``GET /event``: the events of the directory in scope (and directory-less ones)."""
+    return await _open(call, call.directory, wire.event)
+
+
+async def global_event_stream(call: Call) -> Response:
+    """``GET /global/event``: every event, wrapped with its directory."""
+    return await _open(call, None, _global)
+
+
+def _global(event: Event) -> dict[str, Any]:
+    return {"directory": event.directory or GLOBAL, "project": GLOBAL, "payload": wire.event(event)}
+
+
+async def _open(call: Call, directory: str | None, frame: Frame) -> Response:
+    """Subscribe, fetch the replay, and answer with the stream.  Cancel-safe: a
+    subscription made here is closed if this is cancelled before the stream starts."""
+    config = call.context.config
+    subscription = await api.subscribe(directory=directory, maxlen=config.bus_buffer)
+    try:
+        last_id = call.query.get("Last-Event-ID")
+        replay = await _replay(subscription, last_id) if last_id else []
+    except BaseException:
+        api.unsubscribe(subscription)
+        raise
+    body = _frames(subscription, replay, frame, config.heartbeat, call.context.lifeline)
+    response = Response(
+        body,
+        content_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    response.timeout = None  # quart's RESPONSE_TIMEOUT would cut the stream after 60 s
+    return response
+
+
+async def _replay(subscription: Subscription, last_id: str) -> list[Event]:
+    held: list[Event] | None = await acall(BUS, Since(last_id))
+    if held is None:
+        return [make_event(RESYNC, {"lastEventID": last_id, "reason": "no longer held"})]
+    return [event for event in held if subscription.accepts(event)]
+
+
+async def _frames(
+    subscription: Subscription,
+    replay: list[Event],
+    frame: Frame,
+    heartbeat: float,
+    lifeline: Lifeline,
+) -> AsyncIterator[bytes]:
+    """The stream body.  The replayed events may also arrive live (published between
+    subscribing and the replay): those duplicates are skipped by id."""
+    try:
+        yield _encode(frame(make_event("server.connected", {})), None)
+        replayed = {held.id for held in replay if held.type != RESYNC}
+        for held in replay:
+            yield _encode(frame(held), held.id if held.id in replayed else None)
+        while True:
+            try:
+                event = await lifeline.run(lambda: _next(subscription, heartbeat))
+            except (ShuttingDown, Closed):
+                return
+            if event is None:
+                yield _encode(frame(make_event("server.heartbeat", {})), None)
+            elif event.id in replayed:
+                replayed.discard(event.id)
+            else:
+                yield _encode(frame(event), None if event.type == LAGGED else event.id)
+    finally:
+        api.unsubscribe(subscription)  # never blocks: safe on cancellation
+
+
+async def _next(subscription: Subscription, heartbeat: float) -> Event | None:
+    """The next event, or None after ``heartbeat`` seconds.  Raises Closed."""
+    with trio.move_on_after(heartbeat):
+        return await subscription.receive()
+    return None
+
+
+def _encode(data: dict[str, Any], event_id: str | None) -> bytes:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}data: {text}\n\n".encode()

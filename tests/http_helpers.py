@@ -1,0 +1,186 @@
+"""Fixtures and helpers for the HTTP tests: a real hypercorn server on an ephemeral port
+inside the test's trio run, an httpx client against it, and an SSE reader.
+
+Test modules register the fixtures by importing them::
+
+    from .http_helpers import http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import h11
+import httpx
+import pytest
+import trio
+
+from agentactors.actors import Config, Services
+from agentactors.http import HttpServer, Settings
+
+PROJECT = "/work/project"
+"""The live server's directory (need not exist: project files are not read in tests)."""
+
+
+@attrs.frozen
+class Live:
+    """A running server: its URL, a client against it, and the server object."""
+
+    url: str
+    client: httpx.AsyncClient
+    server: HttpServer
+
+    async def session(self, directory: str | None = None, **body: Any) -> dict[str, Any]:
+        """Create a session over HTTP (in ``directory`` if given); its JSON."""
+        params = {"directory": directory} if directory else None
+        response = await self.client.post("/session", json=body, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def ask(self, session_id: str, command: str, **body: Any) -> httpx.Response:
+        """``POST /session/{id}/permission`` for a bash command (no wait)."""
+        body = {"permission": "bash", "metadata": {"command": command}, **body}
+        return await self.client.post(f"/session/{session_id}/permission", json=body)
+
+
+@pytest.fixture(name="http_settings")
+def http_settings_fixture() -> Settings:
+    """The live server's settings; a module overrides this fixture to change them."""
+    return Settings(port=0, directory=PROJECT)
+
+
+@pytest.fixture(name="live")
+async def live_fixture(
+    services: Services, config: Config, http_settings: Settings
+) -> AsyncIterator[Live]:
+    """The real server on 127.0.0.1:<ephemeral>, shut down gracefully after the test."""
+    server = HttpServer(http_settings, config)
+    async with trio.open_nursery() as nursery:
+        url = await nursery.start(server.run)
+        async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
+            yield Live(url, client, server)
+        server.shutdown()
+
+
+@attrs.frozen
+class Message:
+    """One SSE message: its ``id:`` field (or None) and its JSON ``data:``."""
+
+    id: str | None
+    data: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """The event type (unwrapping the global stream's payload)."""
+        event = self.data.get("payload", self.data)
+        return str(event["type"])
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return dict(self.data.get("payload", self.data)["properties"])
+
+
+class Stream:
+    """An open SSE response over a raw h11 connection, read one message at a time.
+
+    (httpx's line iterators leave a generator unclosed when a stream is left early,
+    which is a ResourceWarning, an error in this suite.)
+    """
+
+    def __init__(self, stream: trio.SocketStream, connection: h11.Connection) -> None:
+        self._stream = stream
+        self._connection = connection
+        self._buffer = ""
+        self.status = 0
+        self.headers: dict[str, str] = {}
+
+    async def _event(self) -> Any:
+        while True:
+            event = self._connection.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            self._connection.receive_data(await self._stream.receive_some(65536))
+
+    async def start(self) -> None:
+        """Read the response head."""
+        event = await self._event()
+        assert isinstance(event, h11.Response), event
+        self.status = event.status_code
+        self.headers = {k.decode(): v.decode() for k, v in event.headers}
+
+    async def next(self, timeout: float = 5.0) -> Message:
+        """The next message.  Fails after ``timeout``; raises StopAsyncIteration at end."""
+        with trio.fail_after(timeout):
+            while True:
+                while "\n\n" not in self._buffer:
+                    event = await self._event()
+                    if not isinstance(event, h11.Data):
+                        raise StopAsyncIteration  # EndOfMessage or ConnectionClosed
+                    self._buffer += bytes(event.data).decode()
+                block, _, self._buffer = self._buffer.partition("\n\n")
+                fields = dict(line.split(": ", 1) for line in block.splitlines())
+                if "data" in fields:
+                    return Message(fields.get("id"), json.loads(fields["data"]))
+
+    async def next_of(self, *types: str, timeout: float = 5.0) -> Message:
+        """The next message of one of ``types``, skipping others."""
+        with trio.fail_after(timeout):
+            while True:
+                message = await self.next(timeout)
+                if message.type in types:
+                    return message
+
+
+async def raw_request(live: Live, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One request on its own raw h11 connection: ``(status, JSON body)``.
+
+    Light enough to hold 1,000s at once (httpx's pool slows down past a few dozen).
+    """
+    url = httpx.URL(live.url)
+    host, port = url.host, url.port or 80
+    data = b"" if body is None else json.dumps(body).encode()
+    headers = [("Host", f"{host}:{port}"), ("Content-Length", str(len(data)))]
+    connection = h11.Connection(h11.CLIENT)
+    async with await trio.open_tcp_stream(host, port) as socket_stream:
+        request = h11.Request(method=method, target=path, headers=headers)
+        await socket_stream.send_all(
+            connection.send(request) + connection.send(h11.Data(data=data))
+            + connection.send(h11.EndOfMessage())
+        )  # fmt: skip
+        status, chunks = 0, []
+        while True:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                connection.receive_data(await socket_stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                return status, json.loads(b"".join(chunks))
+
+
+@asynccontextmanager
+async def open_stream(
+    live: Live, path: str = "/event", headers: dict[str, str] | None = None
+) -> AsyncIterator[Stream]:
+    """Open an SSE stream and read past ``server.connected`` (which must come first)."""
+    url = httpx.URL(live.url)
+    host, port = url.host, url.port or 80
+    all_headers = {"Host": f"{host}:{port}", "Accept": "text/event-stream", **(headers or {})}
+    socket_stream = await trio.open_tcp_stream(host, port)
+    async with socket_stream:
+        connection = h11.Connection(h11.CLIENT)
+        request = h11.Request(method="GET", target=path, headers=list(all_headers.items()))
+        await socket_stream.send_all(connection.send(request) + connection.send(h11.EndOfMessage()))
+        stream = Stream(socket_stream, connection)
+        await stream.start()
+        assert stream.status == 200, stream.status
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        first = await stream.next()
+        assert first.type == "server.connected", first
+        yield stream

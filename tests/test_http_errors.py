@@ -1,0 +1,169 @@
+"""Every route's bad input, table-driven: an honest status, a JSON error naming the field,
+never a 500 and never a silent success."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agentactors.actors import api, new_id
+
+from .http_helpers import (  # noqa: F401 - fixtures, registered by import
+    Live,
+    http_settings_fixture,
+    live_fixture,
+)
+
+UNKNOWN_SES, UNKNOWN_PER, UNKNOWN_APR = new_id("ses"), new_id("per"), new_id("apr")
+ASK = {"permission": "bash", "patterns": ["ls"]}
+BAD_RULE = [{"permission": "bash", "pattern": "*", "action": "maybe"}]
+
+
+def case(
+    name: str,
+    method: str,
+    path: str,
+    status: int,
+    field: str | None = None,
+    kind: str = "Payload",
+    **request: Any,
+) -> Any:
+    return pytest.param(method, path, request, status, field, kind, id=name)
+
+
+CASES = [
+    # POST /permission/{requestID}/reply
+    case("reply-bad-id", "POST", "/permission/bad/reply", 400, "requestID", "Params",
+         json={"reply": "once"}),
+    case("reply-wrong-prefix", "POST", f"/permission/{UNKNOWN_SES}/reply", 400, "requestID",
+         "Params", json={"reply": "once"}),
+    case("reply-unknown", "POST", f"/permission/{UNKNOWN_PER}/reply", 404, json={"reply": "once"}),
+    case("reply-missing", "POST", "/permission/{rid}/reply", 400, "reply", json={}),
+    case("reply-empty-body", "POST", "/permission/{rid}/reply", 400, "reply"),
+    case("reply-bad-enum", "POST", "/permission/{rid}/reply", 400, "reply",
+         json={"reply": "maybe"}),
+    case("reply-bad-message", "POST", "/permission/{rid}/reply", 400, "message",
+         json={"reply": "once", "message": 5}),
+    case("reply-bad-scope", "POST", "/permission/{rid}/reply", 400, "scope",
+         json={"reply": "always", "scope": "galaxy"}),
+    case("reply-not-json", "POST", "/permission/{rid}/reply", 400, "body", content=b"{nope"),
+    case("reply-not-object", "POST", "/permission/{rid}/reply", 400, "body", content=b"[1]"),
+    case("reply-nan", "POST", "/permission/{rid}/reply", 400, "body", content=b"NaN"),
+    case("reply-not-utf8", "POST", "/permission/{rid}/reply", 400, "body", content=b"\xff\xfe"),
+    case("reply-decided", "POST", "/permission/{done}/reply", 409, json={"reply": "once"}),
+    case("reply-too-large", "POST", "/permission/{rid}/reply", 413,
+         content=b'{"reply": "once", "message": "' + b"x" * (2 << 20) + b'"}'),
+    # POST /session/{sessionID}/permissions/{permissionID} (deprecated)
+    case("session-reply-bad-session", "POST", "/session/bad/permissions/{rid}", 400,
+         "sessionID", "Params", json={"response": "once"}),
+    case("session-reply-bad-id", "POST", "/session/{sid}/permissions/bad", 400,
+         "permissionID", "Params", json={"response": "once"}),
+    case("session-reply-missing", "POST", "/session/{sid}/permissions/{rid}", 400, "response",
+         json={"reply": "once"}),
+    case("session-reply-unknown-session", "POST", f"/session/{UNKNOWN_SES}/permissions/{{rid}}",
+         404, json={"response": "once"}),
+    # sessions
+    case("create-bad-title", "POST", "/session", 400, "title", json={"title": 5}),
+    case("create-bad-parent", "POST", "/session", 400, "parentID", json={"parentID": "x"}),
+    case("create-unknown-parent", "POST", "/session", 404, json={"parentID": UNKNOWN_SES}),
+    case("create-bad-rules", "POST", "/session", 400, "permission", json={"permission": "allow"}),
+    case("create-bad-action", "POST", "/session", 400, "permission[0].action",
+         json={"permission": BAD_RULE}),
+    case("create-relative-directory", "POST", "/session", 400, "directory", "Query",
+         json={}, params={"directory": "relative/dir"}),
+    case("create-relative-header", "POST", "/session", 400, "x-opencode-directory", "Headers",
+         json={}, headers={"x-opencode-directory": "relative%2Fdir"}),
+    case("get-bad-id", "GET", "/session/bad", 400, "sessionID", "Params"),
+    case("get-unknown", "GET", f"/session/{UNKNOWN_SES}", 404),
+    case("patch-bad-title", "PATCH", "/session/{sid}", 400, "title", json={"title": []}),
+    case("patch-bad-rules", "PATCH", "/session/{sid}", 400, "permission[0].action",
+         json={"permission": BAD_RULE}),
+    case("patch-unknown", "PATCH", f"/session/{UNKNOWN_SES}", 404, json={}),
+    case("delete-bad-id", "DELETE", "/session/bad", 400, "sessionID", "Params"),
+    case("delete-unknown", "DELETE", f"/session/{UNKNOWN_SES}", 404),
+    case("abort-unknown", "POST", f"/session/{UNKNOWN_SES}/abort", 404),
+    # POST /session/{sessionID}/permission (ask)
+    case("ask-missing", "POST", "/session/{sid}/permission", 400, "permission", json={}),
+    case("ask-empty-permission", "POST", "/session/{sid}/permission", 400, "permission",
+         json={"permission": ""}),
+    case("ask-patterns-string", "POST", "/session/{sid}/permission", 400, "patterns",
+         json={"permission": "bash", "patterns": "ls"}),
+    case("ask-pattern-number", "POST", "/session/{sid}/permission", 400, "patterns[0]",
+         json={"permission": "bash", "patterns": [1]}),
+    case("ask-no-patterns", "POST", "/session/{sid}/permission", 400, "patterns",
+         json={"permission": "bash"}),
+    case("ask-zero-timeout", "POST", "/session/{sid}/permission", 400, "timeout",
+         json={**ASK, "timeout": 0}),
+    case("ask-text-timeout", "POST", "/session/{sid}/permission", 400, "timeout",
+         json={**ASK, "timeout": "soon"}),
+    case("ask-half-tool", "POST", "/session/{sid}/permission", 400, "tool.callID",
+         json={**ASK, "tool": {"messageID": "msg_1"}}),
+    case("ask-metadata-list", "POST", "/session/{sid}/permission", 400, "metadata",
+         json={**ASK, "metadata": []}),
+    case("ask-bad-wait", "POST", "/session/{sid}/permission", 400, "wait", "Query",
+         json=ASK, params={"wait": "maybe"}),
+    case("ask-unknown-session", "POST", f"/session/{UNKNOWN_SES}/permission", 404, json=ASK),
+    case("ask-bad-session", "POST", "/session/bad/permission", 400, "sessionID", "Params",
+         json=ASK),
+    # one request, its long-poll
+    case("get-permission-bad-id", "GET", "/permission/bad", 400, "requestID", "Params"),
+    case("get-permission-unknown", "GET", f"/permission/{UNKNOWN_PER}", 404),
+    case("wait-negative", "GET", "/permission/{rid}/wait", 400, "timeout", "Query",
+         params={"timeout": "-1"}),
+    case("wait-text", "GET", "/permission/{rid}/wait", 400, "timeout", "Query",
+         params={"timeout": "soon"}),
+    case("wait-twice", "GET", "/permission/{rid}/wait", 400, "timeout", "Query",
+         params=[("timeout", "1"), ("timeout", "2")]),
+    case("wait-unknown", "GET", f"/permission/{UNKNOWN_PER}/wait", 404),
+    # saved approvals, history, lists
+    case("saved-bad-scope", "GET", "/permission/saved", 400, "scope", "Query",
+         params={"scope": "galaxy"}),
+    case("saved-bad-session", "GET", "/permission/saved", 400, "sessionID", "Query",
+         params={"sessionID": "x"}),
+    case("revoke-bad-id", "DELETE", "/permission/saved/bad", 400, "approvalID", "Params"),
+    case("revoke-unknown", "DELETE", f"/permission/saved/{UNKNOWN_APR}", 404),
+    case("history-zero-limit", "GET", "/permission/history", 400, "limit", "Query",
+         params={"limit": "0"}),
+    case("history-text-limit", "GET", "/permission/history", 400, "limit", "Query",
+         params={"limit": "ten"}),
+    case("history-bad-state", "GET", "/permission/history", 400, "state", "Query",
+         params={"state": "bogus"}),
+    case("list-relative-directory", "GET", "/permission", 400, "directory", "Query",
+         params={"directory": "x"}),
+    case("event-bad-last-id", "GET", "/event", 400, "Last-Event-ID", "Headers",
+         headers={"Last-Event-ID": "nope"}),
+    # routing
+    case("unknown-route", "GET", "/nope", 404),
+    case("wrong-method", "PUT", "/permission", 405),
+    case("trailing-slash", "GET", "/session/", 404),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "request_kwargs", "status", "field", "kind"), CASES)
+async def test_bad_input(
+    live: Live,
+    method: str,
+    path: str,
+    request_kwargs: dict[str, Any],
+    status: int,
+    field: str | None,
+    kind: str,
+) -> None:
+    """Each bad input gets its status and a JSON error naming the field; nothing changes."""
+    session = await live.session()
+    pending = await api.ask(session["id"], "bash", ["make deploy"])
+    done = await api.ask(session["id"], "bash", ["make test"])
+    await api.reply(done.request.id, "once")
+    target = path.format(sid=session["id"], rid=pending.request.id, done=done.request.id)
+    response = await live.client.request(method, target, **request_kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) >= {"_tag", "message"}
+    if status == 400:
+        assert (body["field"], body["data"]["kind"], body["name"]) == (field, kind, "BadRequest")
+        assert field in body["message"]
+    if status == 405:
+        assert "GET" in response.headers["allow"]
+    assert (await api.get_permission(pending.request.id)).pending

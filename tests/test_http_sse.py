@@ -1,0 +1,160 @@
+"""Event streams over the wire: order, heartbeats, the global wrapper, directory scoping,
+Last-Event-ID replay, no response timeout, and a graceful shutdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import trio
+import trio.testing
+
+from agentactors.actors import Config, api, new_id
+
+from .http_helpers import (  # noqa: F401 - fixtures, registered by import
+    PROJECT,
+    Live,
+    http_settings_fixture,
+    live_fixture,
+    open_stream,
+)
+
+HEARTBEAT = 0.05
+
+
+@pytest.fixture
+def config() -> Config:
+    return Config(read_project_files=False, heartbeat=HEARTBEAT)
+
+
+async def test_events_come_in_order_with_their_ids(live: Live) -> None:
+    """connected first, then session.created, permission.asked, permission.replied, each
+    {id, type, properties} with the same id on its SSE id: line."""
+    async with open_stream(live) as stream:
+        session = await live.session()
+        asked = (await live.ask(session["id"], "make deploy")).json()
+        await live.client.post(f"/permission/{asked['id']}/reply", json={"reply": "once"})
+        kinds = ("session.created", "permission.asked", "permission.replied")
+        messages = [await stream.next_of(*kinds) for _ in kinds]
+    assert [m.type for m in messages] == list(kinds)
+    assert all(m.id == m.data["id"] and m.id.startswith("evt_") for m in messages)  # type: ignore[union-attr]
+    assert messages[0].properties["info"]["id"] == session["id"]
+    assert messages[1].properties["id"] == asked["id"]
+    assert messages[2].properties == {
+        "sessionID": session["id"],
+        "requestID": asked["id"],
+        "reply": "once",
+        "decidedBy": {"kind": "user", "address": "127.0.0.1"},
+        "state": "replied",
+    }
+
+
+async def test_heartbeats_have_no_resume_id(live: Live) -> None:
+    """An idle stream sends server.heartbeat (no SSE id:, so never a resume point)."""
+    async with open_stream(live) as stream:
+        heartbeat = await stream.next()
+    assert heartbeat.type == "server.heartbeat"
+    assert heartbeat.id is None
+    assert heartbeat.properties == {}
+
+
+async def test_global_stream_wraps_events_of_every_directory(live: Live) -> None:
+    """/global/event carries every directory's events as {directory, project, payload}."""
+    async with open_stream(live, "/global/event") as stream:
+        await live.session("/elsewhere")
+        message = await stream.next_of("session.created")
+    assert message.data["directory"] == "/elsewhere"
+    assert message.data["project"] == "global"
+    assert message.data["payload"]["type"] == "session.created"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [("/event?directory=/a", {}), ("/event", {"x-opencode-directory": "%2Fa"})],
+)
+async def test_event_stream_is_scoped_to_its_directory(
+    live: Live, path: str, headers: dict[str, str]
+) -> None:
+    """/event shows the events of the directory in scope only."""
+    async with open_stream(live, path, headers) as stream:
+        await live.session("/b")
+        mine = await live.session("/a")
+        message = await stream.next_of("session.created")
+    assert message.properties["sessionID"] == mine["id"]
+
+
+async def test_last_event_id_replays_what_was_missed(live: Live) -> None:
+    """A stream reopened with Last-Event-ID gets the events it missed, in order, once."""
+    session = await live.session()
+    async with open_stream(live) as stream:
+        first = (await live.ask(session["id"], "make one")).json()
+        seen = await stream.next_of("permission.asked")
+    second = (await live.ask(session["id"], "make two")).json()
+    await live.client.post(f"/permission/{first['id']}/reply", json={"reply": "once"})
+    assert seen.id is not None
+    async with open_stream(live, headers={"Last-Event-ID": seen.id}) as stream:
+        missed = [await stream.next_of("permission.asked", "permission.replied") for _ in "ab"]
+        third = (await live.ask(session["id"], "make three")).json()
+        live_one = await stream.next_of("permission.asked", "permission.replied")
+    assert [(m.type, m.properties.get("id") or m.properties.get("requestID")) for m in missed] == [
+        ("permission.asked", second["id"]),
+        ("permission.replied", first["id"]),
+    ]
+    assert live_one.properties["id"] == third["id"]
+
+
+async def test_unknown_last_event_id_asks_for_a_resync(live: Live) -> None:
+    """An id the server no longer holds gets one server.resync (list pending again)."""
+    gone = new_id("evt")
+    async with open_stream(live, headers={"Last-Event-ID": gone}) as stream:
+        message = await stream.next()
+    assert message.type == "server.resync"
+    assert message.properties["lastEventID"] == gone
+    assert message.id is None
+
+
+async def test_streams_and_long_polls_outlive_the_response_timeout(live: Live) -> None:
+    """quart's RESPONSE_TIMEOUT (here 0.1 s) cuts neither a stream nor a parked ask."""
+    live.server.app.quart.config["RESPONSE_TIMEOUT"] = 0.1
+    session = await live.session()
+    answers: list[httpx.Response] = []
+    with trio.fail_after(10):
+        async with open_stream(live) as stream, trio.open_nursery() as nursery:
+            nursery.start_soon(_park, live, f"/session/{session['id']}/permission", answers)
+            asked = await stream.next_of("permission.asked")
+            start = trio.current_time()
+            while trio.current_time() - start < 0.3:  # time passes, heartbeat by heartbeat
+                await stream.next_of("server.heartbeat")
+            await api.reply(asked.properties["id"], "once")
+    assert answers[0].status_code == 200
+    assert answers[0].json()["reply"] == "once"
+
+
+async def _park(live: Live, path: str, out: list[httpx.Response], **kwargs: Any) -> None:
+    body = {"permission": "bash", "patterns": ["make deploy"]}
+    if path.endswith("/permission"):
+        out.append(await live.client.post(path, params={"wait": "true"}, json=body))
+    else:
+        out.append(await live.client.get(path, **kwargs))
+
+
+async def test_shutdown_answers_long_polls_503_and_ends_streams(live: Live) -> None:
+    """A graceful shutdown answers parked long-polls with 503 and ends open streams; the
+    requests stay pending."""
+    session = await live.session()
+    answers: list[httpx.Response] = []
+    with trio.fail_after(10):
+        async with open_stream(live) as stream, trio.open_nursery() as nursery:
+            nursery.start_soon(_park, live, f"/session/{session['id']}/permission", answers)
+            asked = await stream.next_of("permission.asked")
+            nursery.start_soon(_park, live, f"/permission/{asked.properties['id']}/wait", answers)
+            await trio.testing.wait_all_tasks_blocked()
+            assert len(live.server.app.context.lifeline) == 3  # stream, ask, wait
+            live.server.shutdown()
+            with pytest.raises(StopAsyncIteration):
+                while True:
+                    await stream.next()
+    assert [a.status_code for a in answers] == [503, 503]
+    assert {a.json()["_tag"] for a in answers} == {"ShuttingDownError"}
+    assert (await api.get_permission(asked.properties["id"])).pending
