@@ -1,0 +1,128 @@
+"""``make bench``: every performance figure, its goal, and whether it is met.
+
+Run: ``.venv/bin/python -m benchmarks [--quick] [--only SUITE ...] [--json PATH]``.
+Prints one table and writes the figures as JSON (default
+``benchmarks/results/latest.json``) for comparison between runs.  ``--quick`` uses tiny
+counts: the test suite runs it so the harness cannot rot (its figures mean nothing).
+Every load stays on loopback and every run is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from agentactors.actors import _shell as shell
+
+from . import inprocess, plugin_roundtrip, shell_parse
+
+
+@attrs.frozen
+class Goal:
+    key: str  # "suite.figure.field"
+    label: str
+    unit: str
+    limit: float
+    at_most: bool = True  # False: at least
+
+
+GOALS = (
+    Goal("inprocess.inprocess_cycle_sequential.median_us", "in-process cycle, median", "µs", 250),
+    Goal("inprocess.inprocess_cycle_sequential.p99_us", "in-process cycle, p99", "µs", 1e9),
+    Goal(
+        "inprocess.inprocess_cycle_concurrent.cycles_per_s",
+        "in-process cycles/s, 1,000 concurrent", "/s", 5000, at_most=False,
+    ),
+    Goal("plugin.plugin_round_trip.median_us", "plugin round trip, median", "µs", 250),
+    Goal("plugin.plugin_round_trip.p99_us", "plugin round trip, p99", "µs", 1e9),
+    Goal("shell.typical_decide_us", "shell parse + decide, typical", "µs", 200),
+    Goal("shell.long_decide_us", "shell parse + decide, 10,000 chars", "µs", 1e9),
+)  # fmt: skip
+
+
+def _inprocess(quick: bool) -> dict[str, Any]:
+    return trio.run(inprocess.run, 200 if quick else 5000, 50 if quick else 1000)
+
+
+def _plugin(quick: bool) -> dict[str, Any]:
+    return trio.run(plugin_roundtrip.run, 100 if quick else 3000)
+
+
+def _shell(quick: bool) -> dict[str, Any]:
+    typical = shell_parse.TYPICAL
+    big = shell_parse.long_command(10_000)
+    rounds = 50 if quick else 2000
+    typical_median, _ = shell_parse.measure(
+        lambda: shell_parse.decide(shell._analyse(typical)), rounds
+    )
+    long_median, _ = shell_parse.measure(
+        lambda: shell_parse.decide(shell._analyse(big)), max(rounds // 40, 5)
+    )
+    return {"typical_decide_us": round(typical_median, 1), "long_decide_us": round(long_median, 1)}
+
+
+SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "inprocess": _inprocess,
+    "plugin": _plugin,
+    "shell": _shell,
+}
+
+
+def _lookup(results: dict[str, Any], key: str) -> float | None:
+    value: Any = results
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return float(value)
+
+
+def table(results: dict[str, Any]) -> list[str]:
+    """The printed table: figure, value, goal, met."""
+    rows = [f"{'figure':42s} {'value':>12s} {'goal':>14s}  met"]
+    for goal in GOALS:
+        value = _lookup(results, goal.key)
+        if value is None:
+            continue
+        compare = operator.le if goal.at_most else operator.ge
+        shown_goal = "" if goal.limit >= 1e9 else f"{'≤' if goal.at_most else '≥'} {goal.limit:g}"
+        met = "" if goal.limit >= 1e9 else ("yes" if compare(value, goal.limit) else "NO")
+        rows.append(f"{goal.label:42s} {value:10.1f} {goal.unit:>2s} {shown_goal:>12s}  {met}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny counts (smoke test)")
+    parser.add_argument("--only", nargs="+", choices=sorted(SUITES), help="these suites only")
+    parser.add_argument("--json", default="benchmarks/results/latest.json", help="output file")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+        "quick": args.quick,
+        "started": time.time(),
+    }
+    for name in args.only or SUITES:
+        began = time.perf_counter()
+        results[name] = SUITES[name](args.quick)
+        results[name]["seconds"] = round(time.perf_counter() - began, 2)
+    print("\n".join(table(results)))
+    output = Path(args.json)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"figures written to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The benchmark harness runs end to end with tiny counts (its figures mean nothing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+
+
+def test_make_bench_quick_runs_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m benchmarks --quick` prints the table and writes every suite's figures."""
+    output = tmp_path / "figures.json"
+    assert main(["--quick", "--json", str(output)]) == 0
+    figures = json.loads(output.read_text())
+    assert figures["quick"] is True
+    for suite in ("inprocess", "plugin", "shell"):
+        assert figures[suite]["seconds"] >= 0
+    printed = capsys.readouterr().out
+    assert "in-process cycle, median" in printed
+    assert "plugin round trip, median" in printed
