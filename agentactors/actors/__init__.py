@@ -32,6 +32,7 @@ from ._errors import (
 )
 from ._future import BridgeFuture
 from ._ids import is_id, new_id
+from ._journal import STORE, Journal
 from ._models import (
     BY_USER,
     Decider,
@@ -57,9 +58,11 @@ from ._registry import (
 )
 from ._rules import wildcard_match
 from ._runtime import Services, running, start_services, stop_services
-from ._service import Crash, InjectedCrash, Service, handles
+from ._service import Crash, InjectedCrash, Reload, Service, handles
 from ._sessions import SESSIONS, Sessions
-from ._state import MemoryState
+from ._state import MemoryState, State
+from ._store import BreakStore, Store, StoreInfo, StoreStatus
+from ._store_schema import StoreError, StoreUnavailable, default_data_dir
 from ._subscription import LAGGED, Closed, Subscription
 
 __all__ = [
@@ -69,6 +72,7 @@ __all__ = [
     "LAGGED",
     "PERMISSION",
     "SESSIONS",
+    "STORE",
     "ActorInfo",
     "AgentActorsError",
     "AlreadyDecided",
@@ -76,6 +80,7 @@ __all__ = [
     "ApprovalNotFound",
     "Asked",
     "BlockingCallError",
+    "BreakStore",
     "BridgeFuture",
     "Bus",
     "CallTimeout",
@@ -88,12 +93,14 @@ __all__ = [
     "Event",
     "InjectedCrash",
     "InvalidRequest",
+    "Journal",
     "MemoryState",
     "NotRunning",
     "Permission",
     "PermissionNotFound",
     "PermissionRequest",
     "Registry",
+    "Reload",
     "RemoteError",
     "RestartPolicy",
     "Rule",
@@ -107,6 +114,12 @@ __all__ = [
     "Session",
     "SessionNotFound",
     "Sessions",
+    "State",
+    "Store",
+    "StoreError",
+    "StoreInfo",
+    "StoreStatus",
+    "StoreUnavailable",
     "Subscription",
     "ToolRef",
     "Unauthorized",
@@ -114,6 +127,7 @@ __all__ = [
     "api",
     "call",
     "decide",
+    "default_data_dir",
     "handles",
     "is_id",
     "load_config",

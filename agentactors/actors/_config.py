@@ -42,6 +42,9 @@ class Config:
     bus_buffer: int = 1024  # events a subscriber may fall behind before bus.lagged
     bus_history: int = 1024  # recent events kept for Last-Event-ID replay
     heartbeat: float = 10.0
+    store_synchronous: str = "normal"  # [store] synchronous: normal | full (design/state.md)
+    event_retention: int = 10_000  # [store] event_retention: events the log keeps
+    reject_pending_on_exit: bool = False  # [requests] reject_pending_on_exit
     plugins: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
     read_project_files: bool = True
@@ -163,7 +166,11 @@ _SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
     "events.buffer": ("bus_buffer", "a whole number", int),
     "events.history": ("bus_history", "a whole number", int),
     "events.heartbeat": ("heartbeat", "a number of seconds", (int, float)),
+    "requests.reject_pending_on_exit": ("reject_pending_on_exit", "true or false", bool),
+    "store.synchronous": ("store_synchronous", '"normal" or "full"', str),
+    "store.event_retention": ("event_retention", "a whole number", int),
 }
+_CHOICES: dict[str, tuple[str, ...]] = {"store.synchronous": ("normal", "full")}
 
 
 def _settings(data: Mapping[str, Any], path: Path, text: str) -> dict[str, Any]:
@@ -178,6 +185,8 @@ def _settings(data: Mapping[str, Any], path: Path, text: str) -> dict[str, Any]:
             raise _error(str(path), text, dotted, f"must be {kind}")
         if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
             raise _error(str(path), text, dotted, "must be positive")
+        if dotted in _CHOICES and value not in _CHOICES[dotted]:
+            raise _error(str(path), text, dotted, f"must be {kind}")
         out[attr] = value
     return out
 

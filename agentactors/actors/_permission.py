@@ -10,6 +10,11 @@ completes the future and publishes ``permission.replied``, in that order.
 Crash: the decision futures fail with :class:`ServiceRestarting`; waiters re-attach by
 id (``api.wait``) to the restarted incarnation, which reloads pending requests, saved
 approvals and timers from the state object in :meth:`Permission.setup`.
+
+Durable state (a journal, see ``_journal.py``): futures are completed through
+:meth:`Service.settle`, so "complete the future" means "once the change is stored"; a
+failed commit makes the store send ``Reload``, which fails the decision futures with
+:class:`ServiceRestarting` (waiters re-attach) and reloads from the stored state.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from ._errors import (
     InvalidRequest,
     NotRunning,
     PermissionNotFound,
+    ServiceCrashed,
     ServiceRestarting,
     SessionNotFound,
 )
@@ -75,7 +81,8 @@ from ._permission_messages import (
     WaitPermission,
 )
 from ._service import Service, handles
-from ._state import MemoryState
+from ._state import State
+from ._store_schema import StoreUnavailable
 from ._timers import TimerHandle, timers
 
 
@@ -110,7 +117,7 @@ def check_id(value: str, prefix: str, field: str) -> None:
 class Permission(Service):
     """Owns pending requests and saved approvals; decides, waits, cascades."""
 
-    def __init__(self, *, config: Config, state: MemoryState) -> None:
+    def __init__(self, *, config: Config, state: State) -> None:
         super().__init__()
         self._config = config
         self._state = state
@@ -124,6 +131,9 @@ class Permission(Service):
     # --- life cycle -------------------------------------------------------------------
 
     def setup(self) -> None:
+        self._state.attach(self)
+        self._pending = {}
+        self._evaluating = {}  # a reload forgets them (teardown failed their futures)
         self._sessions = {s.id: s for s in self._state.sessions()}
         self._approvals = {a.id: a for a in self._state.approvals()}
         for request in self._state.pending_requests():
@@ -139,13 +149,27 @@ class Permission(Service):
     def teardown(self) -> None:
         error: NotRunning = (
             ServiceRestarting(PERMISSION)
-            if self.crash is not None
+            if self.crash is not None or self.reloading
             else NotRunning(PERMISSION, "stopped")
         )
         for entry in self._pending.values():
             if entry.timer is not None:
                 entry.timer.cancel()
             entry.future.try_set_exception(error)
+        # Asks still with the policy plugins were never stored: their askers get an error
+        # to retry on (re-attaching by id would find nothing).
+        refusal: Exception = (
+            StoreUnavailable("the permission service reloaded its stored state")
+            if self.reloading
+            else ServiceCrashed(PERMISSION, self.crash)
+            if self.crash is not None
+            else NotRunning(PERMISSION, "stopped")
+        )
+        for evaluation in self._evaluating.values():
+            if evaluation.timer is not None:
+                evaluation.timer.cancel()
+            evaluation.answer.try_set_exception(refusal)
+            evaluation.entry.future.try_set_exception(refusal)
 
     def _arm(self, entry: _Pending) -> None:
         expires_at = entry.request.expires_at
@@ -153,6 +177,9 @@ class Permission(Service):
             return
         delay = (expires_at - now_ms()) / 1000
         request_id = entry.request.id
+        if delay <= 0:  # overdue (it expired while the server was down): our own inbox,
+            self.post(Expire(request_id))  # since a tell by name may precede our start
+            return
         entry.timer = timers.call_at(
             time.monotonic() + delay, lambda: tell(PERMISSION, Expire(request_id))
         )
@@ -224,7 +251,7 @@ class Permission(Service):
             message=reason,
         )
         self._state.put_request(final)
-        entry.future.try_set(final)
+        self.settle(entry.future, final, refused="unavailable")  # once stored
         return Asked(final, entry.future)
 
     def _open(self, entry: _Pending) -> Asked:
@@ -232,6 +259,7 @@ class Permission(Service):
         request = entry.request
         self._pending[request.id] = entry
         self._state.put_request(request)  # stored before it is published
+        self.guard(entry.future)  # not stored: the asker is told (503), not left waiting
         self._arm(entry)
         publish("permission.asked", _wire.asked(request), request.directory)
         return Asked(request, entry.future)
@@ -294,7 +322,7 @@ class Permission(Service):
             asked = self._settle(entry, "allow", by, None)
         else:
             asked = self._open(entry)
-        evaluation.answer.try_set(asked)
+        self.settle(evaluation.answer, asked)
 
     def _new_request_id(self, wanted: str | None) -> str:
         if wanted is None:
@@ -362,14 +390,8 @@ class Permission(Service):
         ]
 
     @handles(History)
-    def _history(self, message: History) -> list[PermissionRequest]:
-        rows = [
-            r
-            for r in reversed(self._state.history())
-            if (message.session_id is None or r.session_id == message.session_id)
-            and (message.state is None or r.state == message.state)
-        ]
-        return rows[: message.limit]
+    def _history(self, message: History) -> list[PermissionRequest] | Later:
+        return self._state.query_history(message)  # durable: from the database
 
     # --- replying ---------------------------------------------------------------------
 
@@ -471,7 +493,7 @@ class Permission(Service):
             entry.request, state=state, reply=reply, decided_by=decided_by, message=message
         )
         self._state.put_request(final)
-        entry.future.try_set(final)
+        self.settle(entry.future, final, refused="restart")  # released once stored
         publish("permission.replied", _wire.replied(final), final.directory)
         return final
 

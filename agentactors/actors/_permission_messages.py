@@ -122,9 +122,21 @@ class RevokeSaved:
 
 @attrs.frozen
 class History:
+    """The audit log, newest first (requests in the order they were asked).
+
+    Every filter is optional: ``decider`` is a ``decidedBy`` kind (user, plugin, rule,
+    approval, timeout, abort, cascade, shutdown); ``since``/``until`` bound ``created``
+    (Unix ms, since inclusive, until exclusive); ``before`` is a cursor, the id of the last
+    row of the previous page (only older requests follow; an unknown id gives none).
+    """
+
     session_id: str | None = None
     state: str | None = None
     limit: int = 100
+    decider: str | None = None
+    since: int | None = None
+    until: int | None = None
+    before: str | None = None
 
 
 @attrs.frozen

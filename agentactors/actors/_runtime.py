@@ -1,17 +1,40 @@
-"""Starting and stopping the services, each a named singleton in the one registry."""
+"""Starting and stopping the services, each a named singleton in the one registry.
+
+With a data dir, :func:`start_services` first (in the calling thread: blocking is
+allowed here, no service runs yet) takes the data dir's lock, migrates the database and
+loads the committed state into the journal's mirror and the recent events into the bus;
+then it starts ``bus``, ``store``, ``sessions`` and ``permission``.  Requests that expired
+while the server was down end as expired as soon as ``permission`` starts (their timers
+fire at once).  :func:`stop_services` stops them newest first, so every batch reaches
+the store before it closes.
+"""
 
 from __future__ import annotations
 
+import os
+
 import attrs
 
-from ._bus import BUS, Bus
+from ._bridge import call
+from ._bus import BUS, Bus, PublishMany
 from ._config import Config
-from ._errors import NotRunning
+from ._errors import AlreadyStarted, NotRunning
+from ._journal import STORE, Journal
 from ._permission import Permission
-from ._permission_messages import PERMISSION
+from ._permission_messages import PERMISSION, EndAll
 from ._registry import RestartPolicy, registry
 from ._sessions import SESSIONS, Sessions
-from ._state import MemoryState
+from ._state import MemoryState, State
+from ._store import Store
+from ._store_schema import (
+    MEMORY,
+    DataDir,
+    data_dir_path,
+    load_state,
+    lock_data_dir,
+    open_database,
+    recent_events,
+)
 
 
 @attrs.frozen
@@ -19,40 +42,129 @@ class Services:
     """What :func:`start_services` started."""
 
     config: Config
-    state: MemoryState
+    state: State
     names: tuple[str, ...]
+    database: str | None = None  # the SQLite file, or None (state in memory only)
+
+
+_locks: dict[str, DataDir] = {}  # data dirs this process holds, by path
+_started: list[Services] = []  # what stop_services() is stopping
 
 
 def start_services(
     config: Config | None = None,
     *,
     state: MemoryState | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     restart: RestartPolicy | None = None,
 ) -> Services:
-    """Start ``bus``, ``sessions`` and ``permission`` under their names.
+    """Start the services under their names.
+
+    ``data_dir``: keep the state in SQLite there (created if missing; contract §7);
+    ``None`` or ``":memory:"``: in memory only (``state``, or a fresh ``MemoryState``),
+    lost at exit.
 
     Raises:
         AlreadyStarted: a service of that name is already running in this process
             (there is exactly one registry per process; see design/actor-map.md).
+        StoreError: the data dir or its database cannot be used (the message names it).
     """
     config = config or Config()
-    state = state or MemoryState()
+    if data_dir is None or os.fspath(data_dir) == MEMORY:
+        return _start(config, state or MemoryState(), restart)
+    if state is not None:
+        raise TypeError("give either state (in memory) or data_dir (SQLite), not both")
+    for name in (BUS, STORE, SESSIONS, PERMISSION):
+        if _running(name):  # before touching the data dir another start may hold
+            raise AlreadyStarted(name, registry.lookup(name))
+    opened = _lock(data_dir)
+    try:
+        conn, _ = open_database(opened, synchronous=config.store_synchronous)
+        try:
+            mirror = load_state(conn)
+            seed = recent_events(conn, min(config.bus_history, config.event_retention))
+        finally:
+            conn.close()
+        journal = Journal(mirror, registry=registry)
+        registry.start_singleton(BUS, Bus, history=config.bus_history, restart=restart)
+        if seed:  # no one subscribes yet: this only fills the replay history
+            registry.resolve(BUS).post(PublishMany(tuple(seed)))
+        registry.start_singleton(
+            STORE,
+            Store,
+            journal=journal,
+            data_dir=opened,
+            synchronous=config.store_synchronous,
+            event_retention=config.event_retention,
+            restart=restart,
+        )
+        registry.start_singleton(SESSIONS, Sessions, state=journal, restart=restart)
+        registry.start_singleton(
+            PERMISSION, Permission, config=config, state=journal, restart=restart
+        )
+    except BaseException:
+        _release(opened)
+        raise
+    services = Services(
+        config, journal, (BUS, STORE, SESSIONS, PERMISSION), database=str(opened.database)
+    )
+    _started.append(services)
+    return services
+
+
+def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> Services:
     registry.start_singleton(BUS, Bus, history=config.bus_history, restart=restart)
     registry.start_singleton(SESSIONS, Sessions, state=state, restart=restart)
     registry.start_singleton(PERMISSION, Permission, config=config, state=state, restart=restart)
-    return Services(config, state, (BUS, SESSIONS, PERMISSION))
+    services = Services(config, state, (BUS, SESSIONS, PERMISSION))
+    _started.append(services)
+    return services
 
 
-def stop_services(*, timeout: float = 5.0) -> None:
-    """Stop every named actor (newest first) and free the names.  Blocks up to
-    ``timeout`` per actor for its current message."""
-    registry.stop_all(timeout=timeout)
+def _lock(data_dir: str | os.PathLike[str]) -> DataDir:
+    """Lock ``data_dir``; a lock this process still holds from services that are gone
+    (a registry cleared without ``stop_services``) is given up first."""
+    stale = _locks.pop(str(data_dir_path(data_dir)), None)
+    if stale is not None:
+        stale.release()
+    opened = lock_data_dir(data_dir)
+    _locks[str(opened.directory)] = opened
+    return opened
 
 
-def running(name: str) -> bool:
-    """Whether a live actor holds ``name``."""
+def _release(opened: DataDir) -> None:
+    opened.release()
+    _locks.pop(str(opened.directory), None)
+
+
+def _running(name: str) -> bool:
     try:
         registry.resolve(name)
     except NotRunning:
         return False
     return True
+
+
+def stop_services(*, timeout: float = 5.0) -> None:
+    """Stop every named actor (newest first) and free the names.  Blocks up to
+    ``timeout`` per actor for its current message.
+
+    Pending requests stay pending (in the store, with a data dir) unless the config says
+    ``[requests] reject_pending_on_exit = true``: then each ends first with
+    ``decidedBy: shutdown``.  Call from a plain thread, never a service's.
+    """
+    services = _started.pop() if _started else None
+    if services is not None and services.config.reject_pending_on_exit:
+        try:
+            call(PERMISSION, EndAll(), timeout=timeout)
+        except Exception:  # noqa: BLE001 - stopping goes on; the requests stay pending
+            pass
+    registry.stop_all(timeout=timeout)
+    _started.clear()
+    for opened in list(_locks.values()):
+        _release(opened)
+
+
+def running(name: str) -> bool:
+    """Whether a live actor holds ``name``."""
+    return _running(name)

@@ -20,6 +20,18 @@ Subclasses override :meth:`setup` (runs in the actor's thread before any message
 the recovery hook a restarted incarnation uses to reload its state) and
 :meth:`teardown` (runs when the actor stops, crash or not).  pykka's ``on_start`` and
 ``on_stop`` stay free for subclasses (plugins use them as their hooks).
+
+**Batches.** What a handler changes leaves in one batch when the inbox runs dry (or the
+batch fills): the events it published (:meth:`emit`), and — for a service whose state
+is durable (``self.journal`` set, see ``_journal.py``) — the state writes it staged
+(:meth:`stage`), the futures to complete once those writes are stored
+(:meth:`settle`), and the answers of the messages it handled.  A durable service's
+batch goes to the ``store`` as one ``Commit``: the store writes it in one transaction,
+then completes the futures, then forwards the events to the bus.  So no answer, no
+released waiter and no event ever reveals a change that is not stored.  Without a
+journal, futures complete at once and events go straight to the bus (the in-memory
+speed).  ``Reload`` makes a service drop its state and run :meth:`setup` again (the
+store sends it after a failed commit: see ``design/state.md``).
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 import attrs
 import pykka
@@ -42,7 +54,7 @@ from ._errors import (
     ServiceError,
     ServiceRestarting,
 )
-from ._future import BridgeFuture
+from ._future import BridgeFuture, Later
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +83,72 @@ def handles(message_type: type) -> Callable[[F], F]:
         return method
 
     return mark
+
+
+Refusal = Literal["write", "read", "unavailable", "restart"]
+"""What a future gets if its batch is not stored.
+
+* ``write`` (the answer of a change): ``StoreUnavailable`` if the commit failed — the
+  change was not made, retry (503) — or ``ServiceRestarting`` if the batch was fenced
+  because its service is reloading (retry).
+* ``read`` (the answer of a handler that changed nothing): ``ServiceRestarting`` — ask
+  again (a waiter re-attaches by id).
+* ``unavailable``: ``StoreUnavailable`` (a request whose creation was not stored).
+* ``restart``: ``ServiceRestarting`` (a pending request's waiter: the request is still as
+  it was stored; re-attach by id).
+"""
+
+
+class Completion:
+    """A future to complete once the batch it belongs to is stored."""
+
+    __slots__ = ("error", "future", "refused", "value")
+
+    def __init__(
+        self,
+        future: BridgeFuture[Any],
+        value: Any = None,
+        error: BaseException | None = None,
+        refused: Refusal = "write",
+        *,
+        guard: bool = False,
+    ) -> None:
+        self.future = future
+        self.value: Any = _GUARD if guard else value
+        self.error = error
+        self.refused: Refusal = refused
+
+    def complete(self) -> None:
+        """The batch is stored: complete the future (a guard leaves it alone)."""
+        if self.error is not None:
+            self.future.try_set_exception(self.error)
+        elif self.value is not _GUARD:
+            self.future.try_set(self.value)
+
+    def refuse(self, error: BaseException) -> None:
+        """The batch was not stored: fail the future (see :func:`_journal.refuse`)."""
+        self.future.try_set_exception(error)
+
+
+_GUARD: Any = object()
+
+
+class Committer(Protocol):
+    """Where a durable service's batches go (the journal, which posts them to the store)."""
+
+    def commit(
+        self,
+        service: Service,
+        writes: list[Any],
+        events: list[Any],
+        completions: list[Completion],
+    ) -> None: ...
+
+
+@attrs.frozen
+class Reload:
+    """Drop every in-memory state and run ``setup()`` again (from the store, after a
+    failed commit).  Waiters on pending requests get ``ServiceRestarting`` and re-attach."""
 
 
 @attrs.frozen
@@ -115,9 +193,15 @@ class Service(pykka.ThreadingActor):
         self.started_at = time.time()
         self.crash: BaseException | None = None
         self._outbox: list[Any] = []  # events published by handlers, sent in batches
+        self._writes: list[Any] = []  # state writes staged by handlers (durable services)
+        self._completions: list[Completion] = []  # futures to complete once stored
+        self.journal: Committer | None = None  # set by a durable state in setup()
+        self.epoch = 0  # the journal epoch this incarnation's state was loaded in
+        self.reloading = False  # teardown() runs for a Reload, not a stop
+        self._staged = 0  # writes staged so far (tells a change's answer from a read's)
 
     OUTBOX_LIMIT = 64
-    """Events a handler run may hold back before they are sent anyway."""
+    """Events, writes and completions a handler run may hold back before they are sent."""
 
     def emit(self, event: Any) -> None:
         """Queue ``event`` for the bus; sent when the inbox runs dry (or the batch fills).
@@ -127,11 +211,56 @@ class Service(pykka.ThreadingActor):
         """
         self._outbox.append(event)
 
-    def _flush(self) -> None:
-        if self._outbox and (
-            len(self._outbox) >= self.OUTBOX_LIMIT or self.actor_inbox.empty() or self.crash
-        ):
-            events, self._outbox = self._outbox, []
+    def stage(self, write: Any) -> None:
+        """Queue a state write for this batch's commit (the journal calls this)."""
+        self._writes.append(write)
+        self._staged += 1
+
+    def settle(
+        self,
+        future: BridgeFuture[Any],
+        value: Any = None,
+        *,
+        error: BaseException | None = None,
+        refused: Refusal = "write",
+    ) -> None:
+        """Complete ``future`` with ``value`` (or ``error``) — at once without a journal,
+        else once this batch is stored (and with ``refused``'s error if it is not)."""
+        if self.journal is None:
+            if error is not None:
+                future.try_set_exception(error)
+            else:
+                future.try_set(value)
+        else:
+            self._completions.append(Completion(future, value, error, refused))
+
+    def guard(self, future: BridgeFuture[Any]) -> None:
+        """Fail ``future`` with :class:`StoreUnavailable` if this batch is not stored
+        (a request whose creation is in the batch); nothing else."""
+        if self.journal is not None:
+            self._completions.append(Completion(future, refused="unavailable", guard=True))
+
+    def _answer_later(self, refused: Refusal, value: Any = None, error: Any = None) -> Later:
+        future: BridgeFuture[Any] = BridgeFuture()
+        self._completions.append(Completion(future, value, error, refused))
+        return Later(future)
+
+    def flush_now(self) -> None:
+        """Send this batch now (before a message that must follow it to the store)."""
+        self._flush(force=True)
+
+    def _flush(self, *, force: bool = False) -> None:
+        if not (self._outbox or self._writes or self._completions):
+            return
+        held = len(self._outbox) + len(self._writes) + len(self._completions)
+        if not (force or held >= self.OUTBOX_LIMIT or self.actor_inbox.empty() or self.crash):
+            return
+        events, self._outbox = self._outbox, []
+        if self.journal is not None:
+            writes, self._writes = self._writes, []
+            completions, self._completions = self._completions, []
+            self.journal.commit(self, writes, events, completions)
+        elif events:
             from ._bus import send_events  # noqa: PLC0415 - _bus imports this module
 
             send_events(events)
@@ -168,6 +297,9 @@ class Service(pykka.ThreadingActor):
 
     def _stop(self) -> None:  # pykka's stop: unregister, mark stopped, on_stop()
         super()._stop()
+        # What this incarnation changed is stored before a successor can load (crash) or
+        # the store stops (it stops after every durable service).
+        self._flush(force=True)
         try:
             self.teardown()
         except Exception:
@@ -202,6 +334,16 @@ class Service(pykka.ThreadingActor):
     def _crash_on_request(self, message: Crash) -> None:
         raise InjectedCrash(message.reason)
 
+    @handles(Reload)
+    def _reload(self, _: Reload) -> None:
+        self.flush_now()  # what this epoch staged goes with this epoch
+        self.reloading = True
+        try:
+            self.teardown()
+        finally:
+            self.reloading = False
+        self.setup()
+
     def mailbox_depth(self) -> int:
         """Messages waiting in the inbox (approximate, never blocks)."""
         inbox: queue.Queue[Any] = self.actor_inbox  # type: ignore[assignment] # ThreadingActor inboxes are queue.Queue
@@ -214,16 +356,24 @@ class Service(pykka.ThreadingActor):
                 f"{self.service_name} does not handle {type(message).__name__} messages"
             )
         self.messages_handled += 1
+        staged = self._staged
         try:
-            return handler(self, message)
-        except ServiceError:
-            raise
+            result = handler(self, message)
+        except ServiceError as exc:
+            if self.journal is None:
+                raise
+            kind: Refusal = "write" if self._staged != staged else "read"
+            return self._answer_later(kind, error=exc)  # never ahead of the store
         except Exception as exc:
             log.exception("%s crashed handling %s", self.service_name, type(message).__name__)
             self._crash(exc)
             raise ServiceCrashed(self.service_name, exc) from exc
+        else:
+            if self.journal is None or isinstance(result, Later):
+                return result
+            return self._answer_later("write" if self._staged != staged else "read", result)
         finally:
-            if self._outbox:
+            if self._outbox or self._writes or self._completions:
                 self._flush()
 
     def _crash(self, exc: BaseException) -> None:

@@ -23,7 +23,7 @@ from ._ids import is_id, new_id
 from ._models import Rule, Session, now_ms
 from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
 from ._service import Service, handles
-from ._state import MemoryState
+from ._state import State
 
 SESSIONS = "sessions"
 
@@ -71,12 +71,13 @@ class AbortSession:
 class Sessions(Service):
     """Owns every session; answers with frozen :class:`Session` values."""
 
-    def __init__(self, *, state: MemoryState) -> None:
+    def __init__(self, *, state: State) -> None:
         super().__init__()
         self._state = state
         self._sessions: dict[str, Session] = {}
 
     def setup(self) -> None:
+        self._state.attach(self)
         self._sessions = {s.id: s for s in self._state.sessions()}
 
     def _get(self, session_id: str) -> Session:

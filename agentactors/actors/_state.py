@@ -2,20 +2,54 @@
 
 :class:`MemoryState` is a plain thread-safe object (not an actor) owned by the runtime,
 so a restarted incarnation of ``permission`` or ``sessions`` reloads from it in
-``setup()``.  It never blocks beyond a short lock.  The durable SQLite store (contract §7)
-implements the same methods.
+``setup()``.  It never blocks beyond a short lock.  The durable
+:class:`~agentactors.actors._journal.Journal` has the same methods (it keeps a
+``MemoryState`` as its mirror and sends every write to the SQLite ``store``); both
+satisfy :class:`State`, which is all the services see.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Protocol
 
+from ._errors import InvalidRequest
+from ._ids import is_id
 from ._models import PermissionRequest, SavedApproval, Session
+
+if TYPE_CHECKING:
+    from ._future import Later
+    from ._permission_messages import History
+    from ._service import Service
+
+DECIDER_KINDS = ("user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown")
+MAX_HISTORY = 10_000
+
+
+class State(Protocol):
+    """What ``sessions`` and ``permission`` read and write (see the module doc)."""
+
+    durable: bool
+
+    def attach(self, service: Service) -> None: ...
+    def put_session(self, session: Session) -> None: ...
+    def delete_sessions(self, ids: Iterable[str]) -> None: ...
+    def sessions(self) -> list[Session]: ...
+    def put_request(self, request: PermissionRequest) -> None: ...
+    def request(self, request_id: str) -> PermissionRequest | None: ...
+    def pending_requests(self) -> list[PermissionRequest]: ...
+    def history(self) -> list[PermissionRequest]: ...
+    def query_history(self, query: History) -> list[PermissionRequest] | Later: ...
+    def put_approval(self, approval: SavedApproval) -> None: ...
+    def delete_approval(self, approval_id: str) -> None: ...
+    def approvals(self) -> list[SavedApproval]: ...
 
 
 class MemoryState:
     """Sessions, requests (pending and final) and saved approvals, in memory."""
+
+    durable = False
 
     def __init__(self, *, keep_decided: int = 100_000) -> None:
         self._lock = threading.Lock()
@@ -24,6 +58,17 @@ class MemoryState:
         self._pending: set[str] = set()
         self._approvals: dict[str, SavedApproval] = {}
         self._keep_decided = keep_decided
+
+    def attach(self, service: Service) -> None:
+        """A service (re)loads from this state: nothing to do in memory."""
+
+    def replace_with(self, other: MemoryState) -> None:
+        """Take ``other``'s contents (the journal reloading committed state)."""
+        with self._lock:
+            self._sessions = other._sessions
+            self._requests = other._requests
+            self._pending = other._pending
+            self._approvals = other._approvals
 
     # sessions
     def put_session(self, session: Session) -> None:
@@ -71,6 +116,11 @@ class MemoryState:
         with self._lock:
             return list(self._requests.values())
 
+    def query_history(self, query: History) -> list[PermissionRequest]:
+        """The audit log, newest first, filtered as ``query`` says."""
+        check_history(query)
+        return select_history(reversed(self.history()), query)
+
     # approvals
     def put_approval(self, approval: SavedApproval) -> None:
         with self._lock:
@@ -83,3 +133,53 @@ class MemoryState:
     def approvals(self) -> list[SavedApproval]:
         with self._lock:
             return list(self._approvals.values())
+
+
+def check_history(query: History) -> None:
+    """Raise :class:`InvalidRequest` for a history query no state could answer."""
+    if not (isinstance(query.limit, int) and 1 <= query.limit <= MAX_HISTORY):
+        raise InvalidRequest(f"limit must be a whole number in 1..{MAX_HISTORY}", field="limit")
+    if query.decider is not None and query.decider not in DECIDER_KINDS:
+        raise InvalidRequest(
+            f"decider must be one of {', '.join(DECIDER_KINDS)}, not {query.decider!r}",
+            field="decider",
+        )
+    if query.before is not None and not is_id(query.before, "per"):
+        raise InvalidRequest(
+            f'before must be a request id starting with "per_", got {query.before!r}',
+            field="before",
+        )
+    for field in ("since", "until"):
+        value = getattr(query, field)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidRequest(f"{field} must be a time in Unix milliseconds", field=field)
+
+
+def select_history(
+    newest_first: Iterable[PermissionRequest], query: History
+) -> list[PermissionRequest]:
+    """The rows of ``newest_first`` that ``query`` selects (the SQL store's twin:
+    ``_store_schema.query_history``; the tests run both)."""
+    rows: Iterator[PermissionRequest] = iter(newest_first)
+    if query.before is not None:
+        for request in rows:
+            if request.id == query.before:
+                break
+        else:
+            return []  # an unknown cursor: nothing older is known
+    out: list[PermissionRequest] = []
+    for r in rows:
+        if (
+            (query.session_id is None or r.session_id == query.session_id)
+            and (query.state is None or r.state == query.state)
+            and (
+                query.decider is None
+                or (r.decided_by is not None and r.decided_by.kind == query.decider)
+            )
+            and (query.since is None or r.created >= query.since)
+            and (query.until is None or r.created < query.until)
+        ):
+            out.append(r)
+            if len(out) >= query.limit:
+                break
+    return out

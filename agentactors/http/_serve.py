@@ -13,7 +13,9 @@ Shutdown, on the first SIGINT/SIGTERM (or :meth:`HttpServer.shutdown`):
 3. :func:`run` stops the actors once the trio run is over.
 
 A second signal cancels the wait.  Pending requests are not ended by a shutdown: they
-stay pending in the state, as after a crash.
+stay pending in the store, as after a crash (``[requests] reject_pending_on_exit = true``
+ends them with ``decidedBy: shutdown``).  State lives in ``--data-dir`` (default: the
+platform's user data dir; ``:memory:``: nowhere), see design/state.md.
 """
 
 from __future__ import annotations
@@ -23,11 +25,18 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
+import attrs
 import trio
 from hypercorn.config import Config as HyperConfig
 from hypercorn.trio import serve
 
-from agentactors.actors import Config, start_services, stop_services
+from agentactors.actors import (
+    Config,
+    StoreError,
+    default_data_dir,
+    start_services,
+    stop_services,
+)
 
 from ._app import App, create_app
 from ._repl import ConsoleServer
@@ -104,6 +113,8 @@ async def serve_until_signal(
         async with trio.open_nursery() as nursery:
             url = await nursery.start(server.run)
             announce(f"agentactors listening on {url} (directory {settings.directory})")
+            if settings.data_dir:
+                announce(f"state in {settings.data_dir}")
             if address is not None:
                 announce(
                     f"debug console on {address[0]}:{address[1]}; "
@@ -135,7 +146,13 @@ def run(settings: Settings, config: Config, *, announce: Announce = print) -> in
     services already run in this process.
     """
     settings.check()
-    start_services(config)
+    try:
+        services = start_services(config, data_dir=settings.data_dir or default_data_dir())
+    except StoreError as exc:
+        print(f"agentactors: {exc}", file=sys.stderr)
+        return 2
+    where = services.database or ":memory: (lost at exit)"
+    settings = attrs.evolve(settings, data_dir=where)
     console = ConsoleServer(password=settings.password) if settings.repl else None
     try:
         trio.run(partial(serve_until_signal, settings, config, announce=announce, console=console))
