@@ -10,8 +10,11 @@ import trio
 
 from agentactors.actors import (
     BUS,
+    PERMISSION,
+    Crash,
     Event,
     PermissionRequest,
+    ServiceCrashed,
     Services,
     Subscription,
     acall,
@@ -155,3 +158,16 @@ async def test_a_stopped_host_stops_its_plugins(services: Services) -> None:
     start(Approver)
     registry.stop(PLUGINS)
     assert "plugin:approver" not in registry.names()
+
+
+async def test_policy_registrations_survive_a_permission_crash(services: Services) -> None:
+    """After permission crash-restarts, the policy plugins still see every ask."""
+    start(Policy)
+    with pytest.raises(ServiceCrashed):
+        await acall(PERMISSION, Crash("chaos"))
+    session = await api.create_session("/p")
+    with trio.fail_after(10):
+        asked = await api.ask(session.id, "bash", ["allow me"])
+    assert asked.request.effect == "allow"
+    assert asked.request.decided_by is not None
+    assert asked.request.decided_by.kind == "plugin"

@@ -96,6 +96,15 @@ class _Pending:
 
 
 @attrs.define(eq=False)
+class PolicyBoard:
+    """Which plugins' policy hooks see each ask.  Outlives a crash of ``permission``
+    (the supervisor restarts it with the same board), so registrations are not lost."""
+
+    names: tuple[str, ...] = ()
+    timeout: float = 5.0
+
+
+@attrs.define(eq=False)
 class _Evaluation:
     """A request the policy plugins are looking at, before anyone else sees it."""
 
@@ -117,16 +126,17 @@ def check_id(value: str, prefix: str, field: str) -> None:
 class Permission(Service):
     """Owns pending requests and saved approvals; decides, waits, cascades."""
 
-    def __init__(self, *, config: Config, state: State) -> None:
+    def __init__(
+        self, *, config: Config, state: State, policies: PolicyBoard | None = None
+    ) -> None:
         super().__init__()
         self._config = config
         self._state = state
+        self._board = policies or PolicyBoard()
         self._pending: dict[str, _Pending] = {}
         self._approvals: dict[str, SavedApproval] = {}
         self._sessions: dict[str, Session] = {}  # a read model fed by ``sessions``
         self._evaluating: dict[str, _Evaluation] = {}
-        self._policies: tuple[str, ...] = ()
-        self._policy_timeout = 5.0
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -237,7 +247,7 @@ class Permission(Service):
                 decision.rule.describe() if decision.rule and decision.effect == "deny" else None
             )
             return self._settle(entry, decision.effect, _rule_decider(decision), reason)
-        if self._policies:
+        if self._board.names:
             return self._evaluate(entry)
         return self._open(entry)
 
@@ -268,15 +278,15 @@ class Permission(Service):
 
     @handles(SetPolicies)
     def _set_policies(self, message: SetPolicies) -> None:
-        self._policies = message.names
-        self._policy_timeout = message.timeout
+        self._board.names = message.names
+        self._board.timeout = message.timeout
 
     def _evaluate(self, entry: _Pending) -> Later:
         """Show the request to every policy plugin first; answer when they have spoken."""
         request_id = entry.request.id
-        evaluation = _Evaluation(entry, BridgeFuture(), set(self._policies))
+        evaluation = _Evaluation(entry, BridgeFuture(), set(self._board.names))
         self._evaluating[request_id] = evaluation
-        for name in self._policies:
+        for name in self._board.names:
             try:
                 future = post(name, Evaluate(entry.request))
             except NotRunning:
@@ -284,7 +294,7 @@ class Permission(Service):
                 continue
             future.add_done_callback(_verdict_poster(request_id, name))
         evaluation.timer = timers.call_later(
-            self._policy_timeout, lambda: tell(PERMISSION, PolicyDeadline(request_id))
+            self._board.timeout, lambda: tell(PERMISSION, PolicyDeadline(request_id))
         )
         if not evaluation.waiting:
             self._conclude(request_id)

@@ -20,7 +20,7 @@ from ._bus import BUS, Bus, PublishMany
 from ._config import Config
 from ._errors import AlreadyStarted, NotRunning
 from ._journal import STORE, Journal
-from ._permission import Permission
+from ._permission import Permission, PolicyBoard
 from ._permission_messages import PERMISSION, EndAll
 from ._registry import RestartPolicy, registry
 from ._sessions import SESSIONS, Sessions
@@ -100,7 +100,12 @@ def start_services(
         )
         registry.start_singleton(SESSIONS, Sessions, state=journal, restart=restart)
         registry.start_singleton(
-            PERMISSION, Permission, config=config, state=journal, restart=restart
+            PERMISSION,
+            Permission,
+            config=config,
+            state=journal,
+            policies=PolicyBoard(),
+            restart=restart,
         )
     except BaseException:
         _release(opened)
@@ -115,7 +120,9 @@ def start_services(
 def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> Services:
     registry.start_singleton(BUS, Bus, history=config.bus_history, restart=restart)
     registry.start_singleton(SESSIONS, Sessions, state=state, restart=restart)
-    registry.start_singleton(PERMISSION, Permission, config=config, state=state, restart=restart)
+    registry.start_singleton(
+        PERMISSION, Permission, config=config, state=state, policies=PolicyBoard(), restart=restart
+    )
     services = Services(config, state, (BUS, SESSIONS, PERMISSION))
     _started.append(services)
     return services
