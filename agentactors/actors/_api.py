@@ -210,9 +210,18 @@ async def list_pending(
 
 
 async def history(
-    session_id: str | None = None, state: str | None = None, limit: int = 100
+    session_id: str | None = None,
+    state: str | None = None,
+    limit: int = 100,
+    *,
+    decider: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    before: str | None = None,
 ) -> list[PermissionRequest]:
-    return await acall(PERMISSION, History(session_id, state, limit))  # type: ignore[no-any-return]
+    """The audit log, newest first; see :class:`History` for the filters and the cursor."""
+    query = History(session_id, state, limit, decider, since, until, before)
+    return await acall(PERMISSION, query)  # type: ignore[no-any-return]
 
 
 async def list_saved(

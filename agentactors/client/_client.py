@@ -122,10 +122,10 @@ class Client:
     def revoke(self, approval_id: str) -> SavedApproval:
         return self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
 
-    def history(
-        self, *, session_id: str | None = None, state: str | None = None, limit: int = 100
-    ) -> list[PermissionRequest]:
-        return self._transport.handle(ops.History(session_id, state, limit))  # type: ignore[no-any-return]
+    def history(self, **filters: Any) -> list[PermissionRequest]:
+        """The audit log, newest first.  Filters: ``session_id``, ``state``, ``limit``,
+        ``decider``, ``since``/``until`` (Unix ms), ``before`` (the previous page's last id)."""
+        return self._transport.handle(ops.History(**filters))  # type: ignore[no-any-return]
 
     # events
     def events(self, types: Iterable[str] | None = None, *, directory: str | None = None) -> Any:
@@ -230,10 +230,9 @@ class AsyncClient:
     async def revoke(self, approval_id: str) -> SavedApproval:
         return await self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
 
-    async def history(
-        self, *, session_id: str | None = None, state: str | None = None, limit: int = 100
-    ) -> list[PermissionRequest]:
-        return await self._transport.handle(ops.History(session_id, state, limit))  # type: ignore[no-any-return]
+    async def history(self, **filters: Any) -> list[PermissionRequest]:
+        """The audit log, newest first (the filters of :meth:`Client.history`)."""
+        return await self._transport.handle(ops.History(**filters))  # type: ignore[no-any-return]
 
     def events(self, types: Iterable[str] | None = None, *, directory: str | None = None) -> Any:
         """``async with client.events([...]) as stream: async for event in stream``."""

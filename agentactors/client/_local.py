@@ -94,7 +94,10 @@ def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR09
         case ops.RevokeSaved():
             return (yield Send(PERMISSION, m.RevokeSaved(op.approval_id)))
         case ops.History():
-            return (yield Send(PERMISSION, m.History(op.session_id, op.state, op.limit)))
+            query = m.History(
+                op.session_id, op.state, op.limit, op.decider, op.since, op.until, op.before
+            )
+            return (yield Send(PERMISSION, query))
     raise TypeError(f"unknown operation {op!r}")
 
 

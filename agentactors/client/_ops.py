@@ -89,6 +89,10 @@ class History:
     session_id: str | None = None
     state: str | None = None
     limit: int = 100
+    decider: str | None = None
+    since: int | None = None  # Unix ms, inclusive
+    until: int | None = None  # Unix ms, exclusive
+    before: str | None = None  # the last id of the previous page
 
 
 Op = (

@@ -28,6 +28,7 @@ from agentactors.actors import (
     RemoteError,
     ServiceRestarting,
     SessionNotFound,
+    StoreUnavailable,
     Unauthorized,
     wire,
 )
@@ -120,10 +121,12 @@ def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operat
             return Call("DELETE", f"/permission/saved/{op.approval_id}", wire.parse_approval)
         case ops.History():
             params = {"limit": str(op.limit)}
-            if op.session_id:
-                params["sessionID"] = op.session_id
-            if op.state:
-                params["state"] = op.state
+            for key, value in (
+                ("sessionID", op.session_id), ("state", op.state), ("decider", op.decider),
+                ("since", op.since), ("until", op.until), ("before", op.before),
+            ):  # fmt: skip
+                if value is not None:
+                    params[key] = str(value)
             return Call("GET", "/permission/history", _each(wire.parse_request), params=params)
     raise TypeError(f"unknown operation {op!r}")
 
@@ -158,6 +161,8 @@ def error_from(response: httpx.Response) -> Exception:  # noqa: PLR0911 - one pe
         return AlreadyDecided(wire.parse_request(body["request"]))
     if status == 400:
         return InvalidRequest(message, field=body.get("field"))
+    if tag == "StoreUnavailableError":
+        return StoreUnavailable(message)
     if tag == "ServiceRestartingError":
         return ServiceRestarting(body.get("name", "server"))
     if status == 503:
