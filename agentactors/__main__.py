@@ -33,12 +33,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=4096, help="port (default 4096; 0: any)")
     serve.add_argument("--directory", default=None, help="the server's directory (default: cwd)")
     serve.add_argument("--config", default=None, help="a TOML config file (last layer)")
-    serve.add_argument("--data-dir", default=None, help="where state is kept (SQLite, later)")
+    serve.add_argument(
+        "--data-dir", default=None, help="SQLite state (default: user data dir; :memory:)"
+    )
     serve.add_argument("--repl", action="store_true", help="open the debug console")
     serve.add_argument(
         "--cors", nargs="+", default=[], metavar="ORIGIN", help="extra allowed origins"
     )
-    serve.add_argument("--workers", type=int, default=1, help="must be 1 (see --help)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="must be 1: one process holds the registry"
+    )
     serve.set_defaults(run=_cmd_serve)
 
     repl = commands.add_parser("repl", help="attach to a running server's debug console")

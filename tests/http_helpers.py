@@ -9,8 +9,12 @@ Test modules register the fixtures by importing them::
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -21,6 +25,7 @@ import trio
 
 from agentactors.actors import Config, Services
 from agentactors.http import HttpServer, Settings
+from benchmarks.http_bench import Conn
 
 PROJECT = "/work/project"
 """The live server's directory (need not exist: project files are not read in tests)."""
@@ -33,6 +38,12 @@ class Live:
     url: str
     client: httpx.AsyncClient
     server: HttpServer
+
+    @property
+    def port(self) -> int:
+        port = httpx.URL(self.url).port
+        assert port is not None
+        return port
 
     async def session(self, directory: str | None = None, **body: Any) -> dict[str, Any]:
         """Create a session over HTTP (in ``directory`` if given); its JSON."""
@@ -140,28 +151,11 @@ async def raw_request(live: Live, method: str, path: str, body: Any = None) -> t
 
     Light enough to hold 1,000s at once (httpx's pool slows down past a few dozen).
     """
-    url = httpx.URL(live.url)
-    host, port = url.host, url.port or 80
-    data = b"" if body is None else json.dumps(body).encode()
-    headers = [("Host", f"{host}:{port}"), ("Content-Length", str(len(data)))]
-    connection = h11.Connection(h11.CLIENT)
-    async with await trio.open_tcp_stream(host, port) as socket_stream:
-        request = h11.Request(method=method, target=path, headers=headers)
-        await socket_stream.send_all(
-            connection.send(request) + connection.send(h11.Data(data=data))
-            + connection.send(h11.EndOfMessage())
-        )  # fmt: skip
-        status, chunks = 0, []
-        while True:
-            event = connection.next_event()
-            if event is h11.NEED_DATA:
-                connection.receive_data(await socket_stream.receive_some(65536))
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                return status, json.loads(b"".join(chunks))
+    connection = Conn(live.port)
+    try:
+        return await connection.request(method, path, body)
+    finally:
+        await connection.aclose()
 
 
 @asynccontextmanager
@@ -184,3 +178,46 @@ async def open_stream(
         first = await stream.next()
         assert first.type == "server.connected", first
         yield stream
+
+
+async def read_line(stream: trio.abc.ReceiveStream, buffer: bytearray) -> str:
+    """The next line of ``stream`` (``buffer`` keeps what came after it)."""
+    while b"\n" not in buffer:
+        chunk = await stream.receive_some(4096)
+        if not chunk:
+            raise EOFError(bytes(buffer).decode())
+        buffer += chunk
+    line, _, rest = bytes(buffer).partition(b"\n")
+    buffer[:] = rest
+    return line.decode()
+
+
+@asynccontextmanager
+async def serve_process(
+    directory: Path, data_dir: Path | str, *extra: str, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[trio.Process, str]]:
+    """A ``python -m agentactors serve --port 0`` process and the URL it prints; killed
+    if still alive at the end.  Never the user's own config or state; no password
+    unless ``env`` gives one."""
+    command = [sys.executable, "-m", "agentactors", "serve", "--port", "0"]
+    command += ["--directory", str(directory), "--data-dir", str(data_dir), *extra]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment["XDG_CONFIG_HOME"] = str(directory / "config")
+    environment.pop("AGENTACTORS_SERVER_PASSWORD", None)
+    environment.update(env or {})
+    async with trio.open_nursery() as nursery:
+        process: trio.Process = await nursery.start(
+            lambda task_status: trio.run_process(
+                command, stdout=subprocess.PIPE, check=False, env=environment,
+                task_status=task_status,
+            )
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            with trio.fail_after(30):
+                line = await read_line(process.stdout, bytearray())
+            assert line.startswith("agentactors listening on http://127.0.0.1:"), line
+            yield process, line.split()[3]
+        finally:
+            if process.returncode is None:
+                process.kill()

@@ -43,7 +43,7 @@ async def test_wrong_or_missing_credentials_are_401(live: Live, authorization: s
 )
 async def test_basic_and_bearer_pass(live: Live, authorization: str) -> None:
     """Basic with user agentactors, or Bearer (UTF-8), lets a request through."""
-    headers = {"Authorization": authorization.encode()}
+    headers = {b"Authorization": authorization.encode()}
     response = await live.client.get("/permission", headers=headers)
     assert (response.status_code, response.json()) == (200, [])
 
@@ -56,7 +56,9 @@ async def test_health_needs_no_password(live: Live) -> None:
 
 async def test_doc_declares_security_when_a_password_is_set(live: Live) -> None:
     """/doc names the Basic and Bearer schemes, and 401 on protected routes."""
-    doc = (await live.client.get("/doc", headers={"Authorization": basic("agentactors", PASSWORD)})).json()
+    doc = (
+        await live.client.get("/doc", headers={"Authorization": basic("agentactors", PASSWORD)})
+    ).json()
     assert set(doc["components"]["securitySchemes"]) == {"basic", "bearer"}
     assert "401" in doc["paths"]["/permission"]["get"]["responses"]
     assert doc["paths"]["/global/health"]["get"]["security"] == []

@@ -20,7 +20,7 @@ ASK = {"permission": "bash", "patterns": ["ls"]}
 BAD_RULE = [{"permission": "bash", "pattern": "*", "action": "maybe"}]
 
 
-def case(
+def case(  # noqa: PLR0917 - a table row reads best positionally
     name: str,
     method: str,
     path: str,
@@ -129,6 +129,12 @@ CASES = [
          params={"limit": "ten"}),
     case("history-bad-state", "GET", "/permission/history", 400, "state", "Query",
          params={"state": "bogus"}),
+    case("history-bad-decider", "GET", "/permission/history", 400, "decider", "Query",
+         params={"decider": "robot"}),
+    case("history-negative-since", "GET", "/permission/history", 400, "since", "Query",
+         params={"since": "-1"}),
+    case("history-bad-cursor", "GET", "/permission/history", 400, "before", "Query",
+         params={"before": "ses_x"}),
     case("list-relative-directory", "GET", "/permission", 400, "directory", "Query",
          params={"directory": "x"}),
     case("event-bad-last-id", "GET", "/event", 400, "Last-Event-ID", "Headers",
@@ -141,7 +147,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("method", "path", "request_kwargs", "status", "field", "kind"), CASES)
-async def test_bad_input(
+async def test_bad_input(  # noqa: PLR0917 - parametrized: pytest passes them by name
     live: Live,
     method: str,
     path: str,
@@ -167,3 +173,18 @@ async def test_bad_input(
     if status == 405:
         assert "GET" in response.headers["allow"]
     assert (await api.get_permission(pending.request.id)).pending
+
+
+async def test_a_bug_is_a_logged_500(
+    live: Live, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a real bug answers 500 (InternalError, no details), and it is logged."""
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api, "list_pending", broken)
+    response = await live.client.get("/permission")
+    assert response.status_code == 500
+    assert response.json() == {"_tag": "InternalError", "message": "internal error: RuntimeError"}
+    assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)

@@ -136,13 +136,12 @@ async def test_client_going_away_leaves_the_request_pending(live: Live) -> None:
     """A waiting client that disconnects cancels its wait only: the request stays pending."""
     session = await live.session()
     with trio.fail_after(10):
-        async with open_stream(live) as stream:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_held_ask, live, session["id"], "make deploy", [])
-                asked = await stream.next_of("permission.asked")
-                await trio.testing.wait_all_tasks_blocked()
-                assert len(live.server.app.context.lifeline) == 2  # the stream and the ask
-                nursery.cancel_scope.cancel()
+        async with open_stream(live) as stream, trio.open_nursery() as nursery:
+            nursery.start_soon(_held_ask, live, session["id"], "make deploy", [])
+            asked = await stream.next_of("permission.asked")
+            await trio.testing.wait_all_tasks_blocked()
+            assert len(live.server.app.context.lifeline) == 2  # the stream and the ask
+            nursery.cancel_scope.cancel()
         await trio.testing.wait_all_tasks_blocked()  # the server sees the disconnect
     assert len(live.server.app.context.lifeline) == 0
     state = await api.get_permission(asked.properties["id"])

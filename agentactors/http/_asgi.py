@@ -4,11 +4,18 @@
 CORS preflights itself), adds CORS headers to answers for allowed origins, and never
 lets an answer start before the request body has fully arrived.
 
-That last rule works around hypercorn 0.18's HTTP/1.1 keep-alive: an answer that
-completes while the client is still sending its body (a 405, a 400 for a bad path id, a
-401) leaves the connection neither recycled nor closed, so the client's next request on
-it hangs until the keep-alive timeout.  quart reads the body in a task of its own, so
-waiting for it costs nothing but the upload; the wait is bounded by :data:`BODY_WAIT`.
+Two workarounds for hypercorn 0.18 with quart-trio 0.12, both about HTTP/1.1 keep-alive:
+
+* An answer that completes while the client is still sending its body (a 405, a 400 for
+  a bad path id, a 401) leaves the connection neither recycled nor closed: the client's
+  next request on it hangs until the keep-alive timeout.  So an answer waits for the
+  body (quart reads it in a task of its own; the wait is bounded by :data:`BODY_WAIT`).
+* When an answer's last message is sent, hypercorn tells the app ``http.disconnect``
+  and, still inside that send, starts the connection's idle watcher.  quart-trio cancels
+  the request's nursery on that disconnect, which cancels the watcher being started, so
+  an idle keep-alive connection then ignores a graceful shutdown and holds it for the
+  whole ``graceful_timeout``.  So a disconnect that arrives while the last message is
+  being sent is handed to quart only once that send has returned.
 """
 
 from __future__ import annotations
@@ -56,29 +63,55 @@ class Guard:
             await _refuse(send, refusal)
             return
         origin = next((v for k, v in headers if k.lower() == b"origin"), None)
-        if origin is None and not has_body:
-            await self.app(scope, receive, send)  # the common case: nothing to wrap
-            return
         extra = cors_headers(origin) if origin is not None else ()
-        body_done = trio.Event()
-        if not has_body:
-            body_done.set()
+        exchange = _Exchange(receive, send, extra, has_body)
+        await self.app(scope, exchange.receive, exchange.send)
 
-        async def tracked_receive() -> Any:
-            message = await receive()
-            if message["type"] == "http.disconnect" or not message.get("more_body", False):
-                body_done.set()
-            return message
 
-        async def guarded_send(message: Any) -> None:
-            if message["type"] == "http.response.start":
+class _Exchange:
+    """One request's receive and send, wrapped (see the module doc).  Small on purpose:
+    one lives per open request, parked long-polls included; events are made lazily."""
+
+    __slots__ = ("_body_done", "_extra", "_finished", "_finishing", "_receive", "_send")
+
+    def __init__(
+        self,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        extra: tuple[tuple[bytes, bytes], ...],
+        has_body: bool,
+    ) -> None:
+        self._receive = receive
+        self._send = send
+        self._extra = extra
+        self._body_done = trio.Event() if has_body else None
+        self._finishing = False  # the answer's last message is being sent
+        self._finished: trio.Event | None = None
+
+    async def receive(self) -> Any:
+        message: Any = await self._receive()
+        disconnect = message["type"] == "http.disconnect"
+        if self._body_done is not None and (disconnect or not message.get("more_body")):
+            self._body_done.set()
+        if disconnect and self._finishing:  # keep-alive survives this way
+            self._finished = self._finished or trio.Event()
+            await self._finished.wait()
+        return message
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.start":
+            if self._body_done is not None:
                 with trio.move_on_after(BODY_WAIT):
-                    await body_done.wait()
-                if extra:
-                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
-            await send(message)
-
-        await self.app(scope, tracked_receive, guarded_send)
+                    await self._body_done.wait()
+            if self._extra:
+                message = {**message, "headers": [*message.get("headers", ()), *self._extra]}
+        last = message["type"] == "http.response.body" and not message.get("more_body")
+        self._finishing = last
+        await self._send(message)
+        if last:
+            self._finishing = False
+            if self._finished is not None:
+                self._finished.set()
 
 
 async def _drain(receive: ASGIReceiveCallable) -> None:

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TextIO
 
-import httpx
 import trio
 
 from agentactors.actors import api, call, lookup, registry, snapshot
@@ -74,29 +73,35 @@ class _ThreadStdout(io.TextIOBase):
 
 
 class _Console(code.InteractiveConsole):
-    def __init__(self, namespace: dict[str, Any], stream: TextIO, stdout: _ThreadStdout) -> None:
+    """A console reading lines from ``reader`` and writing to ``writer`` (one connection;
+    two file objects, as a read-write text wrapper drops read-ahead on every write)."""
+
+    def __init__(
+        self, namespace: dict[str, Any], reader: TextIO, writer: TextIO, stdout: _ThreadStdout
+    ) -> None:
         super().__init__(namespace)
-        self.stream = stream
+        self.reader = reader
+        self.writer = writer
         self.stdout = stdout
 
     def raw_input(self, prompt: str = "") -> str:
         self.write(prompt)
-        line = self.stream.readline()
+        line = self.reader.readline()
         if not line:
             raise EOFError
         return line.rstrip("\r\n")
 
     def write(self, data: str) -> None:
-        self.stream.write(data)
-        self.stream.flush()
+        self.writer.write(data)
+        self.writer.flush()
 
     def runcode(self, code_object: Any) -> None:
-        self.stdout.local.target = self.stream
+        self.stdout.local.target = self.writer
         try:
             super().runcode(code_object)
         finally:
             self.stdout.local.target = None
-            self.stream.flush()
+            self.writer.flush()
 
 
 class ConsoleServer:
@@ -158,25 +163,34 @@ class ConsoleServer:
             ).start()
 
     def _session(self, connection: socket.socket) -> None:
+        try:
+            with (
+                connection,
+                connection.makefile("r", encoding="utf-8", newline="") as reader,
+                connection.makefile("w", encoding="utf-8", newline="") as writer,
+            ):
+                self._converse(reader, writer)
+        except (OSError, ValueError):
+            pass  # the client went away
+
+    def _converse(self, reader: TextIO, writer: TextIO) -> None:
+        if self.password is not None:
+            writer.write(PROMPT_PASSWORD)
+            writer.flush()
+            given = reader.readline().rstrip("\r\n")
+            if not hmac.compare_digest(given.encode(), self.password.encode()):
+                writer.write("wrong password\n")
+                return
         stdout = self._stdout or _ThreadStdout(sys.stdout)
-        with connection, connection.makefile("rw", encoding="utf-8", newline="") as stream:
-            if self.password is not None:
-                stream.write(PROMPT_PASSWORD)
-                stream.flush()
-                given = stream.readline().rstrip("\r\n")
-                if not hmac.compare_digest(given.encode(), self.password.encode()):
-                    stream.write("wrong password\n")
-                    return
-            console = _Console(dict(self._namespace), stream, stdout)
-            try:
-                console.interact(banner=BANNER, exitmsg="bye")
-            except (OSError, ValueError):
-                pass  # the client went away
+        console = _Console(dict(self._namespace), reader, writer, stdout)
+        console.interact(banner=BANNER, exitmsg="bye")
 
 
 def attach(url: str, *, password: str | None = None) -> int:
     """``repl --url``: connect this terminal to a running server's console.  Blocks
     until the console ends; returns the exit status."""
+    import httpx  # noqa: PLC0415 - only the attaching client needs it; serve starts faster
+
     password = password or os.environ.get(PASSWORD_ENV) or None
     auth = (USERNAME, password) if password else None
     try:

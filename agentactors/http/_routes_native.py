@@ -20,8 +20,10 @@ from ._shapes import (
     APPROVAL,
     ASK,
     CONSOLE,
+    DECIDER_KIND,
     MAX_WAIT,
     PERMISSION_STATE,
+    REQUEST_ID,
     SCOPE,
     SESSION_ID,
     STATE,
@@ -76,7 +78,15 @@ async def revoke_saved(call: Call) -> dict[str, Any]:
 
 async def history(call: Call) -> list[dict[str, Any]]:
     query = call.query
-    rows = await api.history(query.get("sessionID"), query.get("state"), query.get("limit", 100))
+    rows = await api.history(
+        query.get("sessionID"),
+        query.get("state"),
+        query.get("limit", 100),
+        decider=query.get("decider"),
+        since=query.get("since"),
+        until=query.get("until"),
+        before=query.get("before"),
+    )
     return [wire.request_state(r) for r in rows]
 
 
@@ -136,6 +146,11 @@ ROUTES = (
             Param("sessionID", "query", SESSION_ID),
             Param("state", "query", STATE),
             Param("limit", "query", integer(minimum=1, maximum=10_000)),
+            Param("decider", "query", DECIDER_KIND),
+            Param("since", "query", integer("created at or after (Unix ms)", minimum=0)),
+            Param("until", "query", integer("created before (Unix ms)", minimum=0)),
+            Param("before", "query", {**REQUEST_ID, "description": "the cursor: the last "
+                                      "id of the previous page; older requests follow"}),
         ),
     ),
     Route(

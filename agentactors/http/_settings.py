@@ -27,13 +27,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _absolute(path: str) -> str:
+    return os.path.abspath(path)
+
+
 @attrs.frozen
 class Settings:
     """The server's settings.  Immutable; :meth:`check` says whether it may start."""
 
     host: str = "127.0.0.1"
     port: int = 4096
-    directory: str = attrs.field(factory=os.getcwd, converter=os.path.abspath)
+    directory: str = attrs.field(factory=os.getcwd, converter=_absolute)
     password: str | None = None
     cors: tuple[str, ...] = ()
     data_dir: str | None = None

@@ -40,11 +40,15 @@ RULE = component(
         {"permission": TEXT, "pattern": TEXT, "action": ACTION}, ("permission", "pattern", "action")
     ),
 )
+DECIDER_KIND = enum(
+    "user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown",
+    description="who or what decided",
+)  # fmt: skip
 DECIDER = component(
     "Decider",
     obj(
         {
-            "kind": string("user, plugin, rule, approval, timeout, abort, cascade, shutdown"),
+            "kind": DECIDER_KIND,
             "name": string(),
             "address": string("the client address of a user replying over HTTP"),
         },

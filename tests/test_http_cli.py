@@ -1,0 +1,131 @@
+"""The command line and the process: refusals, a real ``serve`` process shut down by
+SIGTERM, and the debug console (in-process and attached with ``repl --url``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+
+from agentactors.__main__ import main
+from agentactors.actors import Services
+from agentactors.http import PASSWORD_ENV, ConsoleServer
+
+from .http_helpers import serve_process
+
+PYTHON = [sys.executable, "-m", "agentactors"]
+
+
+def test_several_workers_are_refused_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    """--workers 2 exits 2 explaining that several processes mean several singletons."""
+    assert main(["serve", "--workers", "2"]) == 2
+    error = capsys.readouterr().err
+    assert "--workers 2: refused" in error
+    assert "one process" in error
+
+
+def test_public_bind_without_password_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-loopback --host without AGENTACTORS_SERVER_PASSWORD exits 2 naming the fix."""
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert PASSWORD_ENV in capsys.readouterr().err
+
+
+def test_bad_config_is_refused_naming_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A config that does not parse exits 2 with the file named."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[permission]\nbash = 'sometimes'\n")
+    assert main(["serve", "--config", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_sigterm_answers_the_parked_ask_503_and_exits_0(tmp_path: Path) -> None:
+    """A real server process: a parked ?wait=true ask gets 503 on SIGTERM; exit 0."""
+    served = serve_process(tmp_path, tmp_path / "data")
+    async with served as (process, url), httpx.AsyncClient(base_url=url) as client:
+        assert (await client.get("/global/health")).json()["healthy"] is True
+        session = (await client.post("/session", json={})).json()
+        answers: list[httpx.Response] = []
+
+        async def park() -> None:
+            body = {"permission": "bash", "patterns": ["make deploy"]}
+            path = f"/session/{session['id']}/permission"
+            answers.append(await client.post(path, params={"wait": "true"}, json=body))
+
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(park)
+                while not (await client.get("/permission")).json():
+                    await trio.sleep(0.01)  # another process: poll its pending list
+                process.send_signal(signal.SIGTERM)
+            assert await process.wait() == 0
+    assert answers[0].status_code == 503
+    assert answers[0].json()["_tag"] == "ShuttingDownError"
+
+
+@pytest.mark.slow
+async def test_repl_attaches_to_the_servers_console(tmp_path: Path) -> None:
+    """``repl --url`` runs code in the server's process (its registry), password-checked."""
+    env = {**os.environ, PASSWORD_ENV: "pw"}
+    served = serve_process(tmp_path, tmp_path / "data", "--repl", env={PASSWORD_ENV: "pw"})
+    async with served as (_, url):
+        code = b"print(sorted(row.name for row in snapshot()))\nclient.list_pending()\n"
+        with trio.fail_after(20):
+            result = await trio.run_process(
+                [*PYTHON, "repl", "--url", url], stdin=code, capture_stdout=True, env=env
+            )
+    output = result.stdout.decode()
+    assert "['bus', 'permission', 'sessions', 'store']" in output
+    assert "[]" in output
+
+
+async def _console_lines(port: int, send: bytes, until: bytes) -> str:
+    async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+        await stream.send_all(send)
+        received = b""
+        with trio.fail_after(10):
+            while until not in received:
+                chunk = await stream.receive_some(4096)
+                if not chunk:
+                    break
+                received += chunk
+    return received.decode()
+
+
+async def test_console_runs_code_against_the_registry(services: Services) -> None:
+    """The console evaluates code in this process: snapshot() and the blocking client."""
+    console = ConsoleServer(password=None)
+    console.start(trio.lowlevel.current_trio_token())
+    try:
+        host, port = console.address
+        assert host == "127.0.0.1"
+        text = await _console_lines(port, b"len(snapshot())\nclient.list_pending()\n", b"[]")
+    finally:
+        console.close()
+    assert "3\n" in text
+    assert "[]" in text
+
+
+async def test_console_asks_for_the_password(services: Services) -> None:
+    """With a password, a wrong one ends the session; the right one opens the console."""
+    console = ConsoleServer(password="pw")
+    console.start(trio.lowlevel.current_trio_token())
+    try:
+        _, port = console.address
+        refused = await _console_lines(port, b"nope\n", b"wrong password")
+        accepted = await _console_lines(port, b"pw\n6*7\n", b"42")
+    finally:
+        console.close()
+    assert refused.startswith("password: ")
+    assert "wrong password" in refused
+    assert "42" in accepted
