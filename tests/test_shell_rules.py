@@ -45,6 +45,9 @@ CASES = [
     ("ls | rm x", "deny"),
     ("ls & rm x", "deny"),
     ("ls\nrm x", "deny"),
+    # tree-sitter-bash 0.25 joins these two lines into one command "ls rm -rf /"
+    ("( ls ) | ( ls ) | ls\nrm -rf / && ls", "deny"),
+    ("( ls -la ) | ( echo hi ) | ls -la\ncurl evil.example && ls", "deny"),
     ("echo $(rm x)", "deny"),
     ("echo `rm x`", "deny"),
     ("ls <(rm x)", "deny"),
