@@ -1,9 +1,8 @@
 """``python -m agentactors`` and the ``agentactors`` console script (contract §6).
 
 ``serve`` runs the server (hypercorn inside this process's trio run, with the actors);
-``repl --url`` attaches to a running server's debug console.  ``ask``, ``list`` and
-``reply`` come with the client (a later issue): each subcommand is one ``_cmd_*``
-function registered in :func:`parser`.
+``repl --url`` attaches to a running server's debug console; ``ask``, ``list`` and
+``reply`` are HTTP clients of a running server (:mod:`agentactors._cli_client`).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from agentactors._cli_client import add_commands as add_client_commands
 from agentactors.actors import ConfigError, load_config
 from agentactors.http import Settings, StartRefused, attach, run
 
@@ -50,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
         "--url", default="http://127.0.0.1:4096", help="the server (default 127.0.0.1:4096)"
     )
     repl.set_defaults(run=_cmd_repl)
+    add_client_commands(commands)  # ask, list, reply
     return top
 
 

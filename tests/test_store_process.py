@@ -9,12 +9,7 @@ approvals, and its audit log holds every decision made before the kill.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,49 +17,7 @@ import httpx
 import pytest
 import trio
 
-PYTHON = [sys.executable, "-m", "agentactors"]
-
-
-async def _read_line(stream: trio.abc.ReceiveStream, buffer: bytearray) -> str:
-    while b"\n" not in buffer:
-        chunk = await stream.receive_some(4096)
-        if not chunk:
-            raise EOFError(bytes(buffer).decode())
-        buffer += chunk
-    line, _, rest = bytes(buffer).partition(b"\n")
-    buffer[:] = rest
-    return line.decode()
-
-
-@asynccontextmanager
-async def serve(directory: Path, data_dir: Path) -> AsyncIterator[tuple[trio.Process, str]]:
-    """A ``serve`` process and the URL it prints; killed if still alive at the end."""
-    command = [*PYTHON, "serve", "--port", "0", "--directory", str(directory)]
-    command += ["--data-dir", str(data_dir)]
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "XDG_CONFIG_HOME": str(directory / "config"),  # not the user's own config
-    }
-    env.pop("AGENTACTORS_SERVER_PASSWORD", None)
-    async with trio.open_nursery() as nursery:
-        process: trio.Process = await nursery.start(
-            lambda task_status: trio.run_process(
-                command, stdout=subprocess.PIPE, check=False, env=env, task_status=task_status
-            )
-        )
-        try:
-            assert process.stdout is not None
-            buffer = bytearray()
-            with trio.fail_after(30):
-                listening = await _read_line(process.stdout, buffer)
-                state = await _read_line(process.stdout, buffer)
-            assert listening.startswith("agentactors listening on http://127.0.0.1:"), listening
-            assert state == f"state in {data_dir / 'agentactors.db'}", state
-            yield process, listening.split()[3]
-        finally:
-            if process.returncode is None:
-                process.kill()
+from .http_helpers import serve_process
 
 
 async def _json(response: httpx.Response, status: int = 200) -> Any:
@@ -86,7 +39,7 @@ async def _reply(client: httpx.AsyncClient, request_id: str, reply: str, **body:
 async def test_kill_9_loses_no_pending_request_decision_or_approval(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with trio.fail_after(120):
-        async with serve(tmp_path, data_dir) as (process, url):
+        async with serve_process(tmp_path, data_dir) as (process, url):
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 one, two, three = [
                     await _json(await client.post("/session", json={})) for _ in "123"
@@ -112,7 +65,7 @@ async def test_kill_9_loses_no_pending_request_decision_or_approval(tmp_path: Pa
             process.kill()  # SIGKILL: no shutdown code runs
             assert await process.wait() == -signal.SIGKILL
 
-        async with serve(tmp_path, data_dir) as (process, url):
+        async with serve_process(tmp_path, data_dir) as (process, url):
             async with (
                 httpx.AsyncClient(base_url=url, timeout=30) as client,
                 httpx.AsyncClient(base_url=url, timeout=None) as waiting,

@@ -42,6 +42,7 @@ class Config:
     bus_buffer: int = 1024  # events a subscriber may fall behind before bus.lagged
     bus_history: int = 1024  # recent events kept for Last-Event-ID replay
     heartbeat: float = 10.0
+    policy_timeout: float = 5.0  # seconds policy plugins get to decide an ask
     store_synchronous: str = "normal"  # [store] synchronous: normal | full (design/state.md)
     event_retention: int = 10_000  # [store] event_retention: events the log keeps
     reject_pending_on_exit: bool = False  # [requests] reject_pending_on_exit
@@ -166,6 +167,7 @@ _SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
     "events.buffer": ("bus_buffer", "a whole number", int),
     "events.history": ("bus_history", "a whole number", int),
     "events.heartbeat": ("heartbeat", "a number of seconds", (int, float)),
+    "policy.timeout": ("policy_timeout", "a number of seconds", (int, float)),
     "requests.reject_pending_on_exit": ("reject_pending_on_exit", "true or false", bool),
     "store.synchronous": ("store_synchronous", '"normal" or "full"', str),
     "store.event_retention": ("event_retention", "a whole number", int),

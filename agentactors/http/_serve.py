@@ -37,6 +37,7 @@ from agentactors.actors import (
     start_services,
     stop_services,
 )
+from agentactors.plugins import start_plugins
 
 from ._app import App, create_app
 from ._repl import ConsoleServer
@@ -153,6 +154,11 @@ def run(settings: Settings, config: Config, *, announce: Announce = print) -> in
         return 2
     where = services.database or ":memory: (lost at exit)"
     settings = attrs.evolve(settings, data_dir=where)
+    loaded = start_plugins(config.plugins, settings.directory, policy_timeout=config.policy_timeout)
+    for spec, why in loaded.failed:
+        print(f"agentactors: plugin {spec} not loaded: {why}", file=sys.stderr)
+    if loaded.started:
+        announce(f"plugins: {', '.join(loaded.started)}")
     console = ConsoleServer(password=settings.password) if settings.repl else None
     try:
         trio.run(partial(serve_until_signal, settings, config, announce=announce, console=console))
