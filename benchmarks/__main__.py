@@ -24,7 +24,7 @@ import trio
 
 from agentactors.actors import _shell as shell
 
-from . import inprocess, plugin_roundtrip, shell_parse
+from . import http_bench, inprocess, plugin_roundtrip, shell_parse
 
 
 @attrs.frozen
@@ -47,6 +47,18 @@ GOALS = (
     Goal("plugin.plugin_round_trip.p99_us", "plugin round trip, p99", "µs", 1e9),
     Goal("shell.typical_decide_us", "shell parse + decide, typical", "µs", 200),
     Goal("shell.long_decide_us", "shell parse + decide, 10,000 chars", "µs", 1e9),
+    Goal("http.reply.median_us", "HTTP reply POST, median", "µs", 1000),
+    Goal("http.reply.p99_us", "HTTP reply POST, p99", "µs", 1e9),
+    Goal("http.cycle.sequential.median_us", "HTTP ask->SSE->reply->released, median", "µs", 2000),
+    Goal("http.cycle.sequential.cycles_per_s", "HTTP cycles/s, sequential", "/s", 1500, False),
+    Goal("http.cycle.concurrent.cycles_per_s", "HTTP cycles/s, concurrent", "/s", 1500, False),
+    Goal("http.waiters.server_rss_mb_while_parked", "parked waiters: server RSS", "MB", 150),
+    Goal("http.waiters.server_threads_while_parked", "parked waiters: server threads", "", 16),
+    Goal("http.waiters.seconds_to_release_all", "parked waiters: release all", "s", 2),
+    Goal("http.start_to_healthy_memory_state_s", "start to first healthy answer", "s", 0.45),
+    Goal("http.idle_rss_mb", "idle resident memory", "MB", 65),
+    Goal("http_store.cycle.sequential.median_us", "HTTP cycle with SQLite, median", "µs", 1e9),
+    Goal("http_store.reply.median_us", "HTTP reply POST with SQLite, median", "µs", 1e9),
 )  # fmt: skip
 
 
@@ -71,10 +83,20 @@ def _shell(quick: bool) -> dict[str, Any]:
     return {"typical_decide_us": round(typical_median, 1), "long_decide_us": round(long_median, 1)}
 
 
+def _http(quick: bool) -> dict[str, Any]:
+    return http_bench.measure(quick, data=":memory:")
+
+
+def _http_store(quick: bool) -> dict[str, Any]:
+    return http_bench.measure(quick, data="data")
+
+
 SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
     "shell": _shell,
+    "http": _http,
+    "http_store": _http_store,
 }
 
 

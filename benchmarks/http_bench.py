@@ -159,6 +159,8 @@ def start_server(directory: str, data: str = "data") -> tuple[subprocess.Popen[b
     line = process.stdout.readline().decode()
     if not line.startswith("agentactors listening on"):
         process.kill()
+        process.wait()
+        process.stdout.close()
         raise RuntimeError(f"the server did not start: {line!r}")
     port = int(line.split()[3].rsplit(":", 1)[1])
     with socket.create_connection((HOST, port), timeout=30) as probe:  # no trio start-up here
@@ -188,11 +190,15 @@ def proc_status(pid: int) -> dict[str, int]:
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop gracefully (SIGTERM), kill after 15 s; close its pipe."""
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 # --- the measurements ----------------------------------------------------------------------

@@ -15,11 +15,13 @@ def test_make_bench_quick_runs_and_writes_json(
 ) -> None:
     """`python -m benchmarks --quick` prints the table and writes every suite's figures."""
     output = tmp_path / "figures.json"
-    assert main(["--quick", "--json", str(output)]) == 0
+    suites = ["inprocess", "plugin", "shell", "http"]  # http_store: the same code, on disk
+    assert main(["--quick", "--only", *suites, "--json", str(output)]) == 0
     figures = json.loads(output.read_text())
     assert figures["quick"] is True
-    for suite in ("inprocess", "plugin", "shell"):
+    for suite in suites:
         assert figures[suite]["seconds"] >= 0
     printed = capsys.readouterr().out
     assert "in-process cycle, median" in printed
     assert "plugin round trip, median" in printed
+    assert "HTTP reply POST, median" in printed
