@@ -85,7 +85,7 @@ async def test_repl_attaches_to_the_servers_console(tmp_path: Path) -> None:
                 [*PYTHON, "repl", "--url", url], stdin=code, capture_stdout=True, env=env
             )
     output = result.stdout.decode()
-    assert "['bus', 'permission', 'sessions', 'store']" in output
+    assert "['bus', 'permission', 'plugins', 'sessions', 'store']" in output
     assert "[]" in output
 
 
