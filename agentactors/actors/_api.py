@@ -15,11 +15,20 @@ from typing import Any
 import trio
 
 from ._bridge import DEFAULT_TIMEOUT, acall, post, wait
-from ._bus import BUS, Subscribe, Unsubscribe
+from ._bus import BUS, Since, Subscribe, Unsubscribe
 from ._errors import CallTimeout, ServiceRestarting
 from ._future import BridgeFuture
 from ._ids import new_id
-from ._models import BY_USER, Decider, PermissionRequest, Rule, SavedApproval, Session, ToolRef
+from ._models import (
+    BY_USER,
+    Decider,
+    Event,
+    PermissionRequest,
+    Rule,
+    SavedApproval,
+    Session,
+    ToolRef,
+)
 from ._permission_messages import (
     PERMISSION,
     Asked,
@@ -248,6 +257,12 @@ async def subscribe(
     subscription = Subscription(types, maxlen=maxlen, directory=directory)
     await acall(BUS, Subscribe(subscription), timeout=timeout)
     return subscription
+
+
+async def events_since(event_id: str) -> list[Event] | None:
+    """The events the bus still holds after ``event_id`` (None: it no longer holds that
+    id, so the caller must resynchronise), for ``Last-Event-ID`` replay."""
+    return await acall(BUS, Since(event_id))  # type: ignore[no-any-return]
 
 
 def unsubscribe(subscription: Subscription) -> None:

@@ -27,17 +27,14 @@ import trio
 from quart import Response
 
 from agentactors.actors import (
-    BUS,
     LAGGED,
     Closed,
     Event,
     Subscription,
-    acall,
     api,
     make_event,
     wire,
 )
-from agentactors.actors._bus import Since  # the bus's replay message; see design/http.md
 
 from ._errors import ShuttingDown
 from ._lifeline import Lifeline
@@ -85,7 +82,7 @@ async def _open(call: Call, directory: str | None, frame: Frame) -> Response:
 
 
 async def _replay(subscription: Subscription, last_id: str) -> list[Event]:
-    held: list[Event] | None = await acall(BUS, Since(last_id))
+    held = await api.events_since(last_id)
     if held is None:
         return [make_event(RESYNC, {"lastEventID": last_id, "reason": "no longer held"})]
     return [event for event in held if subscription.accepts(event)]
