@@ -110,7 +110,21 @@ async def ask(
     timeout: float | None = None,
 ) -> Asked:
     """Ask; returns at once with the request and a future of its decision."""
-    message = AskPermission(
+    message = _ask_message(session_id, permission, patterns, metadata, always, tool, timeout)
+    return await acall(PERMISSION, message)  # type: ignore[no-any-return]
+
+
+def _ask_message(  # noqa: PLR0917 - private: mirrors ask()'s signature
+    session_id: str,
+    permission: str,
+    patterns: Iterable[str],
+    metadata: Mapping[str, Any] | None,
+    always: Iterable[str],
+    tool: ToolRef | None,
+    timeout: float | None,
+    **extra: Any,
+) -> AskPermission:
+    return AskPermission(
         session_id=session_id,
         permission=permission,
         patterns=tuple(patterns),
@@ -118,8 +132,8 @@ async def ask(
         always=tuple(always),
         tool=tool,
         timeout=timeout,
+        **extra,
     )
-    return await acall(PERMISSION, message)  # type: ignore[no-any-return]
 
 
 async def ask_and_wait(
@@ -145,17 +159,10 @@ async def ask_and_wait(
     """
     decision: BridgeFuture[PermissionRequest] = BridgeFuture()
     request_id = request_id or new_id("per")
-    message = AskPermission(
-        session_id=session_id,
-        permission=permission,
-        patterns=tuple(patterns),
-        metadata=dict(metadata or {}),
-        always=tuple(always),
-        tool=tool,
-        timeout=timeout,
-        decision=decision,
-        request_id=request_id,
-    )
+    message = _ask_message(
+        session_id, permission, patterns, metadata, always, tool, timeout,
+        decision=decision, request_id=request_id,
+    )  # fmt: skip
     try:
         post(PERMISSION, message)
         return await wait(decision, PERMISSION, "a decision", None)  # type: ignore[no-any-return]
