@@ -16,7 +16,7 @@ import trio
 
 from ._bridge import DEFAULT_TIMEOUT, acall, post, wait
 from ._bus import BUS, Since, Subscribe, Unsubscribe
-from ._errors import CallTimeout, ServiceRestarting
+from ._errors import CallTimeout, NotRunning, ServiceRestarting
 from ._future import BridgeFuture
 from ._ids import new_id
 from ._models import (
@@ -277,7 +277,5 @@ def unsubscribe(subscription: Subscription) -> None:
     subscription.close()
     try:
         post(BUS, Unsubscribe(subscription))
-    except ServiceRestarting:
-        pass
-    except Exception:  # noqa: BLE001 - the bus is gone: nothing to forget
+    except NotRunning:  # the bus is gone (or restarting): nothing to forget
         pass

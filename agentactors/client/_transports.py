@@ -12,10 +12,10 @@ from agentactors.actors import (
     Event,
     Subscription,
     acall,
+    api,
     call,
-    post,
 )
-from agentactors.actors.messages import Subscribe, Unsubscribe
+from agentactors.actors.messages import Subscribe
 
 from . import _local
 from ._ops import Op
@@ -57,7 +57,7 @@ class LocalTransport:
         try:
             yield _iterate(subscription)
         finally:
-            _unsubscribe(subscription)
+            api.unsubscribe(subscription)
 
     def close(self) -> None:
         pass
@@ -81,7 +81,7 @@ class AsyncLocalTransport:
         try:
             yield subscription  # async-iterable: ``async for event in stream``
         finally:
-            _unsubscribe(subscription)
+            api.unsubscribe(subscription)
 
     async def aclose(self) -> None:
         pass
@@ -92,11 +92,3 @@ def _iterate(subscription: Subscription) -> Iterator[Event]:
         event = subscription.get()
         if event is not None:
             yield event
-
-
-def _unsubscribe(subscription: Subscription) -> None:
-    subscription.close()
-    try:
-        post(BUS, Unsubscribe(subscription))
-    except Exception:  # noqa: BLE001 - the bus is gone: nothing left to forget
-        pass

@@ -41,10 +41,11 @@ from agentactors.actors import (
     PermissionRequest,
     Service,
     Subscription,
+    api,
     handles,
     post,
 )
-from agentactors.actors.messages import Evaluate, Subscribe, Unsubscribe
+from agentactors.actors.messages import Evaluate, Subscribe
 from agentactors.client import Client
 
 DRAIN_BATCH = 64
@@ -107,11 +108,7 @@ class Plugin(Service):
 
     def teardown(self) -> None:
         if self._subscription is not None:
-            self._subscription.close()
-            try:
-                post(BUS, Unsubscribe(self._subscription))
-            except Exception:  # noqa: BLE001 - the bus is gone: nothing to forget
-                pass
+            api.unsubscribe(self._subscription)
 
     def _nudge(self) -> None:
         """Called by the bus thread on every offer; posts at most one drain at a time."""
