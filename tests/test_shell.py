@@ -28,6 +28,7 @@ from agentactors.actors._shell import (
     display_text,
 )
 from agentactors.actors._shell_arity import prefix_length
+from benchmarks.shell_parse import long_command
 
 P = PLACEHOLDER
 
@@ -406,19 +407,8 @@ def test_reasons_explain() -> None:
 # -- size ---------------------------------------------------------------------------------
 
 
-def _long_command(chars: int) -> str:
-    parts: list[str] = []
-    i = 0
-    while True:
-        part = f"git log --oneline -n {i} -- src/file_{i}.py | grep 'fix {i}' > out_{i}.txt"
-        if len(" && ".join([*parts, part])) > chars:
-            return " && ".join(parts)
-        parts.append(part)
-        i += 1
-
-
 def test_ten_thousand_chars_are_analysed() -> None:
-    command = _long_command(10_000)
+    command = long_command(10_000)
     assert 9_900 < len(command) <= 10_000
     started = time.perf_counter()
     analysis = analyse_bash(command)
@@ -429,7 +419,7 @@ def test_ten_thousand_chars_are_analysed() -> None:
 
 
 def test_oversize_is_opaque_but_deny_still_sees() -> None:
-    command = _long_command(MAX_COMMAND_CHARS + 500) + " && rm -rf /"
+    command = long_command(MAX_COMMAND_CHARS + 500) + " && rm -rf /"
     analysis = analyse_bash(command)
     assert analysis.opaque
     assert analysis.always == ()
