@@ -1,6 +1,6 @@
 """``python -m agentactors`` and the ``agentactors`` console script (contract §6).
 
-``serve`` runs the server (hypercorn inside this process's trio run, with the actors);
+``serve`` runs the server (the HTTP server inside this process's trio run, with the actors);
 ``repl --url`` attaches to a running server's debug console; ``ask``, ``list`` and
 ``reply`` are HTTP clients of a running server (:mod:`agentactors._cli_client`).
 """

@@ -1,4 +1,4 @@
-"""Fixtures and helpers for the HTTP tests: a real hypercorn server on an ephemeral port
+"""Fixtures and helpers for the HTTP tests: a real HTTP server on an ephemeral port
 inside the test's trio run, an httpx client against it, and an SSE reader.
 
 Test modules register the fixtures by importing them::

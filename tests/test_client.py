@@ -1,6 +1,6 @@
 """One behaviour suite, run over both transports: in-process and HTTP.
 
-The same test body talks to the registry by name or to a real hypercorn server on an
+The same test body talks to the registry by name or to a real HTTP server on an
 ephemeral port; both must reach the one permission service.
 """
 

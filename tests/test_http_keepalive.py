@@ -1,5 +1,5 @@
-"""HTTP/1.1 keep-alive around early answers and shutdown (the two workarounds of
-``agentactors.http._asgi``), over one raw h11 connection."""
+"""HTTP/1.1 keep-alive around early answers and shutdown, over one raw h11 connection
+(two traps hypercorn 0.18 with quart-trio fell into; kept as regression tests)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ HEALTHY = (200, {"healthy": True, "version": "0.1.0"})
 
 async def test_early_answer_waits_for_the_body_and_the_connection_lives_on(live: Live) -> None:
     """A 405 decided before the body arrived is sent after it; the next request on the
-    same connection is answered (hypercorn would otherwise leave it hanging)."""
+    same connection is answered (hypercorn 0.18 used to leave it hanging)."""
     connection = Conn(live.port)
     try:
         with trio.fail_after(5):

@@ -1,25 +1,26 @@
-"""The app factory: the quart-trio app with every route, behind the gate.
+"""The app: the gate, the router and the route table behind one ``__call__``.
 
-:func:`create_app` builds the app from the route table (the same table ``/doc`` is made
+:func:`create_app` builds it from the route table (the same table ``/doc`` is made
 from); it starts nothing.  The services must be running (``start_services``) before the
 app answers requests: handlers look them up by name on every call.
 """
 
 from __future__ import annotations
 
-import attrs
-from quart import Response, request
-from quart_trio import QuartTrio
+import json
 
-from agentactors.actors import AgentActorsError, Config
+import attrs
+
+from agentactors.actors import Config
 
 from . import _routes_native, _routes_opencode, _routes_session
-from ._asgi import Guard
-from ._auth import Policy
-from ._errors import render
+from ._auth import Policy, Refusal, cors_headers, verdict
+from ._errors import HttpError, MethodNotAllowed, render
+from ._messages import Request, Response
 from ._openapi import document
+from ._router import Router, answer, error_headers, json_response
 from ._settings import Settings
-from ._table import Context, Route, error_headers, json_response, register
+from ._table import Context, Route
 
 ROUTES: tuple[Route, ...] = _routes_opencode.ROUTES + _routes_session.ROUTES + _routes_native.ROUTES
 """Every route of the server, in the order ``/doc`` lists them."""
@@ -27,36 +28,60 @@ ROUTES: tuple[Route, ...] = _routes_opencode.ROUTES + _routes_session.ROUTES + _
 
 @attrs.define(eq=False)
 class App:
-    """The ASGI app to serve (``asgi``), the quart app inside it, and their context."""
+    """Answers a :class:`Request` (the server calls it).  Never blocks; cancel-safe.
 
-    asgi: Guard
-    quart: QuartTrio
+    In order: the gate (``_auth.verdict``: Host, Origin, CORS preflight, password), the
+    route (404, 405), the route's parsing and handler (``_router.answer``), then CORS
+    headers for an allowed origin.
+    """
+
+    router: Router
+    policy: Policy
     context: Context
+
+    async def __call__(self, request: Request) -> Response:
+        refusal = verdict(self.policy, request.method, request.path, request.headers)
+        if refusal is not None:
+            return _refuse(refusal)
+        try:
+            match = self.router.match(request.method, request.path)
+        except MethodNotAllowed as exc:
+            if request.method == "OPTIONS":  # no preflight: say what the path takes
+                response = Response(204, error_headers(exc) or [])
+            else:
+                status, body = render(exc)
+                response = json_response(status, body, error_headers(exc))
+        except HttpError as exc:
+            status, body = render(exc)
+            response = json_response(status, body, error_headers(exc))
+        else:
+            response = await answer(match, self.context, request)
+        for name, value in request.headers:
+            if name == b"origin":
+                response.headers.extend(cors_headers(value))
+                break
+        return response
 
 
 def create_app(
     settings: Settings, config: Config, *, console: tuple[str, int] | None = None
 ) -> App:
     """Build the app.  Never blocks; starts nothing."""
-    quart = QuartTrio(__name__)
-    quart.config["MAX_CONTENT_LENGTH"] = settings.max_body
     context = Context(settings, config, console=console)
     context.document = document(ROUTES, password=bool(settings.password))
-    register(quart, ROUTES, context)
-    quart.register_error_handler(Exception, _on_error)
     policy = Policy(
         password=settings.password,
         check_host=settings.loopback,
         cors=frozenset(origin.rstrip("/") for origin in settings.cors),
         open_paths=frozenset(route.path for route in ROUTES if not route.auth),
     )
-    return App(Guard(quart, policy), quart, context)
+    return App(Router(ROUTES), policy, context)
 
 
-async def _on_error(exc: Exception) -> Response:
-    """Errors raised outside the views (an unknown route, a wrong method) as JSON."""
-    status, body = render(exc)
-    if status in (404, 405) and not isinstance(exc, AgentActorsError):
-        what = "no route" if status == 404 else "method not allowed"
-        body["message"] = f"{what}: {request.method} {request.path}"
-    return json_response(status, body, error_headers(exc))
+def _refuse(refusal: Refusal) -> Response:
+    headers = list(refusal.headers)
+    body = b""
+    if refusal.status != 204:
+        body = json.dumps({"_tag": refusal.tag, "message": refusal.message}).encode()
+        headers.append((b"content-type", b"application/json"))
+    return Response(refusal.status, headers, body)

@@ -1,7 +1,7 @@
 """The gate in front of the app: Host check, origin check and CORS, password.
 
-Applied by an ASGI middleware (``_asgi.Guard``), so it sees every request before quart
-does (unknown routes too).  In order:
+Applied by the app (``_app.App``) to every request before routing (unknown routes
+too).  In order:
 
 1. **Host** (loopback binds only; DNS rebinding): the Host header must name localhost,
    127.0.0.1 or [::1], with any port; else 403.
@@ -13,7 +13,7 @@ does (unknown routes too).  In order:
    ``agentactors`` or ``Authorization: Bearer <password>``, compared in constant time, on
    every route but the open ones (health); else 401 with ``WWW-Authenticate: Basic``.
 
-:func:`verdict` is the pure decision; ``_asgi.Guard`` applies it.  Pure functions.
+:func:`verdict` is the pure decision; ``_app.App`` applies it.  Pure functions.
 """
 
 from __future__ import annotations

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from werkzeug.exceptions import HTTPException
-
 from agentactors.actors import (
     AgentActorsError,
     AlreadyDecided,
@@ -76,6 +74,14 @@ class NotFound(HttpError):
         super().__init__(message, tag="NotFoundError", status=404)
 
 
+class MethodNotAllowed(HttpError):
+    """A known path asked with a method it does not take; ``allowed`` lists those it does."""
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message, tag="MethodNotAllowedError", status=405)
+        self.allowed = allowed
+
+
 _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (InvalidRequest, 400),
     (ConfigError, 400),
@@ -88,20 +94,11 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (RuntimeFault, 503),  # ServiceCrashed: the actor is being restarted; retry
 )
 
-_HTTP_TAGS = {
-    404: "NotFoundError",
-    405: "MethodNotAllowedError",
-    408: "RequestTimeoutError",
-    413: "PayloadTooLargeError",
-}
-
 
 def status_of(exc: BaseException) -> int:
     """The HTTP status for ``exc``; 500 for anything not known to be the client's."""
     if isinstance(exc, HttpError):
         return exc.status
-    if isinstance(exc, HTTPException):
-        return exc.code or 500
     for kind, status in _STATUS:
         if isinstance(exc, kind):
             return status
@@ -123,8 +120,5 @@ def render(exc: BaseException, *, kind: InputKind = "Payload") -> tuple[int, dic
         if isinstance(exc, AlreadyDecided):
             body["request"] = wire.request_state(exc.request)
         return status, body
-    if isinstance(exc, HTTPException) and status != 500:
-        tag = _HTTP_TAGS.get(status, "HttpError")
-        return status, {"_tag": tag, "message": exc.description or exc.name}
     log.error("unexpected error answering a request", exc_info=exc)
     return 500, {"_tag": "InternalError", "message": f"internal error: {type(exc).__name__}"}

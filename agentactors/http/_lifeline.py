@@ -1,6 +1,6 @@
 """Long waits that a graceful shutdown can end: parked long-polls and event streams.
 
-hypercorn's graceful shutdown waits for open requests and then cancels them, so a
+The server's graceful shutdown waits for open requests and then cancels them, so a
 long-poll would be cut without an answer.  Every long wait runs through
 :meth:`Lifeline.run` instead; :meth:`Lifeline.close` cancels them all at once and each
 raises :class:`ShuttingDown`, which the long-poll answers as a 503 and a stream takes as

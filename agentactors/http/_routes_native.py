@@ -1,8 +1,8 @@
 """The native routes: ask (optionally waiting), one request's state, the long-poll, saved
 approvals, the audit log, and the debug views.
 
-Long waits (``?wait=true``, ``/wait``) hold no thread and run through the server's
-:class:`Lifeline`, so a graceful shutdown answers them with a 503.  A client that goes
+Long waits (``?wait=true``, ``/wait``) hold no thread and run through
+:meth:`Call.hold`, so a graceful shutdown answers them with a 503.  A client that goes
 away cancels its wait; the request itself stays pending (another waiter may re-attach by
 id).
 """
@@ -43,7 +43,7 @@ async def ask_permission(call: Call) -> dict[str, Any]:
         "timeout": body.get("timeout"),
     }
     if call.query.get("wait"):
-        final = await call.context.lifeline.run(lambda: api.ask_and_wait(*args, **options))
+        final = await call.hold(lambda: api.ask_and_wait(*args, **options))
         return wire.request_state(final)
     asked = await api.ask(*args, **options)
     return wire.request_state(asked.request)
@@ -58,9 +58,7 @@ async def wait_permission(call: Call) -> dict[str, Any]:
     request_id = call.path["requestID"]
     timeout = call.query.get("timeout")
     try:
-        final = await call.context.lifeline.run(
-            lambda: api.wait_permission(request_id, timeout=timeout)
-        )
+        final = await call.hold(lambda: api.wait_permission(request_id, timeout=timeout))
     except CallTimeout:
         final = await api.get_permission(request_id)
     return wire.request_state(final)

@@ -1,15 +1,15 @@
-"""Serving: hypercorn's trio server inside our own ``trio.run``, and graceful shutdown.
+"""Serving: the HTTP server inside our own ``trio.run``, and graceful shutdown.
 
 One process holds the registry (contract §2, guarantee 4): the actors run as threads of
-this process and hypercorn serves from its trio thread; the hypercorn command line (which
-spawns worker processes) is never used.
+this process and the HTTP server (``_server``: h11 on trio sockets) serves from its trio
+thread; there are no worker processes.
 
 Shutdown, on the first SIGINT/SIGTERM (or :meth:`HttpServer.shutdown`):
 
 1. the lifeline closes: parked long-polls answer 503 ``ShuttingDownError``, event
    streams end;
-2. hypercorn stops accepting and waits up to ``graceful_timeout`` for open requests,
-   then cancels what is left;
+2. the server stops accepting, closes idle connections and waits up to
+   ``graceful_timeout`` for open requests, then cancels what is left;
 3. :func:`run` stops the actors once the trio run is over.
 
 A second signal cancels the wait.  Pending requests are not ended by a shutdown: they
@@ -27,8 +27,6 @@ from functools import partial
 
 import attrs
 import trio
-from hypercorn.config import Config as HyperConfig
-from hypercorn.trio import serve
 
 from agentactors.actors import (
     Config,
@@ -41,32 +39,26 @@ from agentactors.plugins import start_plugins
 
 from ._app import App, create_app
 from ._repl import ConsoleServer
+from ._server import Server
 from ._settings import Settings
 
 Announce = Callable[[str], None]
+BACKLOG = 4096  # 1,000s of parked long-polls connect at once
 
 
 class HttpServer:
-    """The app, served by hypercorn in the calling trio run, until :meth:`shutdown`."""
+    """The app, served in the calling trio run, until :meth:`shutdown`."""
 
     def __init__(
         self, settings: Settings, config: Config, *, console: tuple[str, int] | None = None
     ) -> None:
         self.settings = settings
         self.app: App = create_app(settings, config, console=console)
+        self.server = Server(
+            self.app, max_body=settings.max_body, graceful_timeout=settings.graceful_timeout
+        )
         self.url: str | None = None
         self.stopped = trio.Event()
-        self._stop = trio.Event()
-
-    def hypercorn_config(self) -> HyperConfig:
-        config = HyperConfig()
-        config.bind = [self.settings.bind]
-        config.graceful_timeout = self.settings.graceful_timeout
-        config.backlog = 4096  # 1,000s of parked long-polls connect at once
-        config.loglevel = "WARNING"
-        config.accesslog = None
-        config.include_server_header = False
-        return config
 
     async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until :meth:`shutdown` and the graceful window are over.
@@ -75,17 +67,15 @@ class HttpServer:
         settings say port 0).  Raises OSError if the address cannot be bound.
         """
         try:
-            async with trio.open_nursery() as nursery:
-                binds: list[str] = await nursery.start(
-                    partial(
-                        serve,
-                        self.app.asgi,
-                        self.hypercorn_config(),
-                        shutdown_trigger=self._stop.wait,
-                    )
-                )
-                self.url = binds[0]
-                task_status.started(self.url)
+            host = self.settings.host.strip("[]")
+            listeners = await trio.open_tcp_listeners(
+                self.settings.port, host=host, backlog=BACKLOG
+            )
+            port = listeners[0].socket.getsockname()[1]
+            shown = f"[{host}]" if ":" in host else host
+            self.url = f"http://{shown}:{port}"
+            task_status.started(self.url)  # bound and listening: connections queue
+            await self.server.serve(listeners)
         finally:
             self.stopped.set()
 
@@ -93,7 +83,7 @@ class HttpServer:
         """Begin the graceful shutdown (see the module doc).  Trio thread; never blocks;
         idempotent."""
         self.app.context.lifeline.close()
-        self._stop.set()
+        self.server.shutdown()
 
 
 async def serve_until_signal(

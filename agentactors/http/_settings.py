@@ -42,7 +42,7 @@ class Settings:
     cors: tuple[str, ...] = ()
     data_dir: str | None = None
     max_body: int = MAX_BODY
-    graceful_timeout: float = 5.0  # seconds hypercorn waits for open requests at shutdown
+    graceful_timeout: float = 5.0  # seconds the server waits for open requests at shutdown
     repl: bool = False
 
     @classmethod
@@ -54,12 +54,6 @@ class Settings:
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
-
-    @property
-    def bind(self) -> str:
-        """hypercorn's bind string (IPv6 addresses in brackets)."""
-        host = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
     def check(self) -> None:
         """Raise :class:`StartRefused` if these settings must not start a server."""

@@ -13,8 +13,8 @@ events (connected, heartbeat, lagged, resync) have none, so they never become a 
 point the bus does not know.
 
 A stream ends when the client goes away (cancellation; cleanup never awaits), when the
-server shuts down (:class:`Lifeline`), or when the bus stops.  quart's response timeout
-is switched off for it.
+server shuts down (:class:`Lifeline`), or when the bus stops.  No response timeout
+applies to it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import trio
-from quart import Response
 
 from agentactors.actors import (
     LAGGED,
@@ -38,20 +37,26 @@ from agentactors.actors import (
 
 from ._errors import ShuttingDown
 from ._lifeline import Lifeline
+from ._messages import Stream
 from ._table import Call
 
 RESYNC = "server.resync"
+STREAM_HEADERS = (
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+)
 GLOBAL = "global"
 
 Frame = Callable[[Event], dict[str, Any]]
 
 
-async def event_stream(call: Call) -> Response:
+async def event_stream(call: Call) -> Stream:
     """``GET /event``: the events of the directory in scope (and directory-less ones)."""
     return await _open(call, call.directory, wire.event)
 
 
-async def global_event_stream(call: Call) -> Response:
+async def global_event_stream(call: Call) -> Stream:
     """``GET /global/event``: every event, wrapped with its directory."""
     return await _open(call, None, _global)
 
@@ -60,7 +65,7 @@ def _global(event: Event) -> dict[str, Any]:
     return {"directory": event.directory or GLOBAL, "project": GLOBAL, "payload": wire.event(event)}
 
 
-async def _open(call: Call, directory: str | None, frame: Frame) -> Response:
+async def _open(call: Call, directory: str | None, frame: Frame) -> Stream:
     """Subscribe, fetch the replay, and answer with the stream.  Cancel-safe: a
     subscription made here is closed if this is cancelled before the stream starts."""
     config = call.context.config
@@ -72,13 +77,7 @@ async def _open(call: Call, directory: str | None, frame: Frame) -> Response:
         api.unsubscribe(subscription)
         raise
     body = _frames(subscription, replay, frame, config.heartbeat, call.context.lifeline)
-    response = Response(
-        body,
-        content_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-    response.timeout = None  # quart's RESPONSE_TIMEOUT would cut the stream after 60 s
-    return response
+    return Stream(200, list(STREAM_HEADERS), body)
 
 
 async def _replay(subscription: Subscription, last_id: str) -> list[Event]:

@@ -1,35 +1,32 @@
 """The declarative route table: one :class:`Route` per operation.
 
-The table is read twice: :func:`register` turns each route into a quart view that parses
-and validates its input (path ids, query, headers, JSON body) before calling the
-handler, and ``_openapi`` turns the same routes into the OpenAPI document.  Handlers are
-thin: they receive a parsed :class:`Call`, call ``api.*`` and return JSON-ready values
-(rendered as a 200) or a ready ``Response`` (the event streams).
+The table is read twice: ``_router`` matches requests to routes and parses and validates
+their input (path ids, query, headers, JSON body) before calling the handler, and
+``_openapi`` turns the same routes into the OpenAPI document.  Handlers are thin: they
+receive a parsed :class:`Call`, call ``api.*`` and return JSON-ready values (rendered as
+a 200) or a ready ``Stream`` (the event streams).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
-from urllib.parse import unquote
+from typing import Any, Literal, TypeVar
 
 import attrs
-from quart import Quart, Response, request
-from werkzeug.datastructures import Headers
 
 from agentactors.actors import Config
 
-from ._errors import BadInput, InputKind, render
+from ._errors import InputKind
 from ._lifeline import Lifeline
-from ._schema import Schema, SchemaError, check, string
+from ._messages import Request
+from ._schema import Schema, string
 from ._settings import Settings
 from ._shapes import APPROVAL_ID, REQUEST_ID, SESSION_ID
 
 Where = Literal["path", "query", "header"]
 Handler = Callable[["Call"], Awaitable[Any]]
+T = TypeVar("T")
 
 PATH_IDS: dict[str, Schema] = {
     "sessionID": SESSION_ID,
@@ -39,7 +36,7 @@ PATH_IDS: dict[str, Schema] = {
 }
 """Every path parameter is an id; its name says which kind."""
 
-_KINDS: dict[Where, InputKind] = {"path": "Params", "query": "Query", "header": "Headers"}
+INPUT_KINDS: dict[Where, InputKind] = {"path": "Params", "query": "Query", "header": "Headers"}
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 
 
@@ -84,6 +81,16 @@ class Call:
     body: Mapping[str, Any]
     directory: str  # the directory in scope (scoped routes; else the server's)
     client: str | None  # the client's address
+    request: Request | None = None
+
+    async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Await ``fn()``, a long wait: a graceful shutdown ends it with
+        :class:`ShuttingDown` (a 503), a client that goes away with ``ClientGone`` (no
+        answer).  Holds no thread; cancel-safe."""
+        request = self.request
+        if request is None:
+            return await self.context.lifeline.run(fn)
+        return await self.context.lifeline.run(lambda: request.hold(fn))
 
 
 @attrs.frozen
@@ -118,137 +125,13 @@ class Route:
         return self.path_params + (DIRECTORY_PARAMS if self.scoped else ()) + self.params
 
     @property
-    def rule(self) -> str:
-        """The quart (werkzeug) rule: ``{name}`` becomes ``<name>``."""
-        return _PATH_PARAM.sub(r"<\1>", self.path)
+    def pattern(self) -> re.Pattern[str]:
+        """A regex matching the route's paths; each ``{name}`` is a group of that name."""
+        return re.compile("^" + _PATH_PARAM.sub(r"(?P<\1>[^/]+)", self.path) + "$")
 
     def kind_of(self, field: str | None) -> InputKind:
         """Where an input field came from (to classify a service's InvalidRequest)."""
         for param in self.all_params:
             if param.name == field:
-                return _KINDS[param.where]
+                return INPUT_KINDS[param.where]
         return "Payload"
-
-
-def json_response(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> Response:
-    """A JSON answer (UTF-8, compact)."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    extra = Headers(headers) if headers else None
-    return Response(text, status=status, content_type="application/json", headers=extra)
-
-
-def register(app: Quart, routes: tuple[Route, ...], context: Context) -> None:
-    """Add a view for each route to ``app``."""
-    for route in routes:
-        app.add_url_rule(
-            route.rule,
-            endpoint=route.operation_id,
-            view_func=_view(route, context),
-            methods=[route.method],
-        )
-
-
-def _view(route: Route, context: Context) -> Callable[..., Awaitable[Response]]:
-    async def view(**path: str) -> Response:
-        try:
-            call = await _parse(route, context, path)
-            if route.stream and request.method == "HEAD":
-                return Response("", content_type="text/event-stream")
-            result = await route.handler(call)
-        except Exception as exc:  # noqa: BLE001 - every error becomes an answer; bugs are logged
-            status, body = render(exc, kind=route.kind_of(getattr(exc, "field", None)))
-            return json_response(status, body, error_headers(exc))
-        return result if isinstance(result, Response) else json_response(200, result)
-
-    view.__name__ = route.operation_id
-    return view
-
-
-def error_headers(exc: Exception) -> list[tuple[str, str]] | None:
-    get_headers = getattr(exc, "get_headers", None)  # werkzeug's: keep Allow on a 405
-    if get_headers is None:
-        return None
-    return [(k, v) for k, v in get_headers() if k.lower() != "content-type"]
-
-
-async def _parse(route: Route, context: Context, path: Mapping[str, str]) -> Call:
-    """Validate the request against ``route``.  Raises :class:`BadInput` (a 400) or
-    werkzeug's RequestEntityTooLarge (a 413).  Awaits the request body."""
-    query: dict[str, Any] = {}
-    for param in route.all_params:
-        if param.where == "path":
-            _checked(param, path[param.name])
-            continue
-        values = (
-            request.args.getlist(param.name)
-            if param.where == "query"
-            else request.headers.getlist(param.name)
-        )
-        if len(values) > 1:
-            raise BadInput(
-                f"{param.name} must be given once", field=param.name, kind=_KINDS[param.where]
-            )
-        if values:
-            query[param.name] = _checked(param, _coerce(param, values[0]))
-        elif param.required:
-            raise BadInput(f"{param.name} is required", field=param.name, kind=_KINDS[param.where])
-    body: Any = {}
-    if route.body is not None:
-        body = _json(await request.get_data(False, False, False))  # cache, as_text, form
-        try:
-            check(route.body, body, "body")
-        except SchemaError as exc:
-            raise BadInput(str(exc), field=exc.field, kind="Payload") from None
-    directory = _directory(query, context.settings.directory) if route.scoped else ""
-    return Call(
-        context, path, query, body, directory or context.settings.directory, request.remote_addr
-    )
-
-
-def _checked(param: Param, value: Any) -> Any:
-    try:
-        check(param.schema, value, param.name)
-    except SchemaError as exc:
-        raise BadInput(str(exc), field=param.name, kind=_KINDS[param.where]) from None
-    return value
-
-
-_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
-
-
-def _coerce(param: Param, raw: str) -> Any:
-    """A query string value as the type its schema names (left as text if it does not
-    parse, so the schema check names the problem)."""
-    kind = param.schema.get("type")
-    if kind == "boolean":
-        return _BOOLEANS.get(raw.lower(), raw)
-    try:
-        if kind == "integer":
-            return int(raw) if re.fullmatch(r"-?[0-9]{1,18}", raw) else raw
-        if kind == "number":
-            return float(raw)
-    except ValueError:
-        return raw
-    return raw
-
-
-def _json(data: bytes) -> Any:
-    if not data.strip():
-        return {}
-    try:
-        return json.loads(data, parse_constant=_no_constant)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise BadInput(f"body is not valid JSON: {exc}", field="body", kind="Payload") from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _directory(query: Mapping[str, Any], default: str) -> str:
-    """The directory in scope: ``?directory=``, else the header (URL-encoded), else the
-    server's.  Both were checked to be absolute by their schemas."""
-    if "directory" in query:
-        return os.path.normpath(str(query["directory"]))
-    header = query.get("x-opencode-directory")
-    return os.path.normpath(unquote(header)) if header else default

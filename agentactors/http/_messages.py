@@ -1,0 +1,96 @@
+"""What the HTTP server hands the app and takes back: :class:`Request`, :class:`Response`
+and :class:`Stream`.
+
+Plain slotted classes, cheap to make (one of each per request, thousands of requests a
+second, and one :class:`Request` per parked long-poll).  Header names are lowercase
+bytes, as h11 gives them.  Nothing here does I/O except :meth:`Request.hold`, which the
+server provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+from urllib.parse import parse_qs
+
+T = TypeVar("T")
+Headers = list[tuple[bytes, bytes]]
+Hold = Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+
+
+class ClientGone(Exception):
+    """The client closed its connection while its request was held (:meth:`Request.hold`).
+    The server answers nothing and closes the connection."""
+
+
+async def _unwatched(fn: Callable[[], Awaitable[T]]) -> T:
+    return await fn()
+
+
+class Request:
+    """One parsed HTTP request with its whole body (the server read it before the app
+    sees it, so an answer never starts before the body has arrived)."""
+
+    __slots__ = ("_args", "_hold", "body", "client", "headers", "method", "path", "query")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        *,
+        body: bytes = b"",
+        client: str | None = None,
+        hold: Hold[object] | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path  # percent-decoded
+        self.query = query  # raw, as sent after '?'
+        self.headers = headers
+        self.body = body
+        self.client = client
+        self._hold = hold
+        self._args: dict[str, list[str]] | None = None
+
+    @property
+    def args(self) -> dict[str, list[str]]:
+        """The query string, parsed (``+`` and ``%xx`` decoded; blank values kept)."""
+        if self._args is None:
+            self._args = parse_qs(self.query, keep_blank_values=True) if self.query else {}
+        return self._args
+
+    def header(self, name: bytes) -> list[str]:
+        """Every value of the header ``name`` (lowercase), decoded as latin-1."""
+        return [value.decode("latin-1") for key, value in self.headers if key == name]
+
+    async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Await ``fn()`` while the server watches the connection: if the client goes away
+        first, ``fn()`` is cancelled and :class:`ClientGone` is raised.  For long waits
+        (a parked ask, a long-poll); a request built outside a server just awaits."""
+        hold: Hold[T] = self._hold or _unwatched  # type: ignore[assignment] # T is free here
+        return await hold(fn)
+
+
+class Response:
+    """A whole answer: status, headers (without content-length: the server adds it) and
+    body bytes."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes = b"") -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class Stream(Response):
+    """A streamed answer (server-sent events): ``chunks`` is sent piece by piece, chunked,
+    while the server watches for the client going away; it is closed (``aclose``) when the
+    client goes, the server stops, or it ends."""
+
+    __slots__ = ("chunks",)
+
+    def __init__(self, status: int, headers: Headers, chunks: AsyncIterator[bytes]) -> None:
+        super().__init__(status, headers)
+        self.chunks = chunks
