@@ -8,7 +8,7 @@ from . import _api as api
 from . import _wire as wire
 from . import messages
 from ._bridge import DEFAULT_TIMEOUT, acall, call, post, tell, wait, wait_sync
-from ._bus import BUS, Bus, make_event, publish
+from ._bus import BUS, Bus, make_event, publish, subscribe_now
 from ._config import Config, load_config, parse_ruleset
 from ._decide import Decision, decide
 from ._errors import (
@@ -146,6 +146,7 @@ __all__ = [
     "start_singleton",
     "stop_all",
     "stop_services",
+    "subscribe_now",
     "tell",
     "wait",
     "wait_sync",

@@ -24,7 +24,7 @@ import trio
 from ._errors import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
 from ._future import BridgeFuture, Later
 from ._registry import registry
-from ._service import in_service_thread
+from ._service import current_service, in_service_thread
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a call waits for a service's answer (OTP's ``gen_server:call`` default)."""
@@ -112,12 +112,24 @@ class _Waker:
         self._scheduled = False
 
     def wake(self, resume: Callable[[], None]) -> None:
-        """Run ``resume`` soon in the trio thread.  Any thread; never blocks or raises."""
+        """Run ``resume`` soon in the trio thread.  Any thread; never blocks or raises.
+
+        From a service's thread the wake-up itself waits until that service is about
+        to wait for mail (:meth:`Service.defer`): its batch leaves first, and the trio
+        thread, once woken, does not fight it for the GIL.
+        """
         self._ready.append(resume)
         with self._lock:
             if self._scheduled:
                 return
             self._scheduled = True
+        service = current_service()
+        if service is not None and not service.may_block:
+            service.defer(self._kick)
+        else:
+            self._kick()
+
+    def _kick(self) -> None:
         try:
             self._token.run_sync_soon(self._drain)
         except trio.RunFinishedError:
@@ -134,7 +146,8 @@ class _Waker:
 _waker: trio.lowlevel.RunVar[_Waker] = trio.lowlevel.RunVar("agentactors_waker")
 
 
-def _current_waker() -> _Waker:
+def current_waker() -> _Waker:
+    """This trio run's waker (made on first use).  Call from the trio thread."""
     try:
         return _waker.get()
     except LookupError:
@@ -155,7 +168,7 @@ async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float |
     """
     if not future.done():
         task = trio.lowlevel.current_task()
-        waker = _current_waker()
+        waker = current_waker()
         waiting = True
 
         def resume() -> None:  # runs in the trio thread

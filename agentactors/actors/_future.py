@@ -1,7 +1,7 @@
 """The future every service call returns: pykka's threading future plus callbacks.
 
 pykka's ``ThreadingFuture`` can only be waited on by blocking a thread.  Trio code must
-never do that (stack-notes: a thread per waiter deadlocks at 40), so this subclass adds
+never do that (stack-notes: a thread per waiter deadlocks at 40), so this future adds
 ``add_done_callback``: the trio bridge registers a callback that wakes the waiting task
 through the trio token, holding no thread.  Services create it through pykka's
 ``Actor._create_future`` hook (pinned pykka minor; ``tests/test_runtime.py`` guards it).
@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import queue
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from pykka import ThreadingFuture
+import pykka
 
 T = TypeVar("T")
 Callback = Callable[["BridgeFuture[Any]"], None]
@@ -27,21 +28,70 @@ Callback = Callable[["BridgeFuture[Any]"], None]
 log = logging.getLogger(__name__)
 
 
-class BridgeFuture(ThreadingFuture[T], Generic[T]):
-    """A thread-safe future with done-callbacks; completed once, read many times."""
+class BridgeFuture(pykka.Future[T], Generic[T]):
+    """A thread-safe future with done-callbacks; completed once, read many times.
+
+    A pykka ``Future`` (``get(timeout=)`` raises ``pykka.Timeout``; ``set`` twice raises
+    ``queue.Full``), built on one plain lock instead of ``ThreadingFuture``'s
+    ``RLock``-backed ``Condition``: most futures here are awaited by trio through a
+    callback and never block a thread, so a blocking ``get`` pays for its own waiter.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._callbacks: list[Callback] = []
+        self._lock = threading.Lock()
+        self._result: tuple[Any, Any] | None = None  # (value, exc_info)
+        self._callbacks: list[Callback] | None = []  # None once completed
 
     def done(self) -> bool:
         """Whether a value or an exception has been set (never blocks)."""
         return self._result is not None
 
+    def get(self, *, timeout: float | None = None) -> Any:
+        """The value (or raise the exception); blocks up to ``timeout`` seconds.
+
+        Raises:
+            pykka.Timeout: not completed in time.
+        """
+        if self._get_hook is not None:  # pykka's map/filter/join futures
+            return super().get(timeout=timeout)
+        result = self._result
+        if result is None:
+            waiter = threading.Lock()
+            waiter.acquire()
+
+            def release(_: BridgeFuture[Any]) -> None:
+                waiter.release()
+
+            self.add_done_callback(release)
+            if not waiter.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+                self.remove_done_callback(release)
+            result = self._result
+            if result is None:
+                raise pykka.Timeout(f"{timeout} seconds")
+        value, exc_info = result
+        if exc_info is not None:
+            exc_type, exc_value, exc_traceback = exc_info
+            if exc_value is None:
+                exc_value = exc_type()
+            if exc_value.__traceback__ is not exc_traceback:
+                raise exc_value.with_traceback(exc_traceback)
+            raise exc_value
+        return value
+
+    def _complete(self, result: tuple[Any, Any]) -> None:
+        with self._lock:
+            if self._result is not None or self._get_hook is not None:
+                raise queue.Full
+            self._result = result
+            callbacks, self._callbacks = self._callbacks, None
+        if callbacks:
+            for callback in callbacks:
+                _safe_call(callback, self)
+
     def set(self, value: Any | None = None) -> None:
         """Complete with ``value``; raises ``queue.Full`` if already completed."""
-        super().set(value)
-        self._run_callbacks()
+        self._complete((value, None))
 
     def set_exception(self, exc_info: Any = None) -> None:
         """Complete with an exception (``exc_info`` triple, or the one being handled)."""
@@ -49,13 +99,18 @@ class BridgeFuture(ThreadingFuture[T], Generic[T]):
             exc_info = sys.exc_info()
         elif isinstance(exc_info, BaseException):
             exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
-        super().set_exception(exc_info)
-        self._run_callbacks()
+        self._complete((None, exc_info))
+
+    def set_get_hook(self, func: Any) -> None:
+        with self._lock:
+            if self._result is not None:
+                raise queue.Full
+            super().set_get_hook(func)
 
     def try_set(self, value: Any | None = None) -> bool:
         """Complete with ``value`` unless already completed; returns whether it did."""
         try:
-            self.set(value)
+            self._complete((value, None))
         except queue.Full:
             return False
         return True
@@ -70,30 +125,27 @@ class BridgeFuture(ThreadingFuture[T], Generic[T]):
 
     def add_done_callback(self, callback: Callback) -> None:
         """Call ``callback(self)`` once completed (at once, here, if already done)."""
-        with self._condition:
-            if self._result is None:
-                self._callbacks.append(callback)
+        with self._lock:
+            callbacks = self._callbacks
+            if callbacks is not None:
+                callbacks.append(callback)
                 return
         _safe_call(callback, self)
 
     def remove_done_callback(self, callback: Callback) -> None:
         """Forget ``callback`` if it has not run yet (cancel-safe cleanup)."""
-        with self._condition:
-            try:
-                self._callbacks.remove(callback)
-            except ValueError:
-                pass
+        with self._lock:
+            callbacks = self._callbacks
+            if callbacks is not None:
+                try:
+                    callbacks.remove(callback)
+                except ValueError:
+                    pass
 
     def callback_count(self) -> int:
         """How many callbacks are waiting (tests prove cancelled waiters leave none)."""
-        with self._condition:
-            return len(self._callbacks)
-
-    def _run_callbacks(self) -> None:
-        with self._condition:
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            _safe_call(callback, self)
+        with self._lock:
+            return len(self._callbacks or ())
 
 
 def _safe_call(callback: Callback, future: BridgeFuture[Any]) -> None:

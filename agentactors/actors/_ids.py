@@ -7,7 +7,6 @@ process sort in creation order.  Thread-safe; never blocks beyond a short lock.
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import threading
@@ -23,27 +22,33 @@ PREFIXES = ("ses", "per", "evt", "apr", "msg")
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{3})_[0-9A-HJKMNP-TV-Z]{26}$")
 
 
-_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 10 bits -> 2 characters
+_last_time = ""  # the 10 characters of _last_ms
 
 
 def _encode(value: int) -> str:
-    """26 Crockford base32 characters of a 128-bit value (the stdlib codec, translated)."""
-    # 20 bytes = 32 base32 characters; the value fits in the last 26 (130 bits).
-    return base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_TO_CROCKFORD).decode()
+    """26 Crockford base32 characters of a 128-bit value (130 bits, two leading zeros)."""
+    return _encode_bits(value, 26)
+
+
+def _encode_bits(value: int, chars: int) -> str:
+    """``chars`` (even) Crockford base32 characters of ``value``, 10 bits per lookup."""
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in range(5 * chars - 10, -1, -10)])
 
 
 def new_id(prefix: str) -> str:
     """A new id ``<prefix>_<ulid>``, greater than every id this process made before."""
-    global _last_ms, _last_rand  # noqa: PLW0603 - the monotonic state is process-wide
+    global _last_ms, _last_rand, _last_time  # noqa: PLW0603 - the monotonic state is process-wide
     with _lock:
         now = time.time_ns() // 1_000_000
         if now <= _last_ms:
-            now = _last_ms
             _last_rand = (_last_rand + 1) % (1 << _RANDOM_BITS)
         else:
             _last_ms = now
+            _last_time = _encode_bits(now, 10)  # 48 bits of milliseconds (50 encoded)
             _last_rand = secrets.randbits(_RANDOM_BITS - 1)  # room to count up
-        return f"{prefix}_{_encode((now << _RANDOM_BITS) | _last_rand)}"
+        return f"{prefix}_{_last_time}{_encode_bits(_last_rand, 16)}"
 
 
 def is_id(value: object, prefix: str) -> bool:

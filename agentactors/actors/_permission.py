@@ -516,13 +516,25 @@ class Permission(Service):
         decided_by: Decider,
         message: str | None,
     ) -> PermissionRequest:
-        return attrs.evolve(
-            request,
+        # Spelled out: attrs.evolve (introspection per call) was the top cost of _finish.
+        return PermissionRequest(
+            id=request.id,
+            session_id=request.session_id,
+            directory=request.directory,
+            permission=request.permission,
+            patterns=request.patterns,
+            metadata=request.metadata,
+            always=request.always,
+            tool=request.tool,
+            created=request.created,
+            expires_at=request.expires_at,
+            effect=request.effect,
             state=state,
             reply=reply,
-            decided_by=decided_by,
             message=message,
+            decided_by=decided_by,
             decided_at=now_ms(),
+            rule=request.rule,
         )
 
     # --- saved approvals --------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 import trio
 
+from ._bridge import current_waker
 from ._ids import new_id
 from ._models import Event
 
@@ -121,13 +122,10 @@ class Subscription:
                 if event is not None:
                     return event
                 ready = trio.Event()
-                token = trio.lowlevel.current_trio_token()
+                waker = current_waker()
 
-                def wake(token: Any = token, ready: trio.Event = ready) -> None:
-                    try:
-                        token.run_sync_soon(ready.set)
-                    except trio.RunFinishedError:
-                        pass
+                def wake(waker: Any = waker, ready: trio.Event = ready) -> None:
+                    waker.wake(ready.set)  # batched with the publisher's other wake-ups
 
                 self._wakers.append(wake)
             try:

@@ -34,7 +34,6 @@ from typing import Any, ClassVar
 import attrs
 
 from agentactors.actors import (
-    BUS,
     Closed,
     Decider,
     Event,
@@ -43,9 +42,9 @@ from agentactors.actors import (
     Subscription,
     api,
     handles,
-    post,
+    subscribe_now,
 )
-from agentactors.actors.messages import Evaluate, Subscribe
+from agentactors.actors.messages import Evaluate
 from agentactors.client import Client
 
 DRAIN_BATCH = 64
@@ -104,7 +103,7 @@ class Plugin(Service):
         if type(self).on_event is Plugin.on_event:
             return
         self._subscription = Subscription(self.events, maxlen=self.event_buffer, notify=self._nudge)
-        post(BUS, Subscribe(self._subscription))
+        subscribe_now(self._subscription)  # before any event published after we started
 
     def teardown(self) -> None:
         if self._subscription is not None:
