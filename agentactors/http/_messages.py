@@ -31,7 +31,18 @@ class Request:
     """One parsed HTTP request with its whole body (the server read it before the app
     sees it, so an answer never starts before the body has arrived)."""
 
-    __slots__ = ("_args", "_hold", "body", "client", "headers", "method", "path", "query")
+    __slots__ = (
+        "_args",
+        "_hold",
+        "body",
+        "chunked_ok",
+        "client",
+        "headers",
+        "keep_alive",
+        "method",
+        "path",
+        "query",
+    )
 
     def __init__(
         self,
@@ -52,6 +63,8 @@ class Request:
         self.client = client
         self._hold = hold
         self._args: dict[str, list[str]] | None = None
+        self.keep_alive = True  # the connection may serve another request after this one
+        self.chunked_ok = True  # HTTP/1.1: a stream may be sent chunked
 
     @property
     def args(self) -> dict[str, list[str]]:
@@ -65,9 +78,15 @@ class Request:
         return [value.decode("latin-1") for key, value in self.headers if key == name]
 
     async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Await ``fn()`` while the server watches the connection: if the client goes away
-        first, ``fn()`` is cancelled and :class:`ClientGone` is raised.  For long waits
-        (a parked ask, a long-poll); a request built outside a server just awaits."""
+        """Await ``fn()``, a long wait (a parked ask, a long-poll), while the server
+        watches the connection.  Holds no thread; cancel-safe.
+
+        Raises:
+            ClientGone: the client hung up first (``fn()`` was cancelled; no answer).
+            ShuttingDown: the server is shutting down (``fn()`` was cancelled).
+
+        A request built outside a server just awaits ``fn()``.
+        """
         hold: Hold[T] = self._hold or _unwatched  # type: ignore[assignment] # T is free here
         return await hold(fn)
 

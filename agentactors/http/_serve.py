@@ -6,11 +6,10 @@ thread; there are no worker processes.
 
 Shutdown, on the first SIGINT/SIGTERM (or :meth:`HttpServer.shutdown`):
 
-1. the lifeline closes: parked long-polls answer 503 ``ShuttingDownError``, event
-   streams end;
-2. the server stops accepting, closes idle connections and waits up to
+1. the server stops accepting, closes idle connections, ends held requests (parked
+   long-polls answer 503 ``ShuttingDownError``) and event streams, and waits up to
    ``graceful_timeout`` for open requests, then cancels what is left;
-3. :func:`run` stops the actors once the trio run is over.
+2. :func:`run` stops the actors once the trio run is over.
 
 A second signal cancels the wait.  Pending requests are not ended by a shutdown: they
 stay pending in the store, as after a crash (``[requests] reject_pending_on_exit = true``
@@ -82,7 +81,6 @@ class HttpServer:
     def shutdown(self) -> None:
         """Begin the graceful shutdown (see the module doc).  Trio thread; never blocks;
         idempotent."""
-        self.app.context.lifeline.close()
         self.server.shutdown()
 
 
@@ -123,7 +121,7 @@ async def _on_signals(
     announce: Announce,
 ) -> None:
     async for signum in signals:
-        if server.app.context.lifeline.closing:
+        if server.server.closing:
             scope.cancel()
             return
         announce(f"{signal.Signals(signum).name}: shutting down")

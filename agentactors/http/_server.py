@@ -1,20 +1,22 @@
-"""HTTP/1.1 on trio sockets, with h11 (sans-I/O) doing the protocol.
+"""HTTP/1.1 on trio sockets; httptools (llhttp, the parser of Node.js) reads requests.
 
 One trio task per connection, no thread per anything.  A connection reads one request
 whole (head and body, at most ``max_body`` bytes), hands it to the app, writes the answer,
-and goes round again while the client keeps it alive.  While a request is *held* (a
-parked long-poll, via :meth:`Request.hold`) or a :class:`Stream` is being sent, a second
-task reads the socket so a client that goes away is noticed at once and its wait is
-cancelled; the short requests (replies, lists) pay for no second task.
+and goes round again while the client keeps it alive (pipelined requests are answered in
+order).  A request the app *holds* (a parked long-poll, via :meth:`Request.hold`) and an
+event :class:`Stream` are watched for the client hanging up (``_hangups``): the wait or
+the stream is cancelled at once.  Answers are written by hand: a status line, the app's
+headers, ``date``, ``content-length`` or chunked framing.
 
 Shutdown (:meth:`Server.shutdown`): stop accepting, close idle kept-alive connections at
-once, answer ``connection: close`` on the rest, wait up to ``graceful_timeout`` for open
-requests, then cancel what is left.  (The app's own lifeline ends parked long-polls and
-streams first, with answers.)
+once, end held requests (a long-poll raises :class:`ShuttingDown`, which the app answers
+503; a stream ends), answer ``connection: close`` on the rest, wait up to
+``graceful_timeout`` for open requests, then cancel what is left.
 
-Bad requests get a JSON error and the connection is closed: a malformed head is a 400,
-a head over :data:`MAX_HEAD` bytes a 431, a body over ``max_body`` a 413 (after reading
-and discarding the body, bounded in bytes and time, so the client sees the answer).
+Bad requests get a JSON error and the connection is closed: a malformed request is a 400,
+a head over :data:`MAX_HEAD` bytes a 431, a body over ``max_body`` a 413 (after reading and
+dropping the body, bounded in bytes and time, so the client sees the answer; at once to a
+client waiting for ``100 Continue``).
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from functools import partial
-from typing import Any, TypeVar
+from http import HTTPStatus
+from typing import TypeVar
 from urllib.parse import unquote
 
-import h11
+import httptools
 import trio
 
+from ._errors import ShuttingDown
+from ._hangups import Hangups, TaskHangups
 from ._messages import ClientGone, Request, Response, Stream
 
 log = logging.getLogger("agentactors.http")
@@ -45,9 +51,8 @@ KEEP_ALIVE = 5.0
 """Seconds an idle connection waits for its next request (or a new one for its first)."""
 BODY_WAIT = 10.0
 """Seconds a client gets to send a body the server will refuse (413) before it answers."""
-PIPELINE_LIMIT = 64 * 1024
-"""Bytes of a client's next requests read ahead while one is held (then reading stops)."""
 
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
@@ -64,71 +69,197 @@ def error_body(status: int, tag: str, message: str) -> Response:
     return Response(status, [(b"content-type", b"application/json")], body)
 
 
+def _head(status: int, headers: list[tuple[bytes, bytes]], close: bool) -> list[bytes]:
+    lines = [b"HTTP/1.1 %d %s\r\ndate: %s\r\n" % (status, _REASONS.get(status, b""), _date())]
+    lines += [b"%s: %s\r\n" % header for header in headers]
+    if close:
+        lines.append(b"connection: close\r\n")
+    return lines
+
+
+class _Refused(Exception):
+    """A request the server answers itself (400, 413, 431), then closes the connection."""
+
+    def __init__(self, status: int, tag: str, message: str) -> None:
+        super().__init__(message)
+        self.response = error_body(status, tag, message)
+
+
+def _head_too_large() -> _Refused:
+    return _Refused(431, "RequestHeaderFieldsTooLargeError", "request head too large")
+
+
 class _Connection:
-    """One client connection: its socket, its h11 state, whether it is idle."""
+    """One client connection: its socket, its parser, what the parser has completed.
+    The parser's callbacks (``on_*``) fill the request being read."""
 
-    __slots__ = ("client", "gone", "h11", "idle", "stream")
+    __slots__ = (
+        "_body",
+        "_body_size",
+        "_continue",
+        "_head_size",
+        "_headers",
+        "_in_head",
+        "_url",
+        "client",
+        "continue_due",
+        "deadline",
+        "gone",
+        "hold",
+        "idle",
+        "keep_alive",
+        "parser",
+        "ready",
+        "refused",
+        "server",
+        "stream",
+        "too_large",
+    )
 
-    def __init__(self, stream: trio.SocketStream) -> None:
+    def __init__(self, stream: trio.SocketStream, server: Server) -> None:
         self.stream = stream
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self.server = server
+        self.parser = httptools.HttpRequestParser(self)
+        self.ready: deque[Request] = deque()
         self.idle: trio.CancelScope | None = None  # set while waiting for a next request
-        self.gone = False
+        self.gone = False  # the client hung up while its request was held
+        self.keep_alive = True
+        self.refused: _Refused | None = None
+        self.continue_due = False
+        self.too_large = False
+        self.deadline = float("inf")  # for the rest of a refused body
+        self._in_head = False
+        self._head_size = 0
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._continue = False
+        self.hold = self._hold  # bound once: every Request of this connection shares it
         try:
             host, *_ = stream.socket.getpeername()
             self.client: str | None = str(host)
         except (OSError, ValueError):
             self.client = None
 
-    async def next_event(self) -> Any:
-        """The next h11 event, reading the socket as needed.  Raises h11's
-        RemoteProtocolError on a malformed request, trio's errors on a broken socket."""
-        while True:
-            event = self.h11.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            self.h11.receive_data(await self.stream.receive_some(RECEIVE))
+    # --- httptools callbacks ---------------------------------------------------------
 
-    async def send(self, *events: Any) -> None:
-        data = b"".join([self.h11.send(event) or b"" for event in events])
-        await self.stream.send_all(data)
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._head_size = 0
+        self._url = b""
+        self._headers = []
+        self._body = []
+        self._body_size = 0
+        self._continue = False
 
-    async def watch(self, scope: trio.CancelScope) -> None:
-        """Read ahead while a request is held; cancel ``scope`` when the client goes away
-        (end of stream or a broken socket).  Pipelined bytes are kept for h11."""
-        read = 0
-        try:
-            while read < PIPELINE_LIMIT:
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._head_size += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4
+        if self._head_size > MAX_HEAD:
+            raise _head_too_large()
+        lowered = name.lower()
+        self._headers.append((lowered, value))
+        if lowered == b"content-length" and value.isdigit() and int(value) > self.server.max_body:
+            self.too_large = True
+        elif lowered == b"expect" and value.lower() == b"100-continue":
+            self._continue = True
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        if self.too_large:
+            if self._continue:  # it sends no body before a 100: refuse now
+                raise self._too_large()
+            self.deadline = trio.current_time() + BODY_WAIT
+        elif self._continue:
+            self.continue_due = True
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size > self.server.max_body:
+            if not self.too_large:
+                self.too_large = True
+                self.deadline = trio.current_time() + BODY_WAIT
+            if self._body_size > 64 * self.server.max_body:
+                raise self._too_large()
+        elif not self.too_large:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.too_large:
+            raise self._too_large()
+        parser = self.parser
+        target = self._url.decode("latin-1")
+        path, _, query = target.partition("?")
+        if "%" in path:
+            path = unquote(path)
+        request = Request(
+            parser.get_method().decode("ascii"),
+            path,
+            query,
+            self._headers,
+            body=b"".join(self._body),
+            client=self.client,
+            hold=self.hold,
+        )
+        request.keep_alive = parser.should_keep_alive()
+        request.chunked_ok = parser.get_http_version() != "1.0"
+        self.ready.append(request)
+
+    def _too_large(self) -> _Refused:
+        message = f"request body over {self.server.max_body} bytes"
+        return _Refused(413, "PayloadTooLargeError", message)
+
+    # --- reading and writing ---------------------------------------------------------
+
+    async def next_request(self) -> Request | None:
+        """The next complete request, or None if the client closed.  Raises _Refused."""
+        ready = self.ready
+        while not ready:
+            with trio.CancelScope(deadline=self.deadline) as wait:
                 data = await self.stream.receive_some(RECEIVE)
-                if not data:
-                    break
-                read += len(data)
-                self.h11.receive_data(data)
-            else:
-                await trio.sleep_forever()  # enough read ahead: let TCP push back
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        self.gone = True
-        scope.cancel()
-
-    async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """``Request.hold``: ``fn()`` with :meth:`watch` beside it.  Raises what ``fn()``
-        raises (unwrapped), or ClientGone."""
-        failure: Exception | None = None
-        finished = False
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.watch, nursery.cancel_scope)
+            if wait.cancelled_caught:  # a refused body that never ended
+                raise self._too_large()
+            if not data:
+                return None
             try:
-                result = await fn()
-                finished = True
-            except Exception as exc:  # noqa: BLE001 - re-raised below, not as a group
-                failure = exc
-            nursery.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
-        if not finished:
-            raise ClientGone  # the watcher cancelled fn()
-        return result
+                self.parser.feed_data(data)
+            except httptools.HttpParserCallbackError as exc:
+                if isinstance(exc.__context__, _Refused):
+                    raise exc.__context__ from None
+                raise
+            except httptools.HttpParserUpgrade:
+                message = "protocol upgrades are not supported"
+                raise _Refused(400, "BadRequestError", message) from None
+            except httptools.HttpParserError as exc:
+                raise _Refused(400, "BadRequestError", f"malformed request: {exc}") from None
+            if self._in_head:
+                self._head_size += len(data)
+                if self._head_size > MAX_HEAD:
+                    raise _head_too_large()
+            if self.continue_due:
+                self.continue_due = False
+                await self.stream.send_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return ready.popleft()
+
+    async def _hold(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """``Request.hold``: ``fn()``, cancelled if the client hangs up (ClientGone) or the
+        server shuts down (ShuttingDown)."""
+        server = self.server
+        if server.closing:
+            raise ShuttingDown
+        with trio.CancelScope() as scope:
+            server.watch(self, scope)
+            try:
+                return await fn()
+            finally:
+                server.unwatch(self, scope)
+        if self.gone:
+            raise ClientGone
+        raise ShuttingDown
 
 
 class Server:
@@ -142,7 +273,9 @@ class Server:
         self.graceful_timeout = graceful_timeout
         self.keep_alive = keep_alive
         self.closing = False
+        self.held: set[trio.CancelScope] = set()  # held requests and open streams
         self._open: set[_Connection] = set()
+        self._hangups: Hangups | TaskHangups | None = None
         self._drained = trio.Event()
         self._stop = trio.Event()
 
@@ -154,6 +287,9 @@ class Server:
     ) -> None:
         """Accept and serve until :meth:`shutdown` and its graceful window are over."""
         async with trio.open_nursery() as connections:
+            hangups = Hangups() if Hangups.available else TaskHangups(connections)
+            self._hangups = hangups
+            connections.start_soon(hangups.run)
             async with trio.open_nursery() as accepting:
                 accepting.start_soon(
                     partial(
@@ -174,21 +310,41 @@ class Server:
             connections.cancel_scope.cancel()
 
     def shutdown(self) -> None:
-        """Stop accepting and close idle connections; busy ones close after their answer.
-        Never blocks; idempotent."""
+        """Stop accepting; close idle connections and end held requests and streams; busy
+        ones close after their answer.  Never blocks; idempotent."""
         self.closing = True
         self._stop.set()
         for connection in list(self._open):
             if connection.idle is not None:
                 connection.idle.cancel()
+        for scope in list(self.held):
+            scope.cancel()
         if not self._open:
             self._drained.set()
 
+    def watch(self, connection: _Connection, scope: trio.CancelScope) -> None:
+        """Hold ``scope``: cancel it if the client hangs up or the server shuts down."""
+
+        def hung_up() -> None:
+            connection.gone = True
+            scope.cancel()
+
+        self.held.add(scope)
+        assert self._hangups is not None
+        self._hangups.watch(connection.stream.socket, hung_up)
+
+    def unwatch(self, connection: _Connection, scope: trio.CancelScope) -> None:
+        self.held.discard(scope)
+        if self._hangups is not None:
+            self._hangups.unwatch(connection.stream.socket)
+
     async def _connection(self, stream: trio.SocketStream) -> None:
-        connection = _Connection(stream)
+        connection = _Connection(stream, self)
         self._open.add(connection)
         try:
             await self._requests(connection)
+        except _Refused as refused:
+            await self._send_error(connection, refused.response)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # the client went away mid-answer
         finally:
@@ -199,72 +355,15 @@ class Server:
 
     async def _requests(self, connection: _Connection) -> None:
         while not self.closing:
-            try:
-                head = await self._head(connection)
-                if head is None:
-                    return
-                request = await self._body(connection, head)
-            except h11.RemoteProtocolError as exc:
-                await self._protocol_error(connection, exc)
-                return
+            request = None
+            with trio.CancelScope(deadline=trio.current_time() + self.keep_alive) as idle:
+                connection.idle = idle  # shutdown() cancels it
+                request = await connection.next_request()
+            connection.idle = None
             if request is None:
                 return
             if not await self._exchange(connection, request):
                 return
-            if connection.h11.our_state is not h11.DONE or connection.gone:
-                return
-            connection.h11.start_next_cycle()
-
-    async def _head(self, connection: _Connection) -> h11.Request | None:
-        """The next request's head, or None: the client closed, idled past keep-alive, or
-        the server is closing."""
-        with trio.CancelScope(deadline=trio.current_time() + self.keep_alive) as idle:
-            connection.idle = idle
-            if self.closing:
-                idle.cancel()
-            event = await connection.next_event()
-        connection.idle = None
-        if idle.cancelled_caught or not isinstance(event, h11.Request):
-            return None
-        return event
-
-    async def _body(self, connection: _Connection, head: h11.Request) -> Request | None:
-        """Read the body whole (None if the client went away or it was refused)."""
-        declared = next((v for k, v in head.headers if k == b"content-length"), None)
-        if declared is not None and int(declared) > self.max_body:
-            await self._too_large(
-                connection, expect=connection.h11.they_are_waiting_for_100_continue
-            )
-            return None
-        if connection.h11.they_are_waiting_for_100_continue:
-            await connection.send(h11.InformationalResponse(status_code=100, headers=[]))
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            event = await connection.next_event()
-            if type(event) is h11.Data:
-                size += len(event.data)
-                if size > self.max_body:
-                    await self._too_large(connection, expect=False)
-                    return None
-                chunks.append(bytes(event.data))
-            elif type(event) is h11.EndOfMessage:
-                break
-            else:  # ConnectionClosed
-                return None
-        target = head.target.decode("latin-1")
-        path, _, query = target.partition("?")
-        if "%" in path:
-            path = unquote(path)
-        return Request(
-            head.method.decode("ascii"),
-            path,
-            query,
-            head.headers,  # type: ignore[arg-type] # h11's Headers is a list of byte pairs
-            body=b"".join(chunks),
-            client=connection.client,
-            hold=connection.hold,
-        )
 
     async def _exchange(self, connection: _Connection, request: Request) -> bool:
         """Answer one request; False if the connection is done for."""
@@ -275,74 +374,47 @@ class Server:
         except Exception:
             log.exception("the app failed to answer %s %s", request.method, request.path)
             response = error_body(500, "InternalError", "internal error")
-        head_only = request.method == "HEAD"
-        headers = [*response.headers, (b"date", _date())]
-        if self.closing:
-            headers.append((b"connection", b"close"))
+        close = self.closing or not request.keep_alive
         if type(response) is Stream:
-            await self._stream(connection, response, headers, head_only)
-            return not connection.gone
-        headers.append((b"content-length", str(len(response.body)).encode()))
-        answer = h11.Response(status_code=response.status, headers=headers)
-        if head_only or not response.body:
-            await connection.send(answer, h11.EndOfMessage())
-        else:
-            await connection.send(answer, h11.Data(data=response.body), h11.EndOfMessage())
-        return True
+            await self._stream(connection, response, request, close)
+            return not close and not connection.gone and request.chunked_ok
+        body = response.body
+        lines = _head(response.status, response.headers, close)
+        lines.append(b"content-length: %d\r\n\r\n" % len(body))
+        if request.method != "HEAD":
+            lines.append(body)
+        await connection.stream.send_all(b"".join(lines))
+        return not close
 
     async def _stream(
-        self, connection: _Connection, response: Stream, headers: list[Any], head_only: bool
+        self, connection: _Connection, response: Stream, request: Request, close: bool
     ) -> None:
+        """Send a stream, chunked (close-delimited to an HTTP/1.0 client), until it ends,
+        the client hangs up, or the server shuts down."""
         chunks = response.chunks
+        send = connection.stream.send_all
+        chunked = request.chunked_ok
         try:
-            await connection.send(h11.Response(status_code=response.status, headers=headers))
-            if head_only:
-                await connection.send(h11.EndOfMessage())
-                return
-
-            async def pump() -> None:
-                async for chunk in chunks:
-                    await connection.send(h11.Data(data=chunk))
-                await connection.send(h11.EndOfMessage())
-
-            try:
-                await connection.hold(pump)
-            except ClientGone:
-                pass
+            lines = _head(response.status, response.headers, close or not chunked)
+            lines.append(b"transfer-encoding: chunked\r\n\r\n" if chunked else b"\r\n")
+            await send(b"".join(lines))
+            with trio.CancelScope() as scope:
+                self.watch(connection, scope)
+                try:
+                    async for chunk in chunks:
+                        await send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                finally:
+                    self.unwatch(connection, scope)
+            if chunked and not connection.gone:
+                await send(b"0\r\n\r\n")
         finally:
             await chunks.aclose()  # type: ignore[attr-defined] # an async generator
 
-    async def _too_large(self, connection: _Connection, *, expect: bool) -> None:
-        """Answer 413 and close; read and drop the body first (unless the client waits
-        for a 100 Continue: then it sends none), so the client reads the answer."""
-        if not expect:
-            with trio.move_on_after(BODY_WAIT):
-                dropped = 0
-                while dropped < 64 * self.max_body:
-                    event = await connection.next_event()
-                    if type(event) is not h11.Data:
-                        break
-                    dropped += len(event.data)
-        message = f"request body over {self.max_body} bytes"
-        await self._send_error(connection, error_body(413, "PayloadTooLargeError", message))
-
-    async def _protocol_error(self, connection: _Connection, exc: h11.RemoteProtocolError) -> None:
-        status = exc.error_status_hint
-        if status == 413:  # h11 says 413 for a head over max_incomplete_event_size
-            status = 431
-        tag = "RequestHeaderFieldsTooLargeError" if status == 431 else "BadRequestError"
-        await self._send_error(connection, error_body(status, tag, f"malformed request: {exc}"))
-
     async def _send_error(self, connection: _Connection, response: Response) -> None:
-        if connection.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-            return
-        headers = [
-            *response.headers,
-            (b"content-length", str(len(response.body)).encode()),
-            (b"connection", b"close"),
-        ]
+        lines = _head(response.status, response.headers, True)
+        lines.append(b"content-length: %d\r\n\r\n" % len(response.body))
+        lines.append(response.body)
         try:
-            answer = h11.Response(status_code=response.status, headers=headers)
-            await connection.send(answer, h11.Data(data=response.body), h11.EndOfMessage())
-        except (h11.LocalProtocolError, trio.BrokenResourceError, trio.ClosedResourceError):
+            await connection.stream.send_all(b"".join(lines))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass

@@ -12,8 +12,8 @@ stream wraps it as ``{"directory", "project", "payload"}``); bus events also car
 events (connected, heartbeat, lagged, resync) have none, so they never become a resume
 point the bus does not know.
 
-A stream ends when the client goes away (cancellation; cleanup never awaits), when the
-server shuts down (:class:`Lifeline`), or when the bus stops.  No response timeout
+A stream ends when the client goes away or the server shuts down (the server cancels
+its sending; cleanup never awaits), or when the bus stops.  No response timeout
 applies to it.
 """
 
@@ -35,8 +35,6 @@ from agentactors.actors import (
     wire,
 )
 
-from ._errors import ShuttingDown
-from ._lifeline import Lifeline
 from ._messages import Stream
 from ._table import Call
 
@@ -76,7 +74,7 @@ async def _open(call: Call, directory: str | None, frame: Frame) -> Stream:
     except BaseException:
         api.unsubscribe(subscription)
         raise
-    body = _frames(subscription, replay, frame, config.heartbeat, call.context.lifeline)
+    body = _frames(subscription, replay, frame, config.heartbeat)
     return Stream(200, list(STREAM_HEADERS), body)
 
 
@@ -92,7 +90,6 @@ async def _frames(
     replay: list[Event],
     frame: Frame,
     heartbeat: float,
-    lifeline: Lifeline,
 ) -> AsyncIterator[bytes]:
     """The stream body.  The replayed events may also arrive live (published between
     subscribing and the replay): those duplicates are skipped by id."""
@@ -103,8 +100,8 @@ async def _frames(
             yield _encode(frame(held), held.id if held.id in replayed else None)
         while True:
             try:
-                event = await lifeline.run(lambda: _next(subscription, heartbeat))
-            except (ShuttingDown, Closed):
+                event = await _next(subscription, heartbeat)
+            except Closed:
                 return
             if event is None:
                 yield _encode(frame(make_event("server.heartbeat", {})), None)
@@ -118,7 +115,7 @@ async def _frames(
 
 async def _next(subscription: Subscription, heartbeat: float) -> Event | None:
     """The next event, or None after ``heartbeat`` seconds.  Raises Closed."""
-    with trio.move_on_after(heartbeat):
+    with trio.CancelScope(deadline=trio.current_time() + heartbeat):
         return await subscription.receive()
     return None
 

@@ -18,7 +18,6 @@ import attrs
 from agentactors.actors import Config
 
 from ._errors import InputKind
-from ._lifeline import Lifeline
 from ._messages import Request
 from ._schema import Schema, string
 from ._settings import Settings
@@ -62,11 +61,10 @@ DIRECTORY_PARAMS = (
 
 @attrs.define(eq=False)
 class Context:
-    """What every handler may reach besides ``api``: settings, config, the lifeline."""
+    """What every handler may reach besides ``api``: settings, config, the console."""
 
     settings: Settings
     config: Config
-    lifeline: Lifeline = attrs.Factory(Lifeline)
     console: tuple[str, int] | None = None  # the debug console's address, when enabled
     document: dict[str, Any] | None = None  # the OpenAPI document, built at app creation
 
@@ -85,12 +83,11 @@ class Call:
 
     async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()``, a long wait: a graceful shutdown ends it with
-        :class:`ShuttingDown` (a 503), a client that goes away with ``ClientGone`` (no
-        answer).  Holds no thread; cancel-safe."""
-        request = self.request
-        if request is None:
-            return await self.context.lifeline.run(fn)
-        return await self.context.lifeline.run(lambda: request.hold(fn))
+        ``ShuttingDown`` (a 503), a client that goes away with ``ClientGone`` (no
+        answer).  Holds no thread; cancel-safe.  See :meth:`Request.hold`."""
+        if self.request is None:
+            return await fn()
+        return await self.request.hold(fn)
 
 
 @attrs.frozen
