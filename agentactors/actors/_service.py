@@ -167,9 +167,10 @@ class InjectedCrash(RuntimeError):
 class Inbox:
     """A service's mailbox: pykka's ``queue.Queue`` inbox, lighter (one reader).
 
-    A deque and a lock the reader sleeps on: ``put`` costs one short lock (and a
-    release only when the reader sleeps); the reader takes without a lock while there is
-    mail.  Only the actor's own thread reads.
+    A deque and a lock the reader sleeps on.  ``put`` appends without a lock while the
+    reader is busy (``queue.Queue.put`` took two, and a poster could queue behind the
+    reader holding one while it waited for the GIL); it takes the small lock only to wake
+    a sleeping reader.  Only the actor's own thread reads.
     """
 
     __slots__ = ("_items", "_lock", "_sleeping", "_wake")
@@ -178,16 +179,18 @@ class Inbox:
         self._items: deque[Any] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Lock()
-        self._wake.acquire()  # released by a put while the reader sleeps
+        self._wake.acquire()  # released by the put that wakes a sleeping reader
         self._sleeping = False
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        with self._lock:
-            self._items.append(item)
-            if not self._sleeping:
-                return
-            self._sleeping = False
-        self._wake.release()
+        self._items.append(item)
+        # The reader sets _sleeping before its last look at _items, so either it sees
+        # this item or this sees it sleeping (the GIL orders both).
+        if self._sleeping:
+            with self._lock:  # of racing puts, the one that clears the flag wakes it
+                wake, self._sleeping = self._sleeping, False
+            if wake:
+                self._wake.release()
 
     def take(self) -> Any:
         """The next item, or None if there is none now (never blocks)."""
@@ -200,19 +203,19 @@ class Inbox:
         """The next item; blocks (up to ``timeout``) while empty.  Raises ``queue.Empty``."""
         items = self._items
         while True:
-            with self._lock:
-                if items:
-                    return items.popleft()
-                if not block:
-                    raise queue.Empty
-                self._sleeping = True
-            if self._wake.acquire(timeout=-1 if timeout is None else timeout):
-                continue
-            with self._lock:
-                if self._sleeping:  # no put came
+            if items:
+                return items.popleft()
+            if not block:
+                raise queue.Empty
+            self._sleeping = True
+            if items or not self._wake.acquire(timeout=-1 if timeout is None else timeout):
+                with self._lock:  # not sleeping after all (mail came, or time is up)
+                    claimed = not self._sleeping
                     self._sleeping = False
+                if claimed:  # a put is releasing the lock for us: take it back
+                    self._wake.acquire()
+                elif not items:
                     raise queue.Empty
-            self._wake.acquire()  # a put is releasing it right now: take it back
 
     def get_nowait(self) -> Any:
         return self.get(block=False)
