@@ -52,6 +52,17 @@ async def test_events_come_in_order_with_their_ids(live: Live) -> None:
     }
 
 
+async def test_a_burst_of_events_arrives_whole_and_in_order(live: Live) -> None:
+    """Events published faster than a stream is sent go out several to a chunk; none is
+    lost or reordered (more than one chunk's worth, less than the subscriber buffer)."""
+    count = 300
+    session = await live.session()
+    async with open_stream(live) as stream:
+        asked = [await api.ask(session["id"], "bash", [f"job {i}"]) for i in range(count)]
+        seen = [(await stream.next_of("permission.asked")).properties["id"] for _ in asked]
+    assert seen == [a.request.id for a in asked]
+
+
 async def test_heartbeats_have_no_resume_id(live: Live) -> None:
     """An idle stream sends server.heartbeat (no SSE id:, so never a resume point)."""
     async with open_stream(live) as stream:

@@ -92,7 +92,8 @@ async def _frames(
     heartbeat: float,
 ) -> AsyncIterator[bytes]:
     """The stream body.  The replayed events may also arrive live (published between
-    subscribing and the replay): those duplicates are skipped by id."""
+    subscribing and the replay): those duplicates are skipped by id.  Events already
+    waiting when the stream wakes go out together, as one chunk."""
     try:
         yield _encode(frame(make_event("server.connected", {})), None)
         replayed = {held.id for held in replay if held.type != RESYNC}
@@ -105,12 +106,29 @@ async def _frames(
                 return
             if event is None:
                 yield _encode(frame(make_event("server.heartbeat", {})), None)
-            elif event.id in replayed:
-                replayed.discard(event.id)
-            else:
-                yield _encode(frame(event), None if event.type == LAGGED else event.id)
+                continue
+            messages: list[bytes] = []
+            while True:
+                if event.id in replayed:
+                    replayed.discard(event.id)
+                else:
+                    messages.append(_message(frame, event))
+                if len(messages) >= BATCH:
+                    break
+                try:
+                    event = subscription.get_nowait()
+                except Closed:
+                    break
+                if event is None:
+                    break
+            if messages:
+                yield b"".join(messages)
     finally:
         api.unsubscribe(subscription)  # never blocks: safe on cancellation
+
+
+BATCH = 64
+"""Events at most in one chunk of a stream."""
 
 
 async def _next(subscription: Subscription, heartbeat: float) -> Event | None:
@@ -118,6 +136,25 @@ async def _next(subscription: Subscription, heartbeat: float) -> Event | None:
     with trio.CancelScope(deadline=trio.current_time() + heartbeat):
         return await subscription.receive()
     return None
+
+
+_encoded: dict[tuple[Frame, str], bytes] = {}
+_ENCODED_MAX = 256
+
+
+def _message(frame: Frame, event: Event) -> bytes:
+    """The SSE message of a bus event in this stream's framing.  Every stream sends the
+    same bytes for an event, so they are made once and kept for the next streams (the
+    newest :data:`_ENCODED_MAX` events; trio thread only)."""
+    key = (frame, event.id)
+    message = _encoded.get(key)
+    if message is None:
+        message = _encode(frame(event), None if event.type == LAGGED else event.id)
+        if event.type != LAGGED:  # a lagged notice is one stream's own
+            if len(_encoded) >= _ENCODED_MAX:
+                del _encoded[next(iter(_encoded))]
+            _encoded[key] = message
+    return message
 
 
 def _encode(data: dict[str, Any], event_id: str | None) -> bytes:
