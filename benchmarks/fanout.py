@@ -1,14 +1,14 @@
 """SSE fan-out, measured from outside: one event delivered to many ``GET /event`` streams.
 
 A real ``serve`` process (state in memory) on loopback; ``subscribers`` streams opened
-over raw trio sockets with an h11 client (in batches: the listen backlog is finite), each
-counted once it has read ``server.connected``.  Then ``events`` permissions are asked over
-one more connection (``POST /session/{id}/permission``, no wait, a unique pattern each);
-each ask publishes one ``permission.asked``.  The next ask waits until the one before has
-reached every stream, then ``interval`` seconds more, so the figure is the delivery
-latency of one event, not a backlog (``--fixed-rate``: one ask every ``interval``
-seconds whatever the deliveries, which measures the backlog once the server cannot keep
-up).
+over raw trio sockets with ``_client``'s lean reader (in batches: the listen backlog is
+finite), each counted once it has read ``server.connected``.  Then ``events``
+permissions are asked over one more connection (``POST /session/{id}/permission``, no
+wait, a unique pattern each); each ask publishes one ``permission.asked``.  The next ask
+waits until the one before has reached every stream, then ``interval`` seconds more, so
+the figure is the delivery latency of one event, not a backlog (``--fixed-rate``: one
+ask every ``interval`` seconds whatever the deliveries, which measures the backlog once
+the server cannot keep up).
 
 Delivery latency, per event and subscriber: the time that subscriber parsed the event
 minus the time just before its ask was sent (one client process, ``time.perf_counter``).
@@ -38,11 +38,11 @@ import time
 from typing import Any
 
 import attrs
-import h11
 import trio
 
+from ._client import Client, EventStream
 from ._stats import percentile
-from .http_bench import HOST, Conn, _one, proc_status, start_server, stop_server
+from .http_bench import _one, proc_status, start_server, stop_server
 
 CONNECT_BATCH = 100  # streams being opened at once (each held until server.connected)
 PREFIX = "fanout-"  # the asked patterns: PREFIX + the event's index
@@ -110,40 +110,28 @@ async def _subscribe(
     ``(event index, perf_counter)`` for every ``permission.asked``.  Runs until cancelled."""
     await limit.acquire()  # released once subscribed: connect in batches
     subscribing = True
+    stream = EventStream(port)
     try:
-        stream = await trio.open_tcp_stream(HOST, port)
-        async with stream:
-            connection = h11.Connection(h11.CLIENT)
-            request = h11.Request(
-                method="GET", target="/event", headers=[("Host", f"{HOST}:{port}")]
-            )
-            await stream.send_all(connection.send(request) + connection.send(h11.EndOfMessage()))
-            buffer = b""
-            while True:
-                event = connection.next_event()
-                if event is h11.NEED_DATA:
-                    connection.receive_data(await stream.receive_some(65536))
-                    continue
-                if type(event) is not h11.Data:
-                    if isinstance(event, h11.Response) and event.status_code == 200:
-                        continue
-                    raise ConnectionError(f"the stream ended: {event!r}")
-                buffer += event.data
-                if b"\n\n" not in buffer:
-                    continue
-                now = time.perf_counter()
-                *blocks, buffer = buffer.split(b"\n\n")
-                for block in blocks:
-                    if subscribing:  # the first message: server.connected
-                        subscribing = False
-                        limit.release()
-                        tally.connect()
-                    elif _ASKED in block:
-                        arrivals.append((_index(block), now))
-                        tally.deliver()
-                    elif b'"bus.lagged"' in block:
-                        tally.lagged += 1
+        await stream.open()
+        buffer = b""
+        async for piece in stream.pieces():
+            buffer += piece
+            if b"\n\n" not in buffer:
+                continue
+            now = time.perf_counter()
+            *blocks, buffer = buffer.split(b"\n\n")
+            for block in blocks:
+                if subscribing:  # the first message: server.connected
+                    subscribing = False
+                    limit.release()
+                    tally.connect()
+                elif _ASKED in block:
+                    arrivals.append((_index(block), now))
+                    tally.deliver()
+                elif b'"bus.lagged"' in block:
+                    tally.lagged += 1
     finally:
+        await stream.aclose()
         if subscribing:
             limit.release()
 
@@ -159,7 +147,7 @@ async def _publish(port: int, session: str, tally: Tally, plan: Plan) -> list[fl
     """Ask ``plan.events`` permissions; the send time of each.  Each ask waits for the one
     before to reach every stream (at most 5 s), then ``plan.interval`` s more;
     ``plan.fixed_rate``: one ask every ``plan.interval`` s whatever the deliveries."""
-    asker = Conn(port)
+    asker = Client(port)
     sent: list[float] = []
     began = time.perf_counter()
     try:

@@ -1,5 +1,6 @@
 """The HTTP server, measured from outside: a real ``serve`` subprocess on loopback, driven
-by raw h11 connections over trio sockets (not httpx, which is slower than the server).
+by lean raw connections over trio sockets (``_client``: httptools; not httpx or h11,
+which cost the client more CPU than the server spends).
 
 Figures:
 
@@ -32,75 +33,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import h11
 import trio
 
+from ._client import HOST, Client, EventStream
 from ._stats import summary_us
-
-HOST = "127.0.0.1"
-
-
-class Conn:
-    """One kept-alive HTTP/1.1 connection (reconnects when the server closes it).
-
-    :meth:`request` is the whole exchange; :meth:`send`, :meth:`head` and
-    :meth:`response` are its parts, for tests that send a request in pieces.
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.stream: trio.SocketStream | None = None
-        self.h11 = h11.Connection(h11.CLIENT)
-
-    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """Send one request and read its JSON answer (``None`` for an empty body)."""
-        if self.stream is None or self.h11.our_state is not h11.IDLE:
-            await self._connect()
-        data = b"" if body is None else json.dumps(body).encode()
-        parts = [h11.Data(data=data)] if data else []
-        await self.send(self.head(method, path, len(data)), *parts, h11.EndOfMessage())
-        return await self.response()
-
-    def head(self, method: str, path: str, length: int = 0) -> h11.Request:
-        headers = [("Host", f"{HOST}:{self.port}"), ("Content-Length", str(length))]
-        return h11.Request(method=method, target=path, headers=headers)
-
-    async def send(self, *events: h11.Event) -> None:
-        """Send these h11 events (connecting first if need be)."""
-        if self.stream is None:
-            await self._connect()
-        assert self.stream is not None
-        await self.stream.send_all(b"".join(self.h11.send(event) or b"" for event in events))
-
-    async def response(self) -> tuple[int, Any]:
-        """Read one answer: ``(status, JSON body)``.  Raises ConnectionError if the
-        server closed the connection instead."""
-        assert self.stream is not None
-        status, chunks = 0, []
-        while True:
-            event = self.h11.next_event()
-            if event is h11.NEED_DATA:
-                self.h11.receive_data(await self.stream.receive_some(65536))
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
-                    self.h11.start_next_cycle()
-                return status, json.loads(b"".join(chunks) or b"null")
-            else:
-                raise ConnectionError(f"unexpected {event!r}")
-
-    async def _connect(self) -> None:
-        if self.stream is not None:
-            await self.stream.aclose()
-        self.stream = await trio.open_tcp_stream(HOST, self.port)
-        self.h11 = h11.Connection(h11.CLIENT)
-
-    async def aclose(self) -> None:
-        if self.stream is not None:
-            await self.stream.aclose()
 
 
 class Events:
@@ -111,26 +47,20 @@ class Events:
         self.waiting: dict[str, trio.MemorySendChannel[str]] = {}
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        async with await trio.open_tcp_stream(HOST, self.port) as stream:
-            connection = h11.Connection(h11.CLIENT)
-            headers = [("Host", f"{HOST}:{self.port}")]
-            request = h11.Request(method="GET", target="/event", headers=headers)
-            await stream.send_all(connection.send(request) + connection.send(h11.EndOfMessage()))
+        stream = EventStream(self.port)
+        try:
+            await stream.open()
             buffer, started = b"", False
-            while True:
-                event = connection.next_event()
-                if event is h11.NEED_DATA:
-                    connection.receive_data(await stream.receive_some(65536))
-                    continue
-                if not isinstance(event, h11.Data):
-                    continue
-                buffer += bytes(event.data)
+            async for piece in stream.pieces():
+                buffer += piece
                 while b"\n\n" in buffer:
                     block, buffer = buffer.split(b"\n\n", 1)
                     if not started:
                         started = True
                         task_status.started()  # server.connected: subscribed
                     self._dispatch(block)
+        finally:
+            await stream.aclose()
 
     def _dispatch(self, block: bytes) -> None:
         for line in block.split(b"\n"):
@@ -172,7 +102,7 @@ def start_server(directory: str, data: str = "data") -> tuple[subprocess.Popen[b
 
 
 async def _one(port: int, method: str, path: str, body: Any) -> tuple[int, Any]:
-    connection = Conn(port)
+    connection = Client(port)
     try:
         return await connection.request(method, path, body)
     finally:
@@ -212,7 +142,7 @@ async def _session(port: int) -> str:
 
 async def measure_replies(port: int, count: int) -> dict[str, float]:
     session = await _session(port)
-    asker, replier = Conn(port), Conn(port)
+    asker, replier = Client(port), Client(port)
     samples = []
     for index in range(count):
         body = {"permission": "bash", "patterns": [f"r{index}"]}
@@ -235,7 +165,7 @@ async def measure_cycles(port: int, count: int, concurrency: int) -> dict[str, A
     concurrent: list[float] = []
 
     async def cycler(name: str, cycles: int, samples: list[float]) -> None:
-        asker, replier = Conn(port), Conn(port)
+        asker, replier = Client(port), Client(port)
         for index in range(cycles):
             pattern = f"{name}-{index}"
             send, receive = trio.open_memory_channel[str](1)
@@ -272,7 +202,7 @@ async def measure_cycles(port: int, count: int, concurrency: int) -> dict[str, A
     }
 
 
-async def _ask_held(asker: Conn, session: str, pattern: str) -> None:
+async def _ask_held(asker: Client, session: str, pattern: str) -> None:
     body = {"permission": "bash", "patterns": [pattern]}
     status, final = await asker.request("POST", f"/session/{session}/permission?wait=true", body)
     assert status == 200, final
@@ -287,9 +217,9 @@ async def measure_waiters(port: int, pid: int, count: int) -> dict[str, Any]:
     path = f"/session/{session}/permission?wait=true"
 
     async def wait_one(index: int, limit: trio.Semaphore) -> None:
-        connection = Conn(port)
+        connection = Client(port)
         async with limit:  # connect in batches: the listen backlog is finite
-            await connection._connect()
+            await connection.connect()
         status, final = await connection.request(
             "POST", path, {"permission": "bash", "patterns": [f"w{index}"]}
         )

@@ -25,10 +25,74 @@ import trio
 
 from agentactors.actors import Config, Services
 from agentactors.http import HttpServer, Settings
-from benchmarks.http_bench import Conn
 
+HOST = "127.0.0.1"
 PROJECT = "/work/project"
 """The live server's directory (need not exist: project files are not read in tests)."""
+
+
+class Conn:
+    """One kept-alive HTTP/1.1 connection over h11, for tests at the protocol level
+    (reconnects when the server closes it).
+
+    :meth:`request` is the whole exchange; :meth:`send`, :meth:`head` and
+    :meth:`response` are its parts, for tests that send a request in pieces.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.stream: trio.SocketStream | None = None
+        self.h11 = h11.Connection(h11.CLIENT)
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Send one request and read its JSON answer (``None`` for an empty body)."""
+        if self.stream is None or self.h11.our_state is not h11.IDLE:
+            await self._connect()
+        data = b"" if body is None else json.dumps(body).encode()
+        parts = [h11.Data(data=data)] if data else []
+        await self.send(self.head(method, path, len(data)), *parts, h11.EndOfMessage())
+        return await self.response()
+
+    def head(self, method: str, path: str, length: int = 0) -> h11.Request:
+        headers = [("Host", f"{HOST}:{self.port}"), ("Content-Length", str(length))]
+        return h11.Request(method=method, target=path, headers=headers)
+
+    async def send(self, *events: h11.Event) -> None:
+        """Send these h11 events (connecting first if need be)."""
+        if self.stream is None:
+            await self._connect()
+        assert self.stream is not None
+        await self.stream.send_all(b"".join(self.h11.send(event) or b"" for event in events))
+
+    async def response(self) -> tuple[int, Any]:
+        """Read one answer: ``(status, JSON body)``.  Raises ConnectionError if the
+        server closed the connection instead."""
+        assert self.stream is not None
+        status, chunks = 0, []
+        while True:
+            event = self.h11.next_event()
+            if event is h11.NEED_DATA:
+                self.h11.receive_data(await self.stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
+                    self.h11.start_next_cycle()
+                return status, json.loads(b"".join(chunks) or b"null")
+            else:
+                raise ConnectionError(f"unexpected {event!r}")
+
+    async def _connect(self) -> None:
+        if self.stream is not None:
+            await self.stream.aclose()
+        self.stream = await trio.open_tcp_stream(HOST, self.port)
+        self.h11 = h11.Connection(h11.CLIENT)
+
+    async def aclose(self) -> None:
+        if self.stream is not None:
+            await self.stream.aclose()
 
 
 @attrs.frozen

@@ -7,9 +7,8 @@ import h11
 import trio
 import trio.testing
 
-from benchmarks.http_bench import Conn
-
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
+    Conn,
     Live,
     http_settings_fixture,
     live_fixture,
