@@ -61,7 +61,7 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
             waiter.acquire()
 
             def release(_: BridgeFuture[Any]) -> None:
-                waiter.release()
+                _wake_thread(waiter.release)
 
             self.add_done_callback(release)
             if not waiter.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
@@ -146,6 +146,19 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
         """How many callbacks are waiting (tests prove cancelled waiters leave none)."""
         with self._lock:
             return len(self._callbacks or ())
+
+
+def _wake_thread(release: Callable[[], None]) -> None:
+    """Wake a thread blocked in :meth:`BridgeFuture.get`; from a service's thread, once
+    that service is about to wait for mail (after the trio wake-ups of the same batch,
+    so the trio waiter is not beaten to the GIL by a plugin thread)."""
+    from ._service import current_service  # noqa: PLC0415 - _service imports this module
+
+    service = current_service()
+    if service is not None and not service.may_block:
+        service.defer(release)
+    else:
+        release()
 
 
 def _safe_call(callback: Callback, future: BridgeFuture[Any]) -> None:
