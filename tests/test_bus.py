@@ -17,6 +17,7 @@ from agentactors.actors import (
     api,
     make_event,
     publish,
+    subscribe_now,
 )
 from agentactors.actors._bus import Publish, Since, Subscribe
 
@@ -111,3 +112,23 @@ async def test_replay_since_an_event(services: Services) -> None:
     after = await acall(BUS, Since(first.id))
     assert [e.type for e in after] == ["b", "c"]
     assert await acall(BUS, Since("evt_unknown")) is None
+
+
+async def test_a_service_event_is_offered_before_its_caller_is_released(
+    services: Services,
+) -> None:
+    """A service fans its batch out in its own thread before it wakes the callers the
+    batch released: when a call returns, the events it caused are already buffered."""
+    subscription = Subscription(["permission.asked", "permission.replied"])
+    subscribe_now(subscription)  # registered before this returns, from any thread
+    session = await api.create_session("/p")
+    asked = await api.ask(session.id, "bash", ["make deploy"])
+    first = subscription.get_nowait()
+    assert first is not None
+    assert first.type == "permission.asked"
+    await api.reply(asked.request.id, "once")
+    second = subscription.get_nowait()
+    assert second is not None
+    assert second.type == "permission.replied"
+    assert second.properties["requestID"] == asked.request.id
+    api.unsubscribe(subscription)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import trio
 
@@ -11,10 +12,12 @@ from agentactors.actors import (
     Decider,
     InvalidRequest,
     PermissionNotFound,
+    PermissionRequest,
     Rule,
     Services,
     SessionNotFound,
     Subscription,
+    ToolRef,
     api,
     new_id,
 )
@@ -273,3 +276,25 @@ async def test_revoke_saved_approval(services: Services, events: Subscription) -
     assert (await api.ask(session.id, "bash", ["make x"])).request.effect == "ask"
     with pytest.raises(Exception, match="not found"):
         await api.revoke_saved(saved.id)
+
+
+async def test_a_final_request_keeps_every_field_of_the_pending_one(services: Services) -> None:
+    """The final state is built field by field (no attrs.evolve on the hot path): only
+    the decision's fields differ from the pending request's."""
+    session = await api.create_session("/tmp/project")
+    asked = await api.ask(
+        session.id,
+        "bash",
+        ["make deploy"],
+        metadata={"k": 1},
+        always=["make *"],
+        tool=ToolRef("msg_1", "call_1"),
+        timeout=60,
+    )
+    final = await api.reply(asked.request.id, "once", message="fine")
+    changed = {
+        field.name
+        for field in attrs.fields(PermissionRequest)
+        if getattr(final, field.name) != getattr(asked.request, field.name)
+    }
+    assert changed == {"state", "reply", "message", "decided_by", "decided_at"}

@@ -9,10 +9,12 @@ import trio
 
 from agentactors.actors import (
     PERMISSION,
+    CallTimeout,
     Crash,
     PermissionRequest,
     ServiceCrashed,
     Services,
+    _bridge,  # the deadline heap, probed below
     acall,
     api,
     registry,
@@ -83,3 +85,31 @@ async def test_waiters_reattach_after_a_permission_crash(services: Services) -> 
             await api.reply(asked.request.id, "once")
     assert result[0].reply == "once"
     assert next(r for r in registry.snapshot() if r.name == PERMISSION).restarts == 1
+
+
+async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: Services) -> None:
+    """A call that is answered costs its deadline entry nothing lasting: finished waits
+    are dropped from the run's deadline heap once they dominate it."""
+    session = await api.create_session("/tmp/project")
+    for _ in range(6000):
+        await api.get_session(session.id)
+    deadlines = _bridge._current_deadlines()
+    assert deadlines.live == 0
+    assert len(deadlines._heap) <= 4096 + 1
+
+
+async def test_timeouts_fire_among_many_finished_waits(services: Services) -> None:
+    """Expired waits raise CallTimeout; answered ones in the same heap do not."""
+    session = await api.create_session("/tmp/project")
+    asked = await api.ask(session.id, "bash", ["make deploy"])
+    for _ in range(100):
+        await api.get_session(session.id)
+    with trio.fail_after(5):
+        with pytest.raises(CallTimeout):
+            await api.decision(asked, timeout=0.05)
+        # a shorter deadline added while the reaper sleeps on a longer one still fires
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(api.get_session, session.id)
+            with pytest.raises(CallTimeout):
+                await api.decision(asked, timeout=0.02)
+    assert asked.decision.callback_count() == 0

@@ -24,6 +24,8 @@ _ID_RE = re.compile(r"^(?P<prefix>[a-z]{3})_[0-9A-HJKMNP-TV-Z]{26}$")
 
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 10 bits -> 2 characters
 _last_time = ""  # the 10 characters of _last_ms
+_last_high = -1  # _last_rand >> 10, and its 14 characters (a count-up changes the last 2)
+_last_high_text = ""
 
 
 def _encode(value: int) -> str:
@@ -39,7 +41,7 @@ def _encode_bits(value: int, chars: int) -> str:
 
 def new_id(prefix: str) -> str:
     """A new id ``<prefix>_<ulid>``, greater than every id this process made before."""
-    global _last_ms, _last_rand, _last_time  # noqa: PLW0603 - the monotonic state is process-wide
+    global _last_ms, _last_rand, _last_time, _last_high, _last_high_text  # noqa: PLW0603 - the monotonic state is process-wide
     with _lock:
         now = time.time_ns() // 1_000_000
         if now <= _last_ms:
@@ -48,7 +50,11 @@ def new_id(prefix: str) -> str:
             _last_ms = now
             _last_time = _encode_bits(now, 10)  # 48 bits of milliseconds (50 encoded)
             _last_rand = secrets.randbits(_RANDOM_BITS - 1)  # room to count up
-        return f"{prefix}_{_last_time}{_encode_bits(_last_rand, 16)}"
+        high = _last_rand >> 10
+        if high != _last_high:
+            _last_high = high
+            _last_high_text = _encode_bits(high, 14)
+        return f"{prefix}_{_last_time}{_last_high_text}{_PAIRS[_last_rand & 1023]}"
 
 
 def is_id(value: object, prefix: str) -> bool:
