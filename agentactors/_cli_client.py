@@ -13,8 +13,6 @@ import os
 import sys
 from typing import Any
 
-import httpx
-
 from agentactors.actors import AgentActorsError, PermissionRequest, wire
 from agentactors.client import Client
 
@@ -52,6 +50,8 @@ def _client(args: argparse.Namespace) -> Client:
 
 
 def _guarded(run: Any, args: argparse.Namespace) -> int:
+    import httpx  # noqa: PLC0415 - not on serve's start-up path
+
     try:
         with _client(args) as client:
             status: int = run(client, args)

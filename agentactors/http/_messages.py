@@ -10,7 +10,7 @@ server provides.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 T = TypeVar("T")
@@ -33,11 +33,11 @@ class Request:
 
     __slots__ = (
         "_args",
-        "_hold",
         "body",
         "chunked_ok",
         "client",
         "headers",
+        "hold",
         "keep_alive",
         "method",
         "path",
@@ -61,7 +61,13 @@ class Request:
         self.headers = headers
         self.body = body
         self.client = client
-        self._hold = hold
+        self.hold: Hold[Any] = hold or _unwatched
+        """``hold(fn)``: await ``fn()``, a long wait (a parked ask, a long-poll), while
+        the server watches the connection.  Holds no thread; cancel-safe.  Raises
+        ClientGone if the client hung up first, ShuttingDown if the server is shutting
+        down (``fn()`` was cancelled either way).  A request made outside a server just
+        awaits ``fn()``.  (The server's own function, not a method: a parked request
+        keeps no frame of its own here.)"""
         self._args: dict[str, list[str]] | None = None
         self.keep_alive = True  # the connection may serve another request after this one
         self.chunked_ok = True  # HTTP/1.1: a stream may be sent chunked
@@ -76,19 +82,6 @@ class Request:
     def header(self, name: bytes) -> list[str]:
         """Every value of the header ``name`` (lowercase), decoded as latin-1."""
         return [value.decode("latin-1") for key, value in self.headers if key == name]
-
-    async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Await ``fn()``, a long wait (a parked ask, a long-poll), while the server
-        watches the connection.  Holds no thread; cancel-safe.
-
-        Raises:
-            ClientGone: the client hung up first (``fn()`` was cancelled; no answer).
-            ShuttingDown: the server is shutting down (``fn()`` was cancelled).
-
-        A request built outside a server just awaits ``fn()``.
-        """
-        hold: Hold[T] = self._hold or _unwatched  # type: ignore[assignment] # T is free here
-        return await hold(fn)
 
 
 class Response:

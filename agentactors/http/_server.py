@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from functools import partial
@@ -120,7 +119,7 @@ class _Connection:
         self.stream = stream
         self.server = server
         self.parser = httptools.HttpRequestParser(self)
-        self.ready: deque[Request] = deque()
+        self.ready: list[Request] = []  # usually one; more when pipelined
         self.idle: trio.CancelScope | None = None  # set while waiting for a next request
         self.gone = False  # the client hung up while its request was held
         self.keep_alive = True
@@ -243,7 +242,7 @@ class _Connection:
             if self.continue_due:
                 self.continue_due = False
                 await self.stream.send_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-        return ready.popleft()
+        return ready.pop(0)
 
     async def _hold(self, fn: Callable[[], Awaitable[T]]) -> T:
         """``Request.hold``: ``fn()``, cancelled if the client hangs up (ClientGone) or the

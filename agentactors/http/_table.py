@@ -81,13 +81,13 @@ class Call:
     client: str | None  # the client's address
     request: Request | None = None
 
-    async def hold(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Await ``fn()``, a long wait: a graceful shutdown ends it with
-        ``ShuttingDown`` (a 503), a client that goes away with ``ClientGone`` (no
-        answer).  Holds no thread; cancel-safe.  See :meth:`Request.hold`."""
+    def hold(self, fn: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+        """``await call.hold(fn)``: await ``fn()``, a long wait: a graceful shutdown ends
+        it with ``ShuttingDown`` (a 503), a client that goes away with ``ClientGone`` (no
+        answer).  Holds no thread; cancel-safe.  See ``Request.hold``."""
         if self.request is None:
-            return await fn()
-        return await self.request.hold(fn)
+            return fn()
+        return self.request.hold(fn)  # its awaitable: no frame of ours while parked
 
 
 @attrs.frozen
