@@ -22,17 +22,22 @@ HOST = "127.0.0.1"
 class _Answer:
     """httptools callbacks: one answer's body pieces, and whether it is complete."""
 
-    __slots__ = ("body", "complete", "headers_done")
+    __slots__ = ("body", "close", "complete", "headers_done")
 
     def __init__(self) -> None:
         self.body: list[bytes] = []
         self.complete = False
         self.headers_done = False
+        self.close = False  # the server said ``connection: close``
 
     def on_message_begin(self) -> None:
         self.body = []
         self.complete = False
         self.headers_done = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"connection" and value.lower() == b"close":
+            self.close = True
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
@@ -78,7 +83,7 @@ class Client:
                 raise ConnectionError("the server closed the connection")
             self._parser.feed_data(chunk)
         status = self._parser.get_status_code()
-        if not self._parser.should_keep_alive():
+        if answer.close:  # (httptools' should_keep_alive() is False once a message ends)
             await self.aclose()
         return status, json.loads(b"".join(answer.body) or b"null")
 
