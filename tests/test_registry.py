@@ -21,6 +21,7 @@ from agentactors.actors import (
     snapshot,
     start_singleton,
 )
+from agentactors.actors._service import Inbox
 
 
 @attrs.frozen
@@ -142,3 +143,14 @@ def test_pykka_future_hook_still_applies() -> None:
     future.add_done_callback(seen.append)
     assert future.get(timeout=2) == ref.actor_urn
     assert seen == [future]
+
+
+def test_pykka_loop_hooks_still_apply() -> None:
+    """Pinned-pykka guard: services read our inbox in our loop (the idle point where a
+    batch leaves), and pykka's own stop still goes through it."""
+    ref = start_singleton("looped", Counter)
+    actor = registry.resolve("looped")
+    assert isinstance(actor.actor_inbox, Inbox)
+    assert ref.ask(Whoami(), block=False).get(timeout=2) == ref.actor_urn
+    ref.stop(block=True, timeout=2)
+    assert not ref.is_alive()
