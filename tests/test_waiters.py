@@ -94,6 +94,7 @@ async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: S
     for _ in range(6000):
         await api.get_session(session.id)
     deadlines = _bridge._current_deadlines()
+    assert deadlines is not None
     assert deadlines.live == 0
     assert len(deadlines._heap) <= 4096 + 1
 

@@ -235,13 +235,19 @@ def current_waker() -> _Waker:
         return waker
 
 
-def _current_deadlines() -> _Deadlines:
+def _current_deadlines() -> _Deadlines | None:
+    """This trio run's deadline heap (made on first use); None if the run is already
+    shutting down and can take no system task (the caller uses a cancel scope)."""
     try:
         return _deadlines.get()
     except LookupError:
+        pass
+    try:
         deadlines = _Deadlines()
-        _deadlines.set(deadlines)
-        return deadlines
+    except RuntimeError:
+        return None
+    _deadlines.set(deadlines)
+    return deadlines
 
 
 async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float | None) -> Any:
@@ -258,16 +264,19 @@ async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float |
     if not future.done():
         parked = _Parked(future, current_waker())
         future.add_done_callback(parked.wake)
+        deadlines = None if timeout is None else _current_deadlines()
         if timeout is None:
             await trio.lowlevel.wait_task_rescheduled(parked.abort)
+        elif deadlines is None:
+            with trio.CancelScope(deadline=trio.current_time() + timeout):
+                await trio.lowlevel.wait_task_rescheduled(parked.abort)
         else:
-            deadlines = _current_deadlines()
             deadlines.add(trio.current_time() + timeout, parked)
             try:
                 await trio.lowlevel.wait_task_rescheduled(parked.abort)
             finally:
                 deadlines.live -= 1
-        if parked.expired and not future.done():
+        if not future.done() and (parked.expired or deadlines is None):
             raise CallTimeout(name, what, timeout or 0.0)
     try:
         return future.get(timeout=0)
