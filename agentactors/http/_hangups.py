@@ -20,7 +20,6 @@ import socket
 from collections.abc import Callable
 
 import trio
-from trio.socket import SocketType
 
 OnHangup = Callable[[], None]
 
@@ -38,14 +37,14 @@ class Hangups:
         """How many sockets are watched."""
         return len(self._callbacks)
 
-    def watch(self, sock: SocketType, on_hangup: OnHangup) -> None:
+    def watch(self, sock: socket.socket, on_hangup: OnHangup) -> None:
         """Call ``on_hangup()`` (once, in the trio thread) when the peer of ``sock`` closes
         or resets; at once if it already has."""
         fd = sock.fileno()
         self._epoll.register(fd, select.EPOLLRDHUP)
         self._callbacks[fd] = on_hangup
 
-    def unwatch(self, sock: SocketType) -> None:
+    def unwatch(self, sock: socket.socket) -> None:
         """Stop watching ``sock`` (before it is closed).  Idempotent."""
         fd = sock.fileno()
         if self._callbacks.pop(fd, None) is not None:
@@ -83,21 +82,26 @@ class TaskHangups:
     def __len__(self) -> int:
         return len(self._scopes)
 
-    def watch(self, sock: SocketType, on_hangup: OnHangup) -> None:
+    def watch(self, sock: socket.socket, on_hangup: OnHangup) -> None:
         scope = trio.CancelScope()
         self._scopes[sock.fileno()] = scope
         self._nursery.start_soon(self._peek, sock, scope, on_hangup)
 
-    def unwatch(self, sock: SocketType) -> None:
+    def unwatch(self, sock: socket.socket) -> None:
         scope = self._scopes.pop(sock.fileno(), None)
         if scope is not None:
             scope.cancel()
 
-    async def _peek(self, sock: SocketType, scope: trio.CancelScope, on_hangup: OnHangup) -> None:
+    async def _peek(
+        self, sock: socket.socket, scope: trio.CancelScope, on_hangup: OnHangup
+    ) -> None:
         with scope:
+            await trio.lowlevel.wait_readable(sock)
             try:
-                if await sock.recv(1, socket.MSG_PEEK):
+                if sock.recv(1, socket.MSG_PEEK):
                     await trio.sleep_forever()  # pipelined bytes: readable until read
+            except BlockingIOError:
+                await trio.sleep_forever()  # (a spurious wake-up)
             except OSError:
                 pass
             self._scopes.pop(sock.fileno(), None)

@@ -20,6 +20,7 @@ platform's user data dir; ``:memory:``: nowhere), see design/state.md.
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -67,10 +68,10 @@ class HttpServer:
         """
         try:
             host = self.settings.host.strip("[]")
-            listeners = await trio.open_tcp_listeners(
-                self.settings.port, host=host, backlog=BACKLOG
-            )
-            port = listeners[0].socket.getsockname()[1]
+            bound = await trio.open_tcp_listeners(self.settings.port, host=host, backlog=BACKLOG)
+            # the server reads and writes standard sockets itself (see _server)
+            listeners = [socket.socket(fileno=listener.socket.detach()) for listener in bound]
+            port = listeners[0].getsockname()[1]
             shown = f"[{host}]" if ":" in host else host
             self.url = f"http://{shown}:{port}"
             task_status.started(self.url)  # bound and listening: connections queue
