@@ -11,7 +11,11 @@ STAMP   = $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# compat: a plain path in a .pth; the default editable finder costs ~20 ms at every
+	# interpreter start, a tenth of the start-up goal (design/performance.md).  Falls
+	# back to the default where a newer setuptools has dropped the mode.
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 serve: $(STAMP)

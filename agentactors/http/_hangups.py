@@ -4,7 +4,7 @@ A parked long-poll or an open event stream reads nothing from its socket, so not
 would notice the client leave.  :class:`Hangups` keeps one ``epoll`` set of the held
 connections' sockets, registered for ``EPOLLRDHUP`` only (the peer closed or reset; bytes a
 client pipelines behind its request do not wake it), and one trio task that waits on that
-set's descriptor and runs the callback of each socket that hung up.  A held request costs
+set's descriptor and tells the target of each socket that hung up.  A held request costs
 one ``epoll_ctl`` to watch and one to stop, instead of a task of its own (a trio task and
 its nursery cost ~100 µs and ~2 KB here, and 10,000 asks may be parked at once).
 
@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import select
 import socket
-from collections.abc import Callable
+from typing import Protocol
 
 import trio
 
-OnHangup = Callable[[], None]
+
+class Target(Protocol):
+    """What is told of a hang-up."""
+
+    def hung_up(self) -> None: ...
 
 
 class Hangups:
@@ -31,23 +35,23 @@ class Hangups:
 
     def __init__(self) -> None:
         self._epoll = select.epoll()
-        self._callbacks: dict[int, OnHangup] = {}
+        self._targets: dict[int, Target] = {}
 
     def __len__(self) -> int:
         """How many sockets are watched."""
-        return len(self._callbacks)
+        return len(self._targets)
 
-    def watch(self, sock: socket.socket, on_hangup: OnHangup) -> None:
-        """Call ``on_hangup()`` (once, in the trio thread) when the peer of ``sock`` closes
-        or resets; at once if it already has."""
+    def watch(self, sock: socket.socket, target: Target) -> None:
+        """Call ``target.hung_up()`` (once, in the trio thread) when the peer of ``sock``
+        closes or resets; at once if it already has."""
         fd = sock.fileno()
         self._epoll.register(fd, select.EPOLLRDHUP)
-        self._callbacks[fd] = on_hangup
+        self._targets[fd] = target
 
     def unwatch(self, sock: socket.socket) -> None:
         """Stop watching ``sock`` (before it is closed).  Idempotent."""
         fd = sock.fileno()
-        if self._callbacks.pop(fd, None) is not None:
+        if self._targets.pop(fd, None) is not None:
             try:
                 self._epoll.unregister(fd)
             except OSError:  # already closed: the kernel dropped it from the set
@@ -60,13 +64,13 @@ class Hangups:
             while True:
                 await trio.lowlevel.wait_readable(fd)
                 for hung, _ in self._epoll.poll(0):
-                    callback = self._callbacks.pop(hung, None)
+                    target = self._targets.pop(hung, None)
                     try:
                         self._epoll.unregister(hung)
                     except OSError:
                         pass
-                    if callback is not None:
-                        callback()
+                    if target is not None:
+                        target.hung_up()
         finally:
             self._epoll.close()
 
@@ -82,19 +86,17 @@ class TaskHangups:
     def __len__(self) -> int:
         return len(self._scopes)
 
-    def watch(self, sock: socket.socket, on_hangup: OnHangup) -> None:
+    def watch(self, sock: socket.socket, target: Target) -> None:
         scope = trio.CancelScope()
         self._scopes[sock.fileno()] = scope
-        self._nursery.start_soon(self._peek, sock, scope, on_hangup)
+        self._nursery.start_soon(self._peek, sock, scope, target)
 
     def unwatch(self, sock: socket.socket) -> None:
         scope = self._scopes.pop(sock.fileno(), None)
         if scope is not None:
             scope.cancel()
 
-    async def _peek(
-        self, sock: socket.socket, scope: trio.CancelScope, on_hangup: OnHangup
-    ) -> None:
+    async def _peek(self, sock: socket.socket, scope: trio.CancelScope, target: Target) -> None:
         with scope:
             await trio.lowlevel.wait_readable(sock)
             try:
@@ -105,7 +107,7 @@ class TaskHangups:
             except OSError:
                 pass
             self._scopes.pop(sock.fileno(), None)
-            on_hangup()
+            target.hung_up()
 
     async def run(self) -> None:
         await trio.sleep_forever()

@@ -9,13 +9,13 @@ server provides.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 T = TypeVar("T")
 Headers = list[tuple[bytes, bytes]]
-Hold = Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+Hold = Callable[[Coroutine[Any, Any, T]], Awaitable[T]]
 
 
 class ClientGone(Exception):
@@ -23,8 +23,8 @@ class ClientGone(Exception):
     The server answers nothing and closes the connection."""
 
 
-async def _unwatched(fn: Callable[[], Awaitable[T]]) -> T:
-    return await fn()
+async def _unwatched(wait: Coroutine[Any, Any, T]) -> T:
+    return await wait
 
 
 class Request:
@@ -62,12 +62,12 @@ class Request:
         self.body = body
         self.client = client
         self.hold: Hold[Any] = hold or _unwatched
-        """``hold(fn)``: await ``fn()``, a long wait (a parked ask, a long-poll), while
-        the server watches the connection.  Holds no thread; cancel-safe.  Raises
-        ClientGone if the client hung up first, ShuttingDown if the server is shutting
-        down (``fn()`` was cancelled either way).  A request made outside a server just
-        awaits ``fn()``.  (The server's own function, not a method: a parked request
-        keeps no frame of its own here.)"""
+        """``hold(wait)``: await the coroutine ``wait``, a long wait (a parked ask, a
+        long-poll), while the server watches the connection.  Holds no thread;
+        cancel-safe.  Raises ClientGone if the client hung up first, ShuttingDown if the
+        server is shutting down (``wait`` was cancelled, or closed unstarted, either
+        way).  A request made outside a server just awaits ``wait``.  (The server's own
+        function, not a method: a parked request keeps no frame of its own here.)"""
         self._args: dict[str, list[str]] | None = None
         self.keep_alive = True  # the connection may serve another request after this one
         self.chunked_ok = True  # HTTP/1.1: a stream may be sent chunked

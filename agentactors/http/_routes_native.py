@@ -43,7 +43,7 @@ async def ask_permission(call: Call) -> dict[str, Any]:
         "timeout": body.get("timeout"),
     }
     if call.query.get("wait"):
-        final = await call.hold(lambda: api.ask_and_wait(*args, **options))
+        final = await call.hold(api.ask_and_wait(*args, **options))
         return wire.request_state(final)
     asked = await api.ask(*args, **options)
     return wire.request_state(asked.request)
@@ -58,7 +58,7 @@ async def wait_permission(call: Call) -> dict[str, Any]:
     request_id = call.path["requestID"]
     timeout = call.query.get("timeout")
     try:
-        final = await call.hold(lambda: api.wait_permission(request_id, timeout=timeout))
+        final = await call.hold(api.wait_permission(request_id, timeout=timeout))
     except CallTimeout:
         final = await api.get_permission(request_id)
     return wire.request_state(final)

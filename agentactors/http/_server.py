@@ -31,10 +31,10 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import httptools
@@ -112,6 +112,7 @@ class _Connection:
         "continue_due",
         "deadline",
         "gone",
+        "held",
         "hold",
         "idle",
         "keep_alive",
@@ -130,6 +131,7 @@ class _Connection:
         self.ready: list[Request] = []  # usually one; more when pipelined
         self.idle: trio.CancelScope | None = None  # set while waiting for a next request
         self.gone = False  # the client hung up while its request was held
+        self.held: trio.CancelScope | None = None  # the wait being held, if any
         self.keep_alive = True
         self.refused: _Refused | None = None
         self.continue_due = False
@@ -273,21 +275,28 @@ class _Connection:
             except BlockingIOError:
                 await trio.lowlevel.wait_writable(sock)
 
-    async def _hold(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """``Request.hold``: ``fn()``, cancelled if the client hangs up (ClientGone) or the
-        server shuts down (ShuttingDown)."""
+    async def _hold(self, wait: Coroutine[Any, Any, T]) -> T:
+        """``Request.hold``: await ``wait``, cancelled if the client hangs up (ClientGone)
+        or the server shuts down (ShuttingDown)."""
         server = self.server
         if server.closing:
+            wait.close()
             raise ShuttingDown
         with trio.CancelScope() as scope:
             server.watch(self, scope)
             try:
-                return await fn()
+                return await wait
             finally:
                 server.unwatch(self, scope)
         if self.gone:
             raise ClientGone
         raise ShuttingDown
+
+    def hung_up(self) -> None:
+        """The client closed while a request was held: cancel the wait (``_hangups``)."""
+        self.gone = True
+        if self.held is not None:
+            self.held.cancel()
 
 
 class Server:
@@ -372,16 +381,13 @@ class Server:
 
     def watch(self, connection: _Connection, scope: trio.CancelScope) -> None:
         """Hold ``scope``: cancel it if the client hangs up or the server shuts down."""
-
-        def hung_up() -> None:
-            connection.gone = True
-            scope.cancel()
-
+        connection.held = scope
         self.held.add(scope)
         assert self._hangups is not None
-        self._hangups.watch(connection.sock, hung_up)
+        self._hangups.watch(connection.sock, connection)
 
     def unwatch(self, connection: _Connection, scope: trio.CancelScope) -> None:
+        connection.held = None
         self.held.discard(scope)
         if self._hangups is not None:
             self._hangups.unwatch(connection.sock)

@@ -10,7 +10,7 @@ a 200) or a ready ``Stream`` (the event streams).
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -81,13 +81,14 @@ class Call:
     client: str | None  # the client's address
     request: Request | None = None
 
-    def hold(self, fn: Callable[[], Awaitable[T]]) -> Awaitable[T]:
-        """``await call.hold(fn)``: await ``fn()``, a long wait: a graceful shutdown ends
-        it with ``ShuttingDown`` (a 503), a client that goes away with ``ClientGone`` (no
-        answer).  Holds no thread; cancel-safe.  See ``Request.hold``."""
+    def hold(self, wait: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """``await call.hold(wait)``: await ``wait``, a long wait: a graceful shutdown
+        ends it with ``ShuttingDown`` (a 503), a client that goes away with
+        ``ClientGone`` (no answer).  Holds no thread; cancel-safe.  See
+        ``Request.hold``."""
         if self.request is None:
-            return fn()
-        return self.request.hold(fn)  # its awaitable: no frame of ours while parked
+            return wait
+        return self.request.hold(wait)  # its awaitable: no frame of ours while parked
 
 
 @attrs.frozen
