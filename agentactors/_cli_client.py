@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentactors.actors import AgentActorsError, PermissionRequest, wire
-from agentactors.client import Client
+
+if TYPE_CHECKING:  # imported when a command runs: serve's start-up does not need it
+    from agentactors.client import Client
 
 DEFAULT_URL = "http://127.0.0.1:4096"
 
@@ -46,6 +48,8 @@ def add_commands(commands: Any) -> None:
 
 
 def _client(args: argparse.Namespace) -> Client:
+    from agentactors.client import Client  # noqa: PLC0415 - see the import above
+
     return Client.connect(args.url, password=os.environ.get("AGENTACTORS_SERVER_PASSWORD"))
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import attrs
 
 from ._paths import PathCheck, is_outside, normalise_path
-from ._shell import analyse_bash
 
 FILE_KINDS = frozenset({"read", "edit", "write", "list", "glob", "grep"})
 EXTERNAL = "external_directory"
@@ -60,6 +59,10 @@ def derive(
 
 
 def _bash(command: str, directory: str) -> Derived:
+    # The shell analyser (tree-sitter and its grammar, ~60 ms of imports) loads with the
+    # first bash command, not at start-up: the start to first healthy answer has a goal.
+    from ._shell import analyse_bash  # noqa: PLC0415
+
     analysis = analyse_bash(command)
     checks = [Check("bash", c.allow_text, c.deny_text) for c in analysis.commands]
     for target in analysis.writes:

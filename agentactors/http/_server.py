@@ -32,7 +32,6 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -67,7 +66,8 @@ def _date() -> bytes:
     global _date_cache  # noqa: PLW0603 - a one-second cache of the Date header
     now = int(time.time())
     if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True).encode())
+        # RFC 9110's IMF-fixdate (email.utils.formatdate, without importing email)
+        _date_cache = (now, time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now)).encode())
     return _date_cache[1]
 
 

@@ -45,7 +45,6 @@ from agentactors.actors import (
     subscribe_now,
 )
 from agentactors.actors.messages import Evaluate
-from agentactors.client import Client
 
 DRAIN_BATCH = 64
 """Events handled per drain message before other messages (policy asks) get a turn."""
@@ -73,6 +72,8 @@ class Plugin(Service):
         self.plugin_name = plugin_name
         self.directory = directory
         self.options: dict[str, Any] = dict(options or {})
+        from agentactors.client import Client  # noqa: PLC0415 - not on serve's start-up path
+
         self.client = Client.in_process(decided_by=Decider("plugin", name=plugin_name))
         self._subscription: Subscription | None = None
         self._nudge_lock = threading.Lock()
