@@ -43,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=1, help="must be 1: one process holds the registry"
     )
+    serve.add_argument(
+        "--cpu",
+        type=int,
+        default=None,
+        help="pin the server to this CPU (faster on small machines: design/performance.md)",
+    )
     serve.set_defaults(run=_cmd_serve)
 
     repl = commands.add_parser("repl", help="attach to a running server's debug console")
@@ -67,6 +73,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             cors=tuple(args.cors),
             data_dir=args.data_dir,
             repl=args.repl,
+            cpu=args.cpu,
         )
         settings.check()
     except (ConfigError, StartRefused) as exc:

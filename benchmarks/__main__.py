@@ -1,6 +1,9 @@
 """``make bench``: every performance figure, its goal, and whether it is met.
 
-Run: ``.venv/bin/python -m benchmarks [--quick] [--only SUITE ...] [--json PATH]``.
+Run: ``.venv/bin/python -m benchmarks [--quick] [--only SUITE ...] [--json PATH]
+[--unpinned]``.  The server (or an in-process run) gets one CPU and the load generator
+the others, as ``serve --cpu`` deploys it (``_cpus`` says why); the rows marked
+"unpinned" repeat the main figures with every process left to the scheduler.
 Prints one table and writes the figures as JSON (default
 ``benchmarks/results/latest.json``) for comparison between runs.  ``--quick`` uses tiny
 counts: the test suite runs it so the harness cannot rot (its figures mean nothing).
@@ -24,7 +27,8 @@ import trio
 
 from agentactors.actors import _shell as shell
 
-from . import fanout, http_bench, inprocess, plugin_roundtrip, shell_parse
+from . import _cpus, fanout, http_bench, inprocess, plugin_roundtrip, shell_parse
+from ._cpus import one_cpu, pinned
 
 
 @attrs.frozen
@@ -40,11 +44,20 @@ GOALS = (
     Goal("inprocess.inprocess_cycle_sequential.median_us", "in-process cycle, median", "µs", 250),
     Goal("inprocess.inprocess_cycle_sequential.p99_us", "in-process cycle, p99", "µs", 1e9),
     Goal(
+        "inprocess.unpinned.inprocess_cycle_sequential.median_us",
+        "  the same, unpinned", "µs", 1e9,
+    ),
+    Goal(
         "inprocess.inprocess_cycle_concurrent.cycles_per_s",
         "in-process cycles/s, 1,000 concurrent", "/s", 5000, at_most=False,
     ),
+    Goal(
+        "inprocess.unpinned.inprocess_cycle_concurrent.cycles_per_s",
+        "  the same, unpinned", "/s", 1e9, at_most=False,
+    ),
     Goal("plugin.plugin_round_trip.median_us", "plugin round trip, median", "µs", 250),
     Goal("plugin.plugin_round_trip.p99_us", "plugin round trip, p99", "µs", 1e9),
+    Goal("plugin.unpinned.plugin_round_trip.median_us", "  the median, unpinned", "µs", 1e9),
     Goal("shell.typical_decide_us", "shell parse + decide, typical", "µs", 200),
     Goal("shell.long_decide_us", "shell parse + decide, 10,000 chars", "µs", 1e9),
     Goal("http.reply.median_us", "HTTP reply POST, median", "µs", 1000),
@@ -52,10 +65,15 @@ GOALS = (
     Goal("http.cycle.sequential.median_us", "HTTP ask->SSE->reply->released, median", "µs", 2000),
     Goal("http.cycle.sequential.cycles_per_s", "HTTP cycles/s, sequential", "/s", 1e9, False),
     Goal("http.cycle.concurrent.cycles_per_s", "HTTP cycles/s, concurrent", "/s", 1500, False),
+    Goal("http.cycle_unpinned.sequential.median_us", "  cycle median, unpinned", "µs", 1e9),
+    Goal(
+        "http.cycle_unpinned.concurrent.cycles_per_s", "  cycles/s, unpinned", "/s", 1e9, False
+    ),
     Goal("http.waiters.server_rss_mb_while_parked", "parked waiters: server RSS", "MB", 150),
     Goal("http.waiters.server_threads_while_parked", "parked waiters: server threads", "", 16),
     Goal("http.waiters.seconds_to_release_all", "parked waiters: release all", "s", 2),
     Goal("http.start_to_healthy_memory_state_s", "start to first healthy answer", "s", 0.45),
+    Goal("http.start_to_healthy_s", "  the same, state in SQLite", "s", 1e9),
     Goal("http.idle_rss_mb", "idle resident memory", "MB", 65),
     Goal("http_store.cycle.sequential.median_us", "HTTP cycle with SQLite, median", "µs", 1e9),
     Goal("http_store.reply.median_us", "HTTP reply POST with SQLite, median", "µs", 1e9),
@@ -66,11 +84,21 @@ GOALS = (
 
 
 def _inprocess(quick: bool) -> dict[str, Any]:
-    return trio.run(inprocess.run, 200 if quick else 5000, 50 if quick else 1000)
+    cycles, concurrency = (200, 50) if quick else (5000, 1000)
+    with pinned(one_cpu()):  # trio and the actors on one CPU, as serve --cpu (see _cpus)
+        results = trio.run(inprocess.run, cycles, concurrency)
+    if one_cpu() is not None:
+        results["unpinned"] = trio.run(inprocess.run, cycles, concurrency)
+    return results
 
 
 def _plugin(quick: bool) -> dict[str, Any]:
-    return trio.run(plugin_roundtrip.run, 100 if quick else 3000)
+    cycles = 100 if quick else 3000
+    with pinned(one_cpu()):
+        results = trio.run(plugin_roundtrip.run, cycles)
+    if one_cpu() is not None:
+        results["unpinned"] = trio.run(plugin_roundtrip.run, cycles)
+    return results
 
 
 def _shell(quick: bool) -> dict[str, Any]:
@@ -136,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny counts (smoke test)")
     parser.add_argument("--only", nargs="+", choices=sorted(SUITES), help="these suites only")
     parser.add_argument("--json", default="benchmarks/results/latest.json", help="output file")
+    parser.add_argument(
+        "--unpinned", action="store_true", help="leave every process to the scheduler (_cpus)"
+    )
     args = parser.parse_args(argv)
+    _cpus.PIN = not args.unpinned
     results: dict[str, Any] = {
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
         "quick": args.quick,
@@ -146,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         results[name] = SUITES[name](args.quick)
         results[name]["seconds"] = round(time.perf_counter() - began, 2)
+    placement = _cpus.server_cpu()
+    print(
+        "unpinned"
+        if placement is None
+        else f"server (or in-process run) on CPU {placement}, "
+        "load generator on the others; 'unpinned' rows: both left to the scheduler"
+    )
     print("\n".join(table(results)))
     output = Path(args.json)
     output.parent.mkdir(parents=True, exist_ok=True)

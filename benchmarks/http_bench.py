@@ -36,6 +36,7 @@ from typing import Any
 import trio
 
 from ._client import HOST, Client, EventStream
+from ._cpus import client_cpus, pinned, server_cpu
 from ._stats import summary_us
 
 
@@ -74,15 +75,18 @@ class Events:
 # --- the server process --------------------------------------------------------------------
 
 
-def start_server(directory: str, data: str = "data") -> tuple[subprocess.Popen[bytes], int, float]:
+def start_server(
+    directory: str, data: str = "data", cpu: int | None = None
+) -> tuple[subprocess.Popen[bytes], int, float]:
     """Spawn ``serve --port 0`` with its state in ``directory/data`` (SQLite; ``:memory:``
-    for none); returns the process, its port and the seconds from spawn to its first
-    healthy answer.  Blocks (bounded: 30 s)."""
+    for none), on ``cpu`` if given (``--cpu``); returns the process, its port and the
+    seconds from spawn to its first healthy answer.  Blocks (bounded: 30 s)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("AGENTACTORS_SERVER_PASSWORD", None)
     state = data if data == ":memory:" else os.path.join(directory, data)
     command = [sys.executable, "-m", "agentactors", "serve", "--port", "0"]
     command += ["--directory", directory, "--data-dir", state]
+    command += [] if cpu is None else ["--cpu", str(cpu)]
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
     assert process.stdout is not None
@@ -273,17 +277,36 @@ def _timed(label: str, fn: Callable[[], Any]) -> Any:
 
 
 def measure(quick: bool = False, *, data: str = "data") -> dict[str, Any]:
-    """Every figure (see the module doc).  ``quick``: tiny counts, for a smoke test;
-    ``data``: the server's state (``data``: SQLite in a temporary dir; ``:memory:``)."""
+    """Every figure (see the module doc), the server on its own CPU and the load
+    generator on the others (``_cpus``), and the cycle once more with both left to the
+    scheduler (``cycle_unpinned``).  ``quick``: tiny counts, for a smoke test; ``data``:
+    the server's state (``data``: SQLite in a temporary dir; ``:memory:``)."""
+    with pinned(client_cpus()):
+        results = _measure(quick, data, server_cpu())
+    if server_cpu() is not None:
+        cycles = 50 if quick else 2000
+        with tempfile.TemporaryDirectory() as directory:
+            process, port, _ = start_server(directory, data)
+            try:
+                results["cycle_unpinned"] = _timed(
+                    "cycles, unpinned", lambda: trio.run(measure_cycles, port, cycles, 16)
+                )
+            finally:
+                stop_server(process)
+    results["server_cpu"] = server_cpu()
+    return results
+
+
+def _measure(quick: bool, data: str, cpu: int | None) -> dict[str, Any]:
     replies, cycles, concurrency, waiters = (50, 50, 5, 200) if quick else (3000, 3000, 16, 10_000)
     with tempfile.TemporaryDirectory() as directory:
         starts: dict[str, list[float]] = {"data": [], ":memory:": []}
         for _ in range(2 if quick else 5):
             for state, samples in starts.items():
-                process, _, healthy = start_server(directory, state)
+                process, _, healthy = start_server(directory, state, cpu)
                 samples.append(healthy)
                 stop_server(process)
-        process, port, _ = start_server(directory, data)
+        process, port, _ = start_server(directory, data, cpu)
         try:
             time.sleep(0.5)  # let start-up garbage settle before reading idle memory
             idle = proc_status(process.pid)
@@ -299,7 +322,7 @@ def measure(quick: bool = False, *, data: str = "data") -> dict[str, Any]:
             )
         finally:
             stop_server(process)
-        process, port, _ = start_server(directory, data)  # a fresh process: memory figure
+        process, port, _ = start_server(directory, data, cpu)  # a fresh process: memory
         try:
             results["waiters"] = _timed(
                 "waiters", lambda: trio.run(measure_waiters, port, process.pid, waiters)

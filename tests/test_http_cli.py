@@ -38,6 +38,26 @@ def test_public_bind_without_password_is_refused(
     assert PASSWORD_ENV in capsys.readouterr().err
 
 
+def test_an_unavailable_cpu_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--cpu naming a CPU this process may not use exits 2 listing the ones it may."""
+    assert main(["serve", "--cpu", "4096"]) == 2
+    assert "--cpu 4096: this process may use CPUs" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+async def test_cpu_pins_every_thread_of_the_server(tmp_path: Path) -> None:
+    """serve --cpu N: the server's threads (trio's and every actor's) run on CPU N only."""
+    cpu = max(os.sched_getaffinity(0))
+    async with serve_process(tmp_path, ":memory:", "--cpu", str(cpu)) as (process, _url):
+        allowed = set()
+        for task in Path(f"/proc/{process.pid}/task").iterdir():
+            status = (task / "status").read_text()
+            allowed.add(status.split("Cpus_allowed_list:")[1].split()[0])
+            threads = int(status.split("Threads:")[1].split()[0])
+        assert threads >= 4  # trio's and the actors'
+        assert allowed == {str(cpu)}
+
+
 def test_bad_config_is_refused_naming_the_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

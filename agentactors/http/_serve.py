@@ -136,6 +136,7 @@ def run(settings: Settings, config: Config, *, announce: Announce = print) -> in
     services already run in this process.
     """
     settings.check()
+    settings.pin()
     try:
         services = start_services(config, data_dir=settings.data_dir or default_data_dir())
     except StoreError as exc:

@@ -42,6 +42,7 @@ class Settings:
     cors: tuple[str, ...] = ()
     data_dir: str | None = None
     max_body: int = MAX_BODY
+    cpu: int | None = None  # pin the process to this CPU (None: the scheduler decides)
     graceful_timeout: float = 5.0  # seconds the server waits for open requests at shutdown
     repl: bool = False
 
@@ -64,3 +65,17 @@ class Settings:
             )
         if not 0 <= self.port <= 65535:
             raise StartRefused(f"port {self.port} is not in 0..65535")
+        if self.cpu is not None:
+            if not hasattr(os, "sched_setaffinity"):
+                raise StartRefused("--cpu: this system cannot pin a process to a CPU")
+            allowed = sorted(os.sched_getaffinity(0))
+            if self.cpu not in allowed:
+                raise StartRefused(f"--cpu {self.cpu}: this process may use CPUs {allowed}")
+
+    def pin(self) -> None:
+        """Pin the calling thread, and so every thread it starts after, to ``cpu`` (if
+        set).  The server is one core's worth of Python (one GIL); on one CPU its
+        threads hand work to each other without cross-core wake-ups and cache misses
+        (design/performance.md has the figures).  Call before starting the services."""
+        if self.cpu is not None:
+            os.sched_setaffinity(0, {self.cpu})
