@@ -1,9 +1,9 @@
 """``make bench``: every performance figure, its goal, and whether it is met.
 
-Run: ``.venv/bin/python -m benchmarks [--quick] [--only SUITE ...] [--json PATH]
-[--unpinned]``.  The server (or an in-process run) gets one CPU and the load generator
-the others, as ``serve --cpu`` deploys it (``_cpus`` says why); the rows marked
-"unpinned" repeat the main figures with every process left to the scheduler.
+Run: ``.venv/bin/python -m benchmarks [--quick] [--only SUITE ...] [--json PATH]``.
+Every process is left to the scheduler, as a default ``serve`` runs; the rows marked
+"pinned" repeat the latency and throughput figures with the server (or the in-process
+run) on one CPU, as ``serve --cpu`` runs it (``_cpus``).
 Prints one table and writes the figures as JSON (default
 ``benchmarks/results/latest.json``) for comparison between runs.  ``--quick`` uses tiny
 counts: the test suite runs it so the harness cannot rot (its figures mean nothing).
@@ -44,30 +44,31 @@ GOALS = (
     Goal("inprocess.inprocess_cycle_sequential.median_us", "in-process cycle, median", "µs", 250),
     Goal("inprocess.inprocess_cycle_sequential.p99_us", "in-process cycle, p99", "µs", 1e9),
     Goal(
-        "inprocess.unpinned.inprocess_cycle_sequential.median_us",
-        "  the same, unpinned", "µs", 1e9,
+        "inprocess.pinned.inprocess_cycle_sequential.median_us",
+        "  the same, pinned to one CPU", "µs", 1e9,
     ),
     Goal(
         "inprocess.inprocess_cycle_concurrent.cycles_per_s",
         "in-process cycles/s, 1,000 concurrent", "/s", 5000, at_most=False,
     ),
     Goal(
-        "inprocess.unpinned.inprocess_cycle_concurrent.cycles_per_s",
-        "  the same, unpinned", "/s", 1e9, at_most=False,
+        "inprocess.pinned.inprocess_cycle_concurrent.cycles_per_s",
+        "  the same, pinned to one CPU", "/s", 1e9, at_most=False,
     ),
     Goal("plugin.plugin_round_trip.median_us", "plugin round trip, median", "µs", 250),
     Goal("plugin.plugin_round_trip.p99_us", "plugin round trip, p99", "µs", 1e9),
-    Goal("plugin.unpinned.plugin_round_trip.median_us", "  the median, unpinned", "µs", 1e9),
+    Goal("plugin.pinned.plugin_round_trip.median_us", "  the median, pinned", "µs", 1e9),
     Goal("shell.typical_decide_us", "shell parse + decide, typical", "µs", 200),
     Goal("shell.long_decide_us", "shell parse + decide, 10,000 chars", "µs", 1e9),
     Goal("http.reply.median_us", "HTTP reply POST, median", "µs", 1000),
     Goal("http.reply.p99_us", "HTTP reply POST, p99", "µs", 1e9),
+    Goal("http.pinned.reply.median_us", "  the median, server pinned", "µs", 1e9),
     Goal("http.cycle.sequential.median_us", "HTTP ask->SSE->reply->released, median", "µs", 2000),
     Goal("http.cycle.sequential.cycles_per_s", "HTTP cycles/s, sequential", "/s", 1e9, False),
     Goal("http.cycle.concurrent.cycles_per_s", "HTTP cycles/s, concurrent", "/s", 1500, False),
-    Goal("http.cycle_unpinned.sequential.median_us", "  cycle median, unpinned", "µs", 1e9),
+    Goal("http.pinned.cycle.sequential.median_us", "  cycle median, server pinned", "µs", 1e9),
     Goal(
-        "http.cycle_unpinned.concurrent.cycles_per_s", "  cycles/s, unpinned", "/s", 1e9, False
+        "http.pinned.cycle.concurrent.cycles_per_s", "  cycles/s, server pinned", "/s", 1e9, False
     ),
     Goal("http.waiters.server_rss_mb_while_parked", "parked waiters: server RSS", "MB", 150),
     Goal("http.waiters.server_threads_while_parked", "parked waiters: server threads", "", 16),
@@ -85,19 +86,19 @@ GOALS = (
 
 def _inprocess(quick: bool) -> dict[str, Any]:
     cycles, concurrency = (200, 50) if quick else (5000, 1000)
-    with pinned(one_cpu()):  # trio and the actors on one CPU, as serve --cpu (see _cpus)
-        results = trio.run(inprocess.run, cycles, concurrency)
+    results = trio.run(inprocess.run, cycles, concurrency)
     if one_cpu() is not None:
-        results["unpinned"] = trio.run(inprocess.run, cycles, concurrency)
+        with pinned(one_cpu()):  # trio and the actors on one CPU, as serve --cpu (_cpus)
+            results["pinned"] = trio.run(inprocess.run, cycles, concurrency)
     return results
 
 
 def _plugin(quick: bool) -> dict[str, Any]:
     cycles = 100 if quick else 3000
-    with pinned(one_cpu()):
-        results = trio.run(plugin_roundtrip.run, cycles)
+    results = trio.run(plugin_roundtrip.run, cycles)
     if one_cpu() is not None:
-        results["unpinned"] = trio.run(plugin_roundtrip.run, cycles)
+        with pinned(one_cpu()):
+            results["pinned"] = trio.run(plugin_roundtrip.run, cycles)
     return results
 
 
@@ -164,11 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny counts (smoke test)")
     parser.add_argument("--only", nargs="+", choices=sorted(SUITES), help="these suites only")
     parser.add_argument("--json", default="benchmarks/results/latest.json", help="output file")
-    parser.add_argument(
-        "--unpinned", action="store_true", help="leave every process to the scheduler (_cpus)"
-    )
     args = parser.parse_args(argv)
-    _cpus.PIN = not args.unpinned
     results: dict[str, Any] = {
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
         "quick": args.quick,
@@ -178,13 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         results[name] = SUITES[name](args.quick)
         results[name]["seconds"] = round(time.perf_counter() - began, 2)
-    placement = _cpus.server_cpu()
-    print(
-        "unpinned"
-        if placement is None
-        else f"server (or in-process run) on CPU {placement}, "
-        "load generator on the others; 'unpinned' rows: both left to the scheduler"
-    )
+    cpu = _cpus.server_cpu()
+    if cpu is not None:
+        print(f"'pinned' rows: the server (or the in-process run) on CPU {cpu} alone")
     print("\n".join(table(results)))
     output = Path(args.json)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,6 @@ import attrs
 import trio
 
 from ._client import Client, EventStream
-from ._cpus import client_cpus, pinned, server_cpu
 from ._stats import percentile
 from .http_bench import _one, proc_status, start_server, stop_server
 
@@ -244,10 +243,9 @@ def measure(
         subscribers or (20 if quick else 1000), events or (5 if quick else 30), interval, fixed_rate
     )
     with tempfile.TemporaryDirectory() as directory:
-        process, port, _ = start_server(directory, ":memory:", server_cpu())
+        process, port, _ = start_server(directory, ":memory:")
         try:
-            with pinned(client_cpus()):  # the server on its own CPU (see _cpus)
-                return trio.run(run, port, process.pid, plan)
+            return trio.run(run, port, process.pid, plan)
         finally:
             stop_server(process)
 

@@ -277,36 +277,42 @@ def _timed(label: str, fn: Callable[[], Any]) -> Any:
 
 
 def measure(quick: bool = False, *, data: str = "data") -> dict[str, Any]:
-    """Every figure (see the module doc), the server on its own CPU and the load
-    generator on the others (``_cpus``), and the cycle once more with both left to the
-    scheduler (``cycle_unpinned``).  ``quick``: tiny counts, for a smoke test; ``data``:
+    """Every figure (see the module doc), then the replies and cycles once more with
+    the server on its own CPU (``serve --cpu``) and the load generator on the others
+    (``pinned``; see ``_cpus``).  ``quick``: tiny counts, for a smoke test; ``data``:
     the server's state (``data``: SQLite in a temporary dir; ``:memory:``)."""
-    with pinned(client_cpus()):
-        results = _measure(quick, data, server_cpu())
-    if server_cpu() is not None:
-        cycles = 50 if quick else 2000
+    results = _measure(quick, data)
+    cpu = server_cpu()
+    if cpu is not None:
+        replies, cycles = (50, 50) if quick else (2000, 2000)
         with tempfile.TemporaryDirectory() as directory:
-            process, port, _ = start_server(directory, data)
+            process, port, _ = start_server(directory, data, cpu)  # before pinning this one
             try:
-                results["cycle_unpinned"] = _timed(
-                    "cycles, unpinned", lambda: trio.run(measure_cycles, port, cycles, 16)
-                )
+                with pinned(client_cpus()):
+                    results["pinned"] = {
+                        "server_cpu": cpu,
+                        "reply": _timed(
+                            "replies, pinned", lambda: trio.run(measure_replies, port, replies)
+                        ),
+                        "cycle": _timed(
+                            "cycles, pinned", lambda: trio.run(measure_cycles, port, cycles, 16)
+                        ),
+                    }
             finally:
                 stop_server(process)
-    results["server_cpu"] = server_cpu()
     return results
 
 
-def _measure(quick: bool, data: str, cpu: int | None) -> dict[str, Any]:
+def _measure(quick: bool, data: str) -> dict[str, Any]:
     replies, cycles, concurrency, waiters = (50, 50, 5, 200) if quick else (3000, 3000, 16, 10_000)
     with tempfile.TemporaryDirectory() as directory:
         starts: dict[str, list[float]] = {"data": [], ":memory:": []}
         for _ in range(2 if quick else 5):
             for state, samples in starts.items():
-                process, _, healthy = start_server(directory, state, cpu)
+                process, _, healthy = start_server(directory, state)
                 samples.append(healthy)
                 stop_server(process)
-        process, port, _ = start_server(directory, data, cpu)
+        process, port, _ = start_server(directory, data)
         try:
             time.sleep(0.5)  # let start-up garbage settle before reading idle memory
             idle = proc_status(process.pid)
@@ -322,7 +328,7 @@ def _measure(quick: bool, data: str, cpu: int | None) -> dict[str, Any]:
             )
         finally:
             stop_server(process)
-        process, port, _ = start_server(directory, data, cpu)  # a fresh process: memory
+        process, port, _ = start_server(directory, data)  # a fresh process: memory figure
         try:
             results["waiters"] = _timed(
                 "waiters", lambda: trio.run(measure_waiters, port, process.pid, waiters)
