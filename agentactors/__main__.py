@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
         "--cpu",
         type=int,
         default=None,
-        help="pin the server to this CPU (faster on small machines: design/performance.md)",
+        help="pin the server to this CPU (trade-offs: design/performance.md)",
     )
     serve.set_defaults(run=_cmd_serve)
 

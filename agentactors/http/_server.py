@@ -52,7 +52,8 @@ MAX_HEAD = 16 * 1024
 """Bytes a request line and headers may take (a larger head is a 431)."""
 RECEIVE = 64 * 1024
 KEEP_ALIVE = 5.0
-"""Seconds an idle connection waits for its next request (or a new one for its first)."""
+"""Seconds an idle connection waits for its next request (or a new one for its first);
+checked every half of it (at most every second) by one sweeper task."""
 BODY_WAIT = 10.0
 """Seconds a client gets to send a body the server will refuse (413) before it answers."""
 
@@ -115,6 +116,7 @@ class _Connection:
         "held",
         "hold",
         "idle",
+        "idle_since",
         "keep_alive",
         "parser",
         "ready",
@@ -130,6 +132,7 @@ class _Connection:
         self.parser = httptools.HttpRequestParser(self)
         self.ready: list[Request] = []  # usually one; more when pipelined
         self.idle: trio.CancelScope | None = None  # set while waiting for a next request
+        self.idle_since = 0.0  # trio time the wait began (the idle sweeper reads it)
         self.gone = False  # the client hung up while its request was held
         self.held: trio.CancelScope | None = None  # the wait being held, if any
         self.keep_alive = True
@@ -228,10 +231,13 @@ class _Connection:
         """The next complete request, or None if the client closed.  Raises _Refused."""
         ready = self.ready
         while not ready:
-            with trio.CancelScope(deadline=self.deadline) as wait:
+            if self.too_large:  # the rest of a refused body gets BODY_WAIT s at most
+                with trio.CancelScope(deadline=self.deadline) as wait:
+                    data = await self.receive()
+                if wait.cancelled_caught:
+                    raise self._too_large()
+            else:
                 data = await self.receive()
-            if wait.cancelled_caught:  # a refused body that never ended
-                raise self._too_large()
             if not data:
                 return None
             try:
@@ -329,6 +335,7 @@ class Server:
                 hangups = Hangups() if Hangups.available else TaskHangups(connections)
                 self._hangups = hangups
                 connections.start_soon(hangups.run)
+                connections.start_soon(self._sweep_idle)
                 async with trio.open_nursery() as accepting:
                     for listener in listeners:
                         listener.setblocking(False)
@@ -345,6 +352,16 @@ class Server:
         finally:
             for listener in listeners:
                 listener.close()
+
+    async def _sweep_idle(self) -> None:
+        """Close connections idle for ``keep_alive`` seconds (checked every half of it, at
+        most every second): one task for all, not a deadline per request."""
+        while True:
+            await trio.sleep(min(self.keep_alive / 2, 1.0))
+            cutoff = trio.current_time() - self.keep_alive
+            for connection in list(self._open):
+                if connection.idle is not None and connection.idle_since <= cutoff:
+                    connection.idle.cancel()
 
     async def _accept(self, listener: socket.socket, connections: trio.Nursery) -> None:
         while True:
@@ -413,8 +430,9 @@ class Server:
             if connection.ready:  # pipelined: let other connections run in between
                 await trio.lowlevel.checkpoint()
             request = None
-            with trio.CancelScope(deadline=trio.current_time() + self.keep_alive) as idle:
-                connection.idle = idle  # shutdown() cancels it
+            with trio.CancelScope() as idle:  # cancelled by _sweep_idle or shutdown()
+                connection.idle = idle
+                connection.idle_since = trio.current_time()
                 request = await connection.next_request()
             connection.idle = None
             if request is None:

@@ -75,7 +75,9 @@ class Settings:
     def pin(self) -> None:
         """Pin the calling thread, and so every thread it starts after, to ``cpu`` (if
         set).  The server is one core's worth of Python (one GIL); on one CPU its
-        threads hand work to each other without cross-core wake-ups and cache misses
-        (design/performance.md has the figures).  Call before starting the services."""
+        threads hand work to each other without cross-core wake-ups and cache misses,
+        which makes a lone request faster, but under load the kernel and the actors'
+        GIL-free moments lose the other cores (design/performance.md has both).  Call
+        before starting the services."""
         if self.cpu is not None:
             os.sched_setaffinity(0, {self.cpu})
