@@ -1,6 +1,6 @@
 """The HTTP server: a thin adapter over the named services (contract §3).
 
-HTTP/1.1 with h11 on trio sockets, served inside the same ``trio.run`` as the actors' bridge, so
+HTTP/1.1 (httptools) on trio sockets, served inside the same ``trio.run`` as the actors' bridge, so
 one process holds the registry.  The work lives in the private modules; see
 ``design/http.md``.
 """

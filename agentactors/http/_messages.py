@@ -3,7 +3,7 @@ and :class:`Stream`.
 
 Plain slotted classes, cheap to make (one of each per request, thousands of requests a
 second, and one :class:`Request` per parked long-poll).  Header names are lowercase
-bytes, as h11 gives them.  Nothing here does I/O except :meth:`Request.hold`, which the
+bytes, lowered by the server.  Nothing here does I/O except :meth:`Request.hold`, which the
 server provides.
 """
 

@@ -1,7 +1,7 @@
 """Serving: the HTTP server inside our own ``trio.run``, and graceful shutdown.
 
 One process holds the registry (contract §2, guarantee 4): the actors run as threads of
-this process and the HTTP server (``_server``: h11 on trio sockets) serves from its trio
+this process and the HTTP server (``_server``: httptools on trio) serves from its trio
 thread; there are no worker processes.
 
 Shutdown, on the first SIGINT/SIGTERM (or :meth:`HttpServer.shutdown`):
