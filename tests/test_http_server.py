@@ -160,21 +160,6 @@ async def test_an_idle_connection_is_closed_after_keep_alive(live: Live) -> None
     assert status == 200
 
 
-async def test_a_closed_stream_unsubscribes_at_once(live: Live) -> None:
-    """A client that closes an event stream is noticed without waiting for an event or a
-    heartbeat: its long wait ends and its bus subscription goes."""
-    with trio.fail_after(5):
-        async with await trio.open_tcp_stream("127.0.0.1", live.port) as stream:
-            await stream.send_all(b"GET /event HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            received = b""
-            while b"server.connected" not in received:
-                received += await stream.receive_some(65536)
-            await trio.testing.wait_all_tasks_blocked()
-            assert len(live.server.server.held) == 1
-        await trio.testing.wait_all_tasks_blocked()
-    assert len(live.server.server.held) == 0
-
-
 @pytest.fixture(name="watcher", params=["epoll", "tasks"])
 def watcher_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both hang-up watchers: epoll, and a reader task per held request (as on a system
