@@ -7,8 +7,12 @@ leaves before the caller is answered, and a busy actor still times the caller ou
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 import threading
 import time
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -19,6 +23,7 @@ from pykka._envelope import Envelope
 from agentactors.actors import (
     BlockingCallError,
     CallTimeout,
+    Config,
     Event,
     RestartPolicy,
     Service,
@@ -26,13 +31,18 @@ from agentactors.actors import (
     ServiceRestarting,
     Subscription,
     acall,
+    api,
     call,
     handles,
+    new_id,
     post,
     registry,
+    start_services,
     start_singleton,
+    stop_services,
 )
 from agentactors.actors._bus import BUS, Bus, publish, subscribe_now
+from agentactors.actors._permission import Permission
 from agentactors.actors._service import current_service
 
 
@@ -165,12 +175,14 @@ async def test_one_handler_at_a_time_between_inline_runs_and_the_actor_thread() 
         while not stop.is_set():
             post("b", Record(n, linger=0.0001)).get(timeout=5)
             n += 1
+            time.sleep(0.0002)  # leave idle moments for the trio callers
 
     def caller(base: int) -> None:
         n = base
         while not stop.is_set():
             call("b", Record(n, linger=0.0001))
             n += 1
+            time.sleep(0.0002)
 
     threads = [
         threading.Thread(target=poster, args=(1_000_000,)),
@@ -179,22 +191,29 @@ async def test_one_handler_at_a_time_between_inline_runs_and_the_actor_thread() 
     for thread in threads:
         thread.start()
     try:
+        me = threading.get_ident()
+
+        def enough() -> bool:  # both kinds of runner took enough turns
+            runners = [ident for _, ident in service.log]
+            inline = sum(1 for ident in runners if ident == me)
+            return inline >= 20 and len(runners) - inline >= 20
 
         async def asker(base: int) -> None:
-            for n in range(base, base + 200):
+            n = base
+            while not enough():
                 await acall("b", Record(n, linger=0.0001))
+                n += 1
 
-        async with trio.open_nursery() as nursery:
-            for index in range(4):
-                nursery.start_soon(asker, index * 1000)
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                for index in range(4):
+                    nursery.start_soon(asker, index * 100_000)
     finally:
         stop.set()
         for thread in threads:
             thread.join(5)
     assert service.overlaps == 0
-    runners = {ident for _, ident in service.log}
-    assert threading.get_ident() in runners  # some ran inline in the trio thread
-    assert len(runners) >= 2  # and some in the actor's (or the caller's) thread
+    assert len(service.log) == service.messages_handled
 
 
 async def test_no_inline_run_while_mail_is_queued() -> None:
@@ -291,3 +310,56 @@ async def test_events_of_an_inline_run_leave_before_the_caller_is_answered() -> 
     event = subscription.get_nowait()  # already fanned out: the batch left first
     assert isinstance(event, Event)
     assert event.type == "test.announced"
+
+
+async def test_with_the_sqlite_store_inline_runs_keep_stored_before_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asks and replies run inline in the trio thread; every event, answer and release
+    still comes after the change is committed to SQLite."""
+    borrowed: list[str] = []
+    original = Permission.run_inline
+
+    def counted(self: Permission, message: Any) -> Any:
+        future = original(self, message)
+        if future is not None:
+            borrowed.append(type(message).__name__)
+        return future
+
+    monkeypatch.setattr(Permission, "run_inline", counted)
+    services = start_services(Config(read_project_files=False), data_dir=tmp_path)
+    try:
+        database = Path(services.database or "")
+        subscription = await api.subscribe(["permission.asked", "permission.replied"])
+        session = await api.create_session("/proj")
+        for _ in range(10):
+            request_id = new_id("per")
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(
+                    functools.partial(
+                        api.ask_and_wait, session.id, "bash", ["x"], request_id=request_id
+                    )
+                )
+                with trio.fail_after(5):
+                    asked = await subscription.receive()
+                assert asked.properties["id"] == request_id
+                assert _stored_state(database, request_id) == "pending"
+                final = await api.reply(request_id, "once")
+                assert final.state == "replied"
+                assert _stored_state(database, request_id) == "replied"  # before the answer
+                with trio.fail_after(5):
+                    replied = await subscription.receive()
+                assert replied.type == "permission.replied"
+        api.unsubscribe(subscription)
+    finally:
+        stop_services()
+    assert "AskPermission" in borrowed
+    assert "ReplyPermission" in borrowed
+
+
+def _stored_state(database: Path, request_id: str) -> str | None:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        row = connection.execute(
+            "SELECT state FROM requests WHERE id = ?", (request_id,)
+        ).fetchone()
+    return None if row is None else str(row[0])
