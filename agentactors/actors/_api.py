@@ -14,7 +14,7 @@ from typing import Any
 
 import trio
 
-from ._bridge import DEFAULT_TIMEOUT, acall, post, wait
+from ._bridge import DEFAULT_TIMEOUT, acall, post, submit, wait
 from ._bus import BUS, Since, Subscribe, Unsubscribe
 from ._errors import CallTimeout, NotRunning, ServiceRestarting
 from ._future import BridgeFuture
@@ -164,7 +164,9 @@ async def ask_and_wait(
         decision=decision, request_id=request_id,
     )  # fmt: skip
     try:
-        post(PERMISSION, message)
+        await submit(PERMISSION, message)
+        if decision.done():  # decided inline at once: still a checkpoint
+            await trio.lowlevel.cancel_shielded_checkpoint()
         return await wait(decision, PERMISSION, "a decision", None)  # type: ignore[no-any-return]
     except ServiceRestarting:
         return await wait_permission(request_id)

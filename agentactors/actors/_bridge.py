@@ -41,6 +41,32 @@ def post(name: str, message: Any) -> BridgeFuture[Any]:
     return registry.resolve(name).post(message)
 
 
+def _submit(name: str, message: Any) -> BridgeFuture[Any]:
+    """``post``, or run the message in this thread if the service allows it
+    (``Service.inline``) and is idle (:meth:`Service.run_inline`); the future is then
+    already completed.  Callers: the trio thread, plain threads, and the threads of
+    services that may block (plugins); never a core service's handler (no nesting)."""
+    service = registry.resolve(name)
+    caller = current_service()
+    if service.inline and (caller is None or caller.may_block):
+        future = service.run_inline(message)
+        if future is not None:
+            return future
+    return service.post(message)
+
+
+async def submit(name: str, message: Any) -> BridgeFuture[Any]:
+    """``post`` for trio code: the message runs inline in the trio thread when its
+    service allows it and is idle (no thread hop), else it is posted.  A cancelled task
+    sends nothing.  Not itself a yield point: the caller awaits the future (or yields).
+
+    Raises:
+        NotRunning / ServiceRestarting: no live actor holds the name.
+    """
+    await trio.lowlevel.checkpoint_if_cancelled()
+    return _submit(name, message)
+
+
 def tell(name: str, message: Any) -> None:
     """Fire-and-forget send; a missing service is ignored (events have no waiter)."""
     try:
@@ -64,7 +90,7 @@ def call(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
         )
     what = type(message).__name__
     deadline = time.monotonic() + timeout
-    result = wait_sync(post(name, message), name, what, timeout)
+    result = wait_sync(_submit(name, message), name, what, timeout)
     if isinstance(result, Later):
         result = wait_sync(result.future, name, what, max(0.0, deadline - time.monotonic()))
     return result
@@ -92,7 +118,10 @@ async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) ->
     """
     what = type(message).__name__
     deadline = trio.current_time() + timeout
-    result = await wait(post(name, message), name, what, timeout)
+    future = await submit(name, message)
+    if future.done():  # ran inline: still let the other tasks run (a checkpoint)
+        await trio.lowlevel.cancel_shielded_checkpoint()
+    result = await wait(future, name, what, timeout)
     if isinstance(result, Later):
         remaining = max(0.0, deadline - trio.current_time())
         result = await wait(result.future, name, what, remaining)
@@ -112,6 +141,7 @@ class _Waker:
         self._ready: deque[Callable[[], None]] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
+        self._thread = threading.get_ident()  # made in the trio thread
 
     def wake(self, resume: Callable[[], None]) -> None:
         """Run ``resume`` soon in the trio thread.  Any thread; never blocks or raises.
@@ -132,6 +162,9 @@ class _Waker:
             self._kick()
 
     def _kick(self) -> None:
+        if threading.get_ident() == self._thread and trio.lowlevel.in_trio_run():
+            self._drain()  # a batch run inline in the trio thread: no wake-up needed
+            return
         try:
             self._token.run_sync_soon(self._drain)
         except trio.RunFinishedError:

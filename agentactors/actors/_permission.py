@@ -126,6 +126,11 @@ def check_id(value: str, prefix: str, field: str) -> None:
 class Permission(Service):
     """Owns pending requests and saved approvals; decides, waits, cascades."""
 
+    inline = True
+    """Callers may run a message here while it is idle (``Service.run_inline``): every
+    handler is CPU-only and short (tens of µs: decide, dict updates, a stage or a
+    memory-state write, posts, timer pushes, an outbox append) and never waits."""
+
     def __init__(
         self, *, config: Config, state: State, policies: PolicyBoard | None = None
     ) -> None:

@@ -173,7 +173,7 @@ class Inbox:
     a sleeping reader.  Only the actor's own thread reads.
     """
 
-    __slots__ = ("_items", "_lock", "_sleeping", "_wake")
+    __slots__ = ("_items", "_lock", "_nudged", "_sleeping", "_wake")
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
@@ -181,6 +181,7 @@ class Inbox:
         self._wake = threading.Lock()
         self._wake.acquire()  # released by the put that wakes a sleeping reader
         self._sleeping = False
+        self._nudged = False
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         self._items.append(item)
@@ -217,6 +218,35 @@ class Inbox:
                 elif not items:
                     raise queue.Empty
 
+    def wait(self) -> None:
+        """Sleep until mail comes or :meth:`nudge` is called; takes nothing.
+
+        The reader waits for mail without holding it, so a message is never out of the
+        inbox while the actor's execution lock is free (see :meth:`Service.run_inline`).
+        May return early (a spurious wake-up): the caller looks again.
+        """
+        if self._items or self._nudged:
+            return
+        self._sleeping = True
+        if not (self._items or self._nudged):
+            self._wake.acquire()
+            return  # the put (or nudge) that woke us cleared _sleeping
+        with self._lock:  # mail came before we slept
+            claimed = not self._sleeping
+            self._sleeping = False
+        if claimed:  # a put is releasing the lock for us: take it back
+            self._wake.acquire()
+
+    def nudge(self) -> None:
+        """Wake the reader without mail, now or at its next :meth:`wait` (for good: it
+        looks at its stop flag and leaves)."""
+        self._nudged = True  # before the look at _sleeping: as put's append
+        if self._sleeping:
+            with self._lock:
+                wake, self._sleeping = self._sleeping, False
+            if wake:
+                self._wake.release()
+
     def get_nowait(self) -> Any:
         return self.get(block=False)
 
@@ -234,6 +264,11 @@ class Service(pykka.ThreadingActor):
     may_block: ClassVar[bool] = False
     """Whether handlers may make blocking calls to other services.  False for the core
     services (no cycles can form); plugins set it: services never wait on a plugin."""
+    inline: ClassVar[bool] = False
+    """Whether a caller may run a message in its own thread while this actor is idle
+    (:meth:`run_inline`: the trio thread's ``acall``, a blocking ``call``).  Only for
+    services whose handlers are short and never block or wait: the caller (the trio
+    loop) is held for the handler's run and the batch that follows."""
     _handlers: ClassVar[dict[type, Callable[[Any, Any], Any]]] = {}
 
     # Set by the registry before the actor's thread starts.
@@ -266,6 +301,11 @@ class Service(pykka.ThreadingActor):
         self._staged = 0  # writes staged so far (tells a change's answer from a read's)
         self._kicks: list[Callable[[], None]] = []  # wake-ups held until idle (defer)
         self._handled_since_flush = 0
+        # Held by whoever runs this actor's handlers: the actor's own thread at all times
+        # except while it waits for mail (from birth: setup() runs first), or a caller
+        # running one message inline.  Never released once the loop has ended.
+        self._exec = threading.Lock()
+        self._exec.acquire()
 
     OUTBOX_LIMIT = 64
     """Events, writes and completions a handler run may hold back before they are sent."""
@@ -366,11 +406,15 @@ class Service(pykka.ThreadingActor):
         inbox: Inbox = self.actor_inbox  # type: ignore[assignment] # ours, see above
         stopped = self.actor_stopped
         handlers = self._handlers
+        run = self._exec  # held by this thread (since __init__) except while it waits
         while not stopped.is_set():
             envelope = inbox.take()
             if envelope is None:
                 self._idle()
-                envelope = inbox.get()
+                run.release()  # idle, no mail held: a caller may run one inline now
+                inbox.wait()
+                run.acquire()  # after any inline run (short: see ``inline``)
+                continue
             message = envelope.message
             reply_to = envelope.reply_to
             try:
@@ -455,6 +499,54 @@ class Service(pykka.ThreadingActor):
         else:
             future.set_exception(NotRunning(self.service_name, "stopped"))
         return future
+
+    def run_inline(self, message: Any) -> BridgeFuture[Any] | None:
+        """Handle ``message`` in the calling thread if this actor is idle, else None.
+
+        Idle means: the execution lock is free (the actor's thread is waiting for mail
+        and holds none: it takes mail only under the lock) and the inbox is empty (looked
+        at under the lock, so no queued message is overtaken).  The run is the actor's
+        own: ``current_service()`` is this service, so publishing, deferred wake-ups and
+        the ban on blocking calls apply; the idle-point work (the batch: events, store
+        commit, wake-ups) follows before the lock is released; a crash stops this
+        incarnation and hands the name to the supervisor exactly as in the actor's
+        thread, and the actor's thread is then woken to tear down.  The returned future
+        is completed (the answer, or the error the caller would have got).
+        """
+        if type(message) not in self._handlers:
+            return None  # pykka's own messages and unknown types: the actor's thread
+        inbox: Inbox = self.actor_inbox  # type: ignore[assignment] # see _create_actor_inbox
+        run = self._exec
+        if inbox._items or not run.acquire(blocking=False):
+            return None
+        try:
+            if inbox._items or self._closed or self.actor_stopped.is_set():
+                return None
+            future: BridgeFuture[Any] = BridgeFuture()
+            role = _thread_role
+            caller = getattr(role, "service", None)
+            role.service = self
+            try:
+                try:
+                    response = self.on_receive(message)
+                except Exception:  # noqa: BLE001 - as the actor loop: the caller gets it
+                    future.set_exception()
+                except BaseException as exc:  # e.g. KeyboardInterrupt in the caller
+                    if not self.actor_stopped.is_set():  # contained: restart, as a crash
+                        log.exception("%s: interrupted inline", self.service_name)
+                        self._crash(exc)
+                    raise
+                else:
+                    future.set(response)
+                if not self.actor_stopped.is_set():
+                    self._idle()
+            finally:
+                role.service = caller
+            return future
+        finally:
+            run.release()
+            if self.actor_stopped.is_set():  # stopped inline (a crash): the actor's
+                inbox.nudge()  # thread wakes, sees it, tears down and keeps the lock
 
     @handles(Crash)
     def _crash_on_request(self, message: Crash) -> None:

@@ -71,6 +71,10 @@ class AbortSession:
 class Sessions(Service):
     """Owns every session; answers with frozen :class:`Session` values."""
 
+    inline = True
+    """Callers may run a message here while it is idle: handlers are short dict work,
+    state writes and tells (see ``Service.run_inline``)."""
+
     def __init__(self, *, state: State) -> None:
         super().__init__()
         self._state = state
