@@ -307,7 +307,7 @@ def _measure(quick: bool, data: str) -> dict[str, Any]:
     replies, cycles, concurrency, waiters = (50, 50, 5, 200) if quick else (3000, 3000, 16, 10_000)
     with tempfile.TemporaryDirectory() as directory:
         starts: dict[str, list[float]] = {"data": [], ":memory:": []}
-        for _ in range(2 if quick else 5):
+        for _ in range(2 if quick else 9):  # start-up varies a lot here: 9 each
             for state, samples in starts.items():
                 process, _, healthy = start_server(directory, state)
                 samples.append(healthy)
