@@ -22,7 +22,6 @@ from pykka._envelope import Envelope
 
 from agentactors.actors import (
     BlockingCallError,
-    CallTimeout,
     Config,
     Event,
     RestartPolicy,
@@ -45,6 +44,8 @@ from agentactors.actors._bus import BUS, Bus, publish, subscribe_now
 from agentactors.actors._permission import Permission
 from agentactors.actors._service import current_service
 
+from .service_helpers import Block, Boom, Whoami, assert_busy_actor_times_out_trio
+
 
 @attrs.frozen
 class Record:
@@ -52,22 +53,6 @@ class Record:
 
     n: int
     linger: float = 0.0
-
-
-@attrs.frozen
-class Boom:
-    pass
-
-
-@attrs.frozen
-class Whoami:
-    pass
-
-
-@attrs.frozen
-class Block:
-    release: threading.Event = attrs.field(eq=False)
-    entered: threading.Event = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -243,26 +228,7 @@ async def test_no_inline_run_while_the_actor_thread_handles_a_message() -> None:
     """A busy actor keeps its lock: the trio caller waits (no thread held) and times out
     as before, and the loop never blocks."""
     start_singleton("b", Borrowable)
-    release, entered = threading.Event(), threading.Event()
-    post("b", Block(release, entered))
-    assert entered.wait(5)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await trio.sleep(0)
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(ticker)
-            with pytest.raises(CallTimeout):
-                await acall("b", Whoami(), timeout=0.05)
-            nursery.cancel_scope.cancel()
-    finally:
-        release.set()
-    assert ticks > 10
+    await assert_busy_actor_times_out_trio("b")
 
 
 async def test_a_crash_in_an_inline_run_restarts_the_name() -> None:

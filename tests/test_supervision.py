@@ -6,7 +6,6 @@ import threading
 
 import attrs
 import pytest
-import trio
 
 from agentactors.actors import (
     ActorInfo,
@@ -17,7 +16,6 @@ from agentactors.actors import (
     Service,
     ServiceCrashed,
     ServiceRestarting,
-    acall,
     call,
     handles,
     post,
@@ -26,21 +24,7 @@ from agentactors.actors import (
     start_singleton,
 )
 
-
-@attrs.frozen
-class Boom:
-    pass
-
-
-@attrs.frozen
-class Whoami:
-    pass
-
-
-@attrs.frozen
-class Block:
-    release: threading.Event = attrs.field(eq=False)
-    entered: threading.Event = attrs.field(eq=False)
+from .service_helpers import Block, Boom, Whoami, assert_busy_actor_times_out_trio
 
 
 @attrs.frozen
@@ -133,25 +117,7 @@ def test_a_stuck_actor_times_out_the_caller() -> None:
 async def test_a_stuck_actor_times_out_the_trio_caller() -> None:
     """The same from trio: CallTimeout, and the event loop was never blocked."""
     start_singleton("stuck", Fragile)
-    release, entered = threading.Event(), threading.Event()
-    post("stuck", Block(release, entered))
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await trio.sleep(0)
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(ticker)
-            with pytest.raises(CallTimeout):
-                await acall("stuck", Whoami(), timeout=0.05)
-            nursery.cancel_scope.cancel()
-    finally:
-        release.set()
-    assert ticks > 10
+    await assert_busy_actor_times_out_trio("stuck")
 
 
 def test_a_stopped_actor_refuses_at_once() -> None:
