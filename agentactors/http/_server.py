@@ -133,10 +133,8 @@ class _Connection:
         "hold",
         "idle",
         "idle_since",
-        "keep_alive",
         "parser",
         "ready",
-        "refused",
         "server",
         "sock",
         "too_large",
@@ -151,8 +149,6 @@ class _Connection:
         self.idle_since = 0.0  # trio time the wait began (the idle sweeper reads it)
         self.gone = False  # the client hung up while its request was held
         self.held: trio.CancelScope | None = None  # the wait being held, if any
-        self.keep_alive = True
-        self.refused: _Refused | None = None
         self.continue_due = False
         self.too_large = False
         self.deadline = float("inf")  # for the rest of a refused body
