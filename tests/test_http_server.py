@@ -84,6 +84,37 @@ async def test_an_oversized_head_is_431(live: Live) -> None:
     assert _json(body)["_tag"] == "RequestHeaderFieldsTooLargeError"
 
 
+async def test_a_large_head_in_pieces_is_served_and_an_endless_one_refused(live: Live) -> None:
+    """A 12 KiB head sent in three pieces is read whole (under the 16 KiB limit); a header
+    that never ends is refused with 431 rather than buffered without bound."""
+    head = b"GET /global/health HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 12_000
+    with trio.fail_after(5):
+        async with await trio.open_tcp_stream("127.0.0.1", live.port) as stream:
+            for piece in (head[:4000], head[4000:8000], head[8000:] + b"\r\n\r\n"):
+                await stream.send_all(piece)
+                await trio.testing.wait_all_tasks_blocked()
+            received = b""
+            while not _complete(received):
+                received += await stream.receive_some(65536)
+    assert received.startswith(b"HTTP/1.1 200")
+    with trio.fail_after(5):
+        async with await trio.open_tcp_stream("127.0.0.1", live.port) as stream:
+            await stream.send_all(b"GET / HTTP/1.1\r\nX-Endless: ")
+            received = b""
+            try:
+                for _ in range(64):
+                    await stream.send_all(b"a" * 8192)
+                    await trio.testing.wait_all_tasks_blocked()
+            except trio.BrokenResourceError:
+                pass  # refused and closed before the rest was sent
+            while not _complete(received):
+                chunk = await stream.receive_some(65536)
+                if not chunk:
+                    break
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 431")
+
+
 async def test_a_chunked_body_over_the_limit_is_413_and_nothing_changes(live: Live) -> None:
     """A body without Content-Length that grows past max_body: 413 after it is read, and
     the request it tried to reply to stays pending."""

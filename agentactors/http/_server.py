@@ -124,6 +124,7 @@ class _Connection:
         "_head_size",
         "_headers",
         "_in_head",
+        "_parsed_head",
         "_url",
         "client",
         "continue_due",
@@ -153,7 +154,8 @@ class _Connection:
         self.too_large = False
         self.deadline = float("inf")  # for the rest of a refused body
         self._in_head = False
-        self._head_size = 0
+        self._head_size = 0  # bytes received while a head was incomplete
+        self._parsed_head = 0  # the request line's and headers' bytes, as parsed
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
@@ -171,6 +173,7 @@ class _Connection:
     def on_message_begin(self) -> None:
         self._in_head = True
         self._head_size = 0
+        self._parsed_head = 0
         self._url = b""
         self._headers = []
         self._body = []
@@ -179,11 +182,11 @@ class _Connection:
 
     def on_url(self, url: bytes) -> None:
         self._url += url
-        self._head_size += len(url)
+        self._parsed_head += len(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_size += len(name) + len(value) + 4
-        if self._head_size > MAX_HEAD:
+        self._parsed_head += len(name) + len(value) + 4
+        if self._parsed_head > MAX_HEAD:
             raise _head_too_large()
         lowered = name.lower()
         self._headers.append((lowered, value))
@@ -263,9 +266,9 @@ class _Connection:
                 raise _Refused(400, "BadRequestError", message) from None
             except httptools.HttpParserError as exc:
                 raise _Refused(400, "BadRequestError", f"malformed request: {exc}") from None
-            if self._in_head:
-                self._head_size += len(data)
-                if self._head_size > MAX_HEAD:
+            if self._in_head:  # a head still incomplete: bound what it may buffer
+                self._head_size += len(data)  # (this chunk may end an earlier request:
+                if self._head_size > 8 * MAX_HEAD:  # so a looser bound than on_header's)
                     raise _head_too_large()
             if self.continue_due:
                 self.continue_due = False
