@@ -7,8 +7,6 @@ app answers requests: handlers look them up by name on every call.
 
 from __future__ import annotations
 
-import json
-
 import attrs
 
 from agentactors.actors import Config
@@ -16,9 +14,9 @@ from agentactors.actors import Config
 from . import _routes_native, _routes_opencode, _routes_session
 from ._auth import Policy, Refusal, cors_headers, verdict
 from ._errors import HttpError, MethodNotAllowed, render
-from ._messages import Request, Response
+from ._messages import Request, Response, error_response, json_response
 from ._openapi import document
-from ._router import Router, answer, error_headers, json_response
+from ._router import Router, answer, error_headers
 from ._settings import Settings
 from ._table import Context, Route
 
@@ -79,9 +77,6 @@ def create_app(
 
 
 def _refuse(refusal: Refusal) -> Response:
-    headers = list(refusal.headers)
-    body = b""
-    if refusal.status != 204:
-        body = json.dumps({"_tag": refusal.tag, "message": refusal.message}).encode()
-        headers.append((b"content-type", b"application/json"))
-    return Response(refusal.status, headers, body)
+    if refusal.status == 204:  # a CORS preflight: no body
+        return Response(204, list(refusal.headers))
+    return error_response(refusal.status, refusal.tag, refusal.message, list(refusal.headers))

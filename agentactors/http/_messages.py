@@ -9,6 +9,7 @@ server provides.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -94,6 +95,24 @@ class Response:
         self.status = status
         self.headers = headers
         self.body = body
+
+
+JSON = [(b"content-type", b"application/json")]
+
+
+def json_response(
+    status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> Response:
+    """A JSON answer (UTF-8, compact)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(status, [*JSON, *headers] if headers else list(JSON), text)
+
+
+def error_response(
+    status: int, tag: str, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> Response:
+    """The JSON error every non-2xx answer is: ``{"_tag", "message"}``."""
+    return json_response(status, {"_tag": tag, "message": message}, headers)
 
 
 class Stream(Response):

@@ -20,19 +20,9 @@ from urllib.parse import unquote
 import attrs
 
 from ._errors import BadInput, MethodNotAllowed, NotFound, render
-from ._messages import ClientGone, Request, Response, Stream
+from ._messages import ClientGone, Request, Response, Stream, json_response
 from ._schema import SchemaError, check
 from ._table import INPUT_KINDS, Call, Context, Param, Route
-
-JSON = [(b"content-type", b"application/json")]
-
-
-def json_response(
-    status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
-) -> Response:
-    """A JSON answer (UTF-8, compact)."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(status, [*JSON, *headers] if headers else list(JSON), text)
 
 
 @attrs.frozen

@@ -27,7 +27,6 @@ client waiting for ``100 Continue``).
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import socket
 import time
@@ -40,7 +39,7 @@ import trio
 
 from ._errors import ShuttingDown
 from ._hangups import Hangups, TaskHangups
-from ._messages import ClientGone, Request, Response, Stream
+from ._messages import ClientGone, Request, Response, Stream, error_response
 
 log = logging.getLogger("agentactors.http")
 
@@ -88,11 +87,6 @@ def _date() -> bytes:
     return _date_cache[1]
 
 
-def error_body(status: int, tag: str, message: str) -> Response:
-    body = json.dumps({"_tag": tag, "message": message}).encode()
-    return Response(status, [(b"content-type", b"application/json")], body)
-
-
 def _head(status: int, headers: list[tuple[bytes, bytes]], close: bool) -> list[bytes]:
     lines = [b"HTTP/1.1 %d %s\r\ndate: %s\r\n" % (status, _REASONS.get(status, b""), _date())]
     lines += [b"%s: %s\r\n" % header for header in headers]
@@ -101,12 +95,21 @@ def _head(status: int, headers: list[tuple[bytes, bytes]], close: bool) -> list[
     return lines
 
 
+def _whole(response: Response, close: bool, *, with_body: bool = True) -> bytes:
+    """A whole answer's bytes: head, ``content-length``, the body (none to a HEAD)."""
+    lines = _head(response.status, response.headers, close)
+    lines.append(b"content-length: %d\r\n\r\n" % len(response.body))
+    if with_body:
+        lines.append(response.body)
+    return b"".join(lines)
+
+
 class _Refused(Exception):
     """A request the server answers itself (400, 413, 431), then closes the connection."""
 
     def __init__(self, status: int, tag: str, message: str) -> None:
         super().__init__(message)
-        self.response = error_body(status, tag, message)
+        self.response = error_response(status, tag, message)
 
 
 def _head_too_large() -> _Refused:
@@ -463,17 +466,12 @@ class Server:
             return False
         except Exception:
             log.exception("the app failed to answer %s %s", request.method, request.path)
-            response = error_body(500, "InternalError", "internal error")
+            response = error_response(500, "InternalError", "internal error")
         close = self.closing or not request.keep_alive
         if type(response) is Stream:
             await self._stream(connection, response, request, close)
             return not close and not connection.gone and request.chunked_ok
-        body = response.body
-        lines = _head(response.status, response.headers, close)
-        lines.append(b"content-length: %d\r\n\r\n" % len(body))
-        if request.method != "HEAD":
-            lines.append(body)
-        await connection.send(b"".join(lines))
+        await connection.send(_whole(response, close, with_body=request.method != "HEAD"))
         return not close
 
     async def _stream(
@@ -501,10 +499,7 @@ class Server:
             await chunks.aclose()  # type: ignore[attr-defined] # an async generator
 
     async def _send_error(self, connection: _Connection, response: Response) -> None:
-        lines = _head(response.status, response.headers, True)
-        lines.append(b"content-length: %d\r\n\r\n" % len(response.body))
-        lines.append(response.body)
         try:
-            await connection.send(b"".join(lines))
+            await connection.send(_whole(response, close=True))
         except OSError:
             pass
