@@ -113,13 +113,8 @@ async def _subscribe(
     stream = EventStream(port)
     try:
         await stream.open()
-        buffer = b""
-        async for piece in stream.pieces():
-            buffer += piece
-            if b"\n\n" not in buffer:
-                continue
+        async for blocks in stream.messages():
             now = time.perf_counter()
-            *blocks, buffer = buffer.split(b"\n\n")
             for block in blocks:
                 if subscribing:  # the first message: server.connected
                     subscribing = False

@@ -51,14 +51,12 @@ class Events:
         stream = EventStream(self.port)
         try:
             await stream.open()
-            buffer, started = b"", False
-            async for piece in stream.pieces():
-                buffer += piece
-                while b"\n\n" in buffer:
-                    block, buffer = buffer.split(b"\n\n", 1)
-                    if not started:
-                        started = True
-                        task_status.started()  # server.connected: subscribed
+            started = False
+            async for blocks in stream.messages():
+                if not started:
+                    started = True
+                    task_status.started()  # server.connected (the first): subscribed
+                for block in blocks:
                     self._dispatch(block)
         finally:
             await stream.aclose()
