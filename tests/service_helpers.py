@@ -9,7 +9,7 @@ import attrs
 import pytest
 import trio
 
-from agentactors.actors import CallTimeout, acall, post
+from agentactors.actors import CallTimeout, acall, handles, post
 
 
 @attrs.frozen
@@ -28,6 +28,16 @@ class Block:
 
     release: threading.Event = attrs.field(eq=False)
     entered: threading.Event = attrs.field(eq=False)
+
+
+class Blocks:
+    """A test service's mixin: handles :class:`Block` (holds its thread until released)."""
+
+    @handles(Block)
+    def _block(self, message: Block) -> str:
+        message.entered.set()
+        message.release.wait(10)
+        return "released"
 
 
 async def assert_busy_actor_times_out_trio(name: str) -> None:

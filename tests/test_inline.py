@@ -44,7 +44,7 @@ from agentactors.actors._bus import BUS, Bus, publish, subscribe_now
 from agentactors.actors._permission import Permission
 from agentactors.actors._service import current_service
 
-from .service_helpers import Block, Boom, Whoami, assert_busy_actor_times_out_trio
+from .service_helpers import Blocks, Boom, Whoami, assert_busy_actor_times_out_trio
 
 
 @attrs.frozen
@@ -65,7 +65,7 @@ class Announce:
     pass
 
 
-class Borrowable(Service):
+class Borrowable(Blocks, Service):
     inline = True
 
     def __init__(self) -> None:
@@ -93,12 +93,6 @@ class Borrowable(Service):
     @handles(Whoami)
     def _whoami(self, _: Whoami) -> tuple[str, int, bool]:
         return self.actor_urn, threading.get_ident(), current_service() is self
-
-    @handles(Block)
-    def _block(self, message: Block) -> str:
-        message.entered.set()
-        message.release.wait(10)
-        return "released"
 
     @handles(CallOut)
     def _call_out(self, _: CallOut) -> object:

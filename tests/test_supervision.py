@@ -24,7 +24,7 @@ from agentactors.actors import (
     start_singleton,
 )
 
-from .service_helpers import Block, Boom, Whoami, assert_busy_actor_times_out_trio
+from .service_helpers import Block, Blocks, Boom, Whoami, assert_busy_actor_times_out_trio
 
 
 @attrs.frozen
@@ -32,7 +32,7 @@ class CallPeer:
     name: str
 
 
-class Fragile(Service):
+class Fragile(Blocks, Service):
     @handles(Boom)
     def _boom(self, _: Boom) -> None:
         raise RuntimeError("kaboom")
@@ -40,12 +40,6 @@ class Fragile(Service):
     @handles(Whoami)
     def _whoami(self, _: Whoami) -> str:
         return self.actor_urn
-
-    @handles(Block)
-    def _block(self, message: Block) -> str:
-        message.entered.set()
-        message.release.wait(10)
-        return "released"
 
     @handles(CallPeer)
     def _call_peer(self, message: CallPeer) -> object:
