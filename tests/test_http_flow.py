@@ -140,10 +140,10 @@ async def test_client_going_away_leaves_the_request_pending(live: Live) -> None:
             nursery.start_soon(_held_ask, live, session["id"], "make deploy", [])
             asked = await stream.next_of("permission.asked")
             await trio.testing.wait_all_tasks_blocked()
-            assert len(live.server.server.held) == 2  # the stream and the ask
+            assert len(live.server.held) == 2  # the stream and the ask
             nursery.cancel_scope.cancel()
         await trio.testing.wait_all_tasks_blocked()  # the server sees the disconnect
-    assert len(live.server.server.held) == 0
+    assert len(live.server.held) == 0
     state = await api.get_permission(asked.properties["id"])
     assert state.pending
 

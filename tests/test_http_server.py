@@ -1,18 +1,17 @@
-"""The HTTP/1.1 server itself (``agentactors.http._server``), over raw sockets: what never
-reaches the app (malformed heads, oversized heads and bodies), and the protocol details
-clients rely on (100-continue, HEAD, OPTIONS, pipelining, keep-alive, chunked bodies)."""
+"""The served app over raw sockets (hypercorn with ``agentactors.http._hypercorn``): what
+never reaches the routes (malformed heads, oversized heads and bodies), and the protocol
+details clients rely on (100-continue, HEAD, OPTIONS, pipelining, keep-alive, chunked
+bodies, hang-ups)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
 import trio
 import trio.testing
 
 from agentactors.actors import api
-from agentactors.http._hangups import Hangups
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     Live,
@@ -185,26 +184,15 @@ async def test_pipelined_requests_are_answered_in_order(live: Live) -> None:
 
 async def test_an_idle_connection_is_closed_after_keep_alive(live: Live) -> None:
     """A kept-alive connection that sends nothing more is closed by the server."""
-    live.server.server.keep_alive = 0.05
+    live.server.config.keep_alive_timeout = 0.05
     raw = b"GET /global/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
     [(status, _, _)] = _answers(await _exchange(live, raw))  # returns once closed
     assert status == 200
 
 
-@pytest.fixture(name="watcher", params=["epoll", "tasks"])
-def watcher_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both hang-up watchers: epoll, and a reader task per held request (as on a system
-    without epoll).  Requested before ``live``, so the server starts with it."""
-    if request.param == "tasks":
-        monkeypatch.setattr(Hangups, "available", False)
-    return str(request.param)
-
-
-async def test_hanging_up_ends_a_held_ask_and_a_stream(watcher: str, live: Live) -> None:
-    """A client that hangs up on a parked ask or an open stream is noticed at once (with
-    either hang-up watcher): both stop being held; the request stays pending."""
-    used = type(live.server.server._hangups).__name__
-    assert used == {"epoll": "Hangups", "tasks": "TaskHangups"}[watcher]
+async def test_hanging_up_ends_a_held_ask_and_a_stream(live: Live) -> None:
+    """A client that hangs up on a parked ask or an open stream is noticed at once: both
+    stop being held; the request stays pending."""
     session = await live.session()
     body = json.dumps({"permission": "bash", "patterns": ["make deploy"]}).encode()
     ask = (
@@ -224,8 +212,8 @@ async def test_hanging_up_ends_a_held_ask_and_a_stream(watcher: str, live: Live)
             while b"permission.asked" not in received:
                 received += await stream.receive_some(65536)
             await trio.testing.wait_all_tasks_blocked()
-            assert len(live.server.server.held) == 2
+            assert len(live.server.held) == 2
         await trio.testing.wait_all_tasks_blocked()
-    assert len(live.server.server.held) == 0
+    assert len(live.server.held) == 0
     [pending] = await api.list_pending()
     assert pending.pending

@@ -169,7 +169,7 @@ async def test_shutdown_answers_long_polls_503_and_ends_streams(live: Live) -> N
             asked = await stream.next_of("permission.asked")
             nursery.start_soon(_park, live, f"/permission/{asked.properties['id']}/wait", answers)
             await trio.testing.wait_all_tasks_blocked()
-            assert len(live.server.server.held) == 3  # stream, ask, wait
+            assert len(live.server.held) == 3  # stream, ask, wait
             live.server.shutdown()
             await _until_the_end(stream)  # the stream ends (else fail_after fires)
     assert [a.status_code for a in answers] == [503, 503]

@@ -44,7 +44,7 @@ from ._models import (
     ToolRef,
 )
 from ._permission import Permission
-from ._permission_messages import PERMISSION, Asked
+from ._permission_messages import MAX_TIMEOUT, PERMISSION, Asked
 from ._registry import (
     ActorInfo,
     Registry,
@@ -70,6 +70,7 @@ __all__ = [
     "BY_USER",
     "DEFAULT_TIMEOUT",
     "LAGGED",
+    "MAX_TIMEOUT",
     "PERMISSION",
     "SESSIONS",
     "STORE",

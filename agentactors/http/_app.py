@@ -1,82 +1,111 @@
-"""The app: the gate, the router and the route table behind one ``__call__``.
+"""The app: a QuartTrio app with the routes in blueprints, the gate in front of them, and
+``/doc`` from quart-schema.
 
-:func:`create_app` builds it from the route table (the same table ``/doc`` is made
-from); it starts nothing.  The services must be running (``start_services``) before the
-app answers requests: handlers look them up by name on every call.
+:func:`create_app` builds it; it starts nothing.  The services must be running
+(``start_services``) before the app answers requests: handlers look them up by name on
+every call.  In order, for every request: the gate (``_auth.verdict``: Host, Origin, CORS
+preflight, password; unknown routes included), the path ids, the route's input
+(``_inputs``), the handler, then CORS headers for an allowed origin.
 """
 
 from __future__ import annotations
 
-import attrs
+from quart import Response, request
+from quart_schema import QuartSchema
+from quart_trio import QuartTrio
 
-from agentactors.actors import Config
+from agentactors.actors import Config, wire
 
-from . import _routes_native, _routes_opencode, _routes_session
-from ._auth import Policy, Refusal, cors_headers, verdict
-from ._errors import HttpError, MethodNotAllowed, render
-from ._messages import Request, Response, error_response, json_response
-from ._openapi import document
-from ._router import Router, answer, error_headers
+from . import _errors, _routes_debug, _routes_native, _routes_opencode, _routes_session, _sse
+from ._auth import Policy, Refusal, allowed_origin, cors_headers, verdict
+from ._context import KEY, Context
+from ._doc import Provider
+from ._inputs import check_path_ids
 from ._settings import Settings
-from ._table import Context, Route
 
-ROUTES: tuple[Route, ...] = _routes_opencode.ROUTES + _routes_session.ROUTES + _routes_native.ROUTES
-"""Every route of the server, in the order ``/doc`` lists them."""
+OPEN_PATHS = frozenset({"/global/health"})
+"""Routes that need no password."""
 
 
-@attrs.define(eq=False)
-class App:
-    """Answers a :class:`Request` (the server calls it).  Never blocks; cancel-safe.
+class App(QuartTrio):
+    """QuartTrio with OpenCode's answer to a plain ``OPTIONS``: 204 and what the path
+    takes (a CORS preflight is answered by the gate)."""
 
-    In order: the gate (``_auth.verdict``: Host, Origin, CORS preflight, password), the
-    route (404, 405), the route's parsing and handler (``_router.answer``), then CORS
-    headers for an allowed origin.
-    """
-
-    router: Router
-    policy: Policy
-    context: Context
-
-    async def __call__(self, request: Request) -> Response:
-        refusal = verdict(self.policy, request.method, request.path, request.headers)
-        if refusal is not None:
-            return _refuse(refusal)
-        try:
-            match = self.router.match(request.method, request.path)
-        except MethodNotAllowed as exc:
-            if request.method == "OPTIONS":  # no preflight: say what the path takes
-                response = Response(204, error_headers(exc) or [])
-            else:
-                status, body = render(exc)
-                response = json_response(status, body, error_headers(exc))
-        except HttpError as exc:
-            status, body = render(exc)
-            response = json_response(status, body, error_headers(exc))
-        else:
-            response = await answer(match, self.context, request)
-        for name, value in request.headers:
-            if name == b"origin":
-                response.headers.extend(cors_headers(value))
-                break
-        return response
+    async def make_default_options_response(self) -> Response:
+        response = await super().make_default_options_response()
+        allowed = {m.strip() for m in response.headers.get("Allow", "").split(",")}
+        return Response("", 204, headers={"Allow": ", ".join(sorted(allowed - {"OPTIONS"}))})
 
 
 def create_app(
     settings: Settings, config: Config, *, console: tuple[str, int] | None = None
 ) -> App:
     """Build the app.  Never blocks; starts nothing."""
-    context = Context(settings, config, console=console)
-    context.document = document(ROUTES, password=bool(settings.password))
+    app = App("agentactors")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body,
+        RESPONSE_TIMEOUT=None,  # streams end with their client, the bus or a shutdown
+        BODY_TIMEOUT=60,
+    )
+    app.extensions[KEY] = Context(settings, config, console=console)
+    password = bool(settings.password)
+    provider = type("DocProvider", (Provider,), {"password": password})
+    QuartSchema(
+        app,
+        openapi_path="/doc",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+        info={
+            "title": "agentactors",
+            "version": wire.VERSION,
+            "description": "Permissions and events for AI agents, OpenCode-compatible.",
+        },
+        conversion_preference="msgspec",
+        security_schemes=(
+            {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            }
+            if password
+            else None
+        ),
+        security=[{"basic": []}, {"bearer": []}] if password else None,
+        openapi_provider_class=provider,
+    )
+    for module in (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug):
+        app.register_blueprint(module.blueprint)
+    _errors.install(app)
     policy = Policy(
         password=settings.password,
         check_host=settings.loopback,
         cors=frozenset(origin.rstrip("/") for origin in settings.cors),
-        open_paths=frozenset(route.path for route in ROUTES if not route.auth),
+        open_paths=OPEN_PATHS,
     )
-    return App(Router(ROUTES), policy, context)
+
+    @app.before_request
+    async def gate() -> Response | None:
+        refusal = verdict(policy, request.method, request.path, request.scope["headers"])
+        if refusal is not None:
+            return _refuse(refusal)
+        check_path_ids(request.view_args)
+        return None
+
+    @app.after_request
+    async def cors(response: Response) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and allowed_origin(policy, origin.encode("latin-1")):
+            for name, value in cors_headers(origin.encode("latin-1")):
+                response.headers[name.decode()] = value.decode("latin-1")
+        return response
+
+    return app
 
 
 def _refuse(refusal: Refusal) -> Response:
+    headers = {name.decode(): value.decode("latin-1") for name, value in refusal.headers}
     if refusal.status == 204:  # a CORS preflight: no body
-        return Response(204, list(refusal.headers))
-    return error_response(refusal.status, refusal.tag, refusal.message, list(refusal.headers))
+        return Response("", 204, headers=headers)
+    response = _errors.error_response(refusal.status, refusal.tag, refusal.message)
+    response.headers.update(headers)
+    return response

@@ -1,16 +1,19 @@
-"""Errors as HTTP answers: the status of every error and its JSON body.
+"""Errors as HTTP answers: the status of every error and its JSON body, and the Quart
+error handlers that send them.
 
-Every answer that is not a success is JSON ``{"_tag", "message", ...}`` (contract §3).
-Bad input is a 400 that names the field and, OpenCode style, carries
-``"name": "BadRequest"`` and ``"data": {"kind": "Params"|"Payload"|"Query"|"Headers"}``.
-Only a bug is a 500: :func:`render` logs it with its traceback.  Pure functions apart
-from that log line; nothing blocks.
+Every answer that is not a success is JSON ``{"_tag", "message", ...}``.  Bad input is a
+400 that names the field and, OpenCode style, carries ``"name": "BadRequest"`` and
+``"data": {"kind": "Params"|"Payload"|"Query"|"Headers"}``.  Only a bug is a 500:
+it is logged with its traceback.  Nothing here blocks.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any, Literal
+
+from quart import Quart, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from agentactors.actors import (
     AgentActorsError,
@@ -25,6 +28,8 @@ from agentactors.actors import (
     SessionNotFound,
     wire,
 )
+
+from ._json import json_response
 
 log = logging.getLogger("agentactors.http")
 
@@ -74,14 +79,6 @@ class NotFound(HttpError):
         super().__init__(message, tag="NotFoundError", status=404)
 
 
-class MethodNotAllowed(HttpError):
-    """A known path asked with a method it does not take; ``allowed`` lists those it does."""
-
-    def __init__(self, message: str, allowed: list[str]) -> None:
-        super().__init__(message, tag="MethodNotAllowedError", status=405)
-        self.allowed = allowed
-
-
 _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (InvalidRequest, 400),
     (ConfigError, 400),
@@ -94,6 +91,14 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (RuntimeFault, 503),  # ServiceCrashed: the actor is being restarted; retry
 )
 
+_HTTP_TAGS = {
+    400: "BadRequestError",
+    404: "NotFoundError",
+    405: "MethodNotAllowedError",
+    413: "PayloadTooLargeError",
+    431: "RequestHeaderFieldsTooLargeError",
+}
+
 
 def status_of(exc: BaseException) -> int:
     """The HTTP status for ``exc``; 500 for anything not known to be the client's."""
@@ -105,16 +110,16 @@ def status_of(exc: BaseException) -> int:
     return 500
 
 
-def render(exc: BaseException, *, kind: InputKind = "Payload") -> tuple[int, dict[str, Any]]:
+def render(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """``(status, body)`` for ``exc``.  An unexpected exception is logged as a bug.
 
-    ``kind`` classifies an :class:`InvalidRequest` raised by a service (the route knows
-    whether its field came from the path, the query or the body).
+    An :class:`InvalidRequest` raised by a service names a body field (the services
+    check what the schemas cannot say, such as patterns derivable from metadata).
     """
     status = status_of(exc)
     if isinstance(exc, InvalidRequest):
         field = exc.field or "body"
-        return status, BadInput(exc.message, field=field, kind=kind).to_dict()
+        return status, BadInput(exc.message, field=field, kind="Payload").to_dict()
     if isinstance(exc, AgentActorsError) and status != 500:
         body = exc.to_dict()
         if isinstance(exc, AlreadyDecided):
@@ -122,3 +127,36 @@ def render(exc: BaseException, *, kind: InputKind = "Payload") -> tuple[int, dic
         return status, body
     log.error("unexpected error answering a request", exc_info=exc)
     return 500, {"_tag": "InternalError", "message": f"internal error: {type(exc).__name__}"}
+
+
+def error_response(status: int, tag: str, message: str, **fields: Any) -> Response:
+    """A JSON error answer."""
+    return json_response({"_tag": tag, "message": message, **fields}, status)
+
+
+def install(app: Quart) -> None:
+    """Answer every error raised while handling a request as JSON."""
+
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if status == 404:
+            message = f"no route: {_request_line()}"
+        elif status == 405:
+            message = f"method not allowed: {_request_line()}"
+        else:
+            message = exc.description or exc.name
+        response = error_response(status, _HTTP_TAGS.get(status, f"Http{status}Error"), message)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            allowed = sorted(set(exc.valid_methods) - {"OPTIONS"})
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    @app.errorhandler(Exception)
+    async def any_error(exc: Exception) -> Response:
+        status, body = render(exc)
+        return json_response(body, status)
+
+
+def _request_line() -> str:
+    return f"{request.method} {request.path}"

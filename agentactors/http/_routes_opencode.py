@@ -1,93 +1,80 @@
-"""The OpenCode-compatible routes (contract §3, shapes in opencode-wire.md).
-
-Health, the two event streams, the pending list and the two reply routes.  Replies over
-HTTP are decided by ``Decider("user", address=<client address>)``.
+"""The OpenCode-compatible routes: health, the pending list and the two reply routes
+(the event streams are in ``_sse``).  Replies over HTTP are decided by
+``Decider("user", address=<client address>)``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from quart import Blueprint, Response, request
+from quart_schema import deprecate
 
 from agentactors.actors import Decider, api, wire
 
-from ._schema import array
-from ._shapes import (
-    EVENT,
-    EVENT_ID,
-    GLOBAL_EVENT,
-    HEALTH,
-    OPENCODE_REPLY,
-    PERMISSION_ASKED,
-    SESSION_REPLY,
-    TRUE,
-)
-from ._sse import event_stream, global_event_stream
-from ._table import Call, Param, Route
+from ._context import context
+from ._doc import answers, errors, public
+from ._inputs import body, directory, scoped
+from ._json import json_response
+from ._models import Health, OpencodeReply, PermissionAsked, SessionReply
 
-LAST_EVENT_ID = Param("Last-Event-ID", "header", EVENT_ID)
+blueprint = Blueprint("opencode", __name__)
 
 
-async def health(call: Call) -> dict[str, Any]:
-    return {"healthy": True, "version": wire.VERSION}
+@blueprint.get("/global/health")
+@answers(Health)
+@public
+async def health() -> Response:
+    """Whether the server is up"""
+    return json_response({"healthy": True, "version": wire.VERSION})
 
 
-async def list_permissions(call: Call) -> list[dict[str, Any]]:
-    return [wire.asked(r) for r in await api.list_pending(call.directory)]
+@blueprint.get("/permission")
+@answers(list[PermissionAsked])
+@scoped
+async def list_permissions() -> Response:
+    """Pending requests of the directory in scope"""
+    pending = await api.list_pending(directory(context().settings.directory))
+    return json_response([wire.asked(r) for r in pending])
 
 
-async def reply_permission(call: Call) -> bool:
-    body = call.body
+@blueprint.post("/permission/<requestID>/reply")
+@answers(bool)
+@errors(409)
+@body(OpencodeReply)
+async def reply_permission(requestID: str, body: OpencodeReply) -> Response:
+    """Reply to a request
+
+    once, always (saved with scope session or project) or reject (the message reaches the
+    asker). 409 with the final state if it was already decided.
+    """
     await api.reply(
-        call.path["requestID"],
-        body["reply"],
-        message=body.get("message"),
-        decided_by=Decider("user", address=call.client),
-        scope=body.get("scope", "session"),
+        requestID,
+        body.reply,
+        message=body.message,
+        decided_by=Decider("user", address=request.remote_addr),
+        scope=body.scope or "session",
     )
-    return True
+    return json_response(True)
 
 
-async def reply_session_permission(call: Call) -> bool:
+@blueprint.post("/session/<sessionID>/permissions/<permissionID>")
+@answers(bool)
+@errors(409)
+@deprecate
+@body(SessionReply)
+async def reply_session_permission(
+    sessionID: str,
+    permissionID: str,
+    body: SessionReply,
+) -> Response:
+    """Reply to a request of this session (deprecated OpenCode route)
+
+    404 if the request belongs to another session (it stays pending).
+    """
     await api.reply(
-        call.path["permissionID"],
-        call.body["response"],
-        message=call.body.get("message"),
-        session_id=call.path["sessionID"],
-        decided_by=Decider("user", address=call.client),
+        permissionID,
+        body.response,
+        message=body.message,
+        session_id=sessionID,
+        decided_by=Decider("user", address=request.remote_addr),
     )
-    return True
-
-
-ROUTES = (
-    Route(
-        "GET", "/global/health", health, "Whether the server is up", "global", HEALTH,
-        auth=False,
-    ),
-    Route(
-        "GET", "/event", event_stream, "Events of the directory in scope (SSE)", "events",
-        EVENT, params=(LAST_EVENT_ID,), scoped=True, stream=True,
-        description="server.connected first, server.heartbeat when idle, then events as "
-        "{id, type, properties}; Last-Event-ID replays what the server still holds.",
-    ),
-    Route(
-        "GET", "/global/event", global_event_stream, "Events of every directory (SSE)",
-        "events", GLOBAL_EVENT, params=(LAST_EVENT_ID,), stream=True,
-        description="As /event, each wrapped as {directory, project, payload}.",
-    ),
-    Route(
-        "GET", "/permission", list_permissions, "Pending requests of the directory in scope",
-        "permission", array(PERMISSION_ASKED), scoped=True,
-    ),
-    Route(
-        "POST", "/permission/{requestID}/reply", reply_permission, "Reply to a request",
-        "permission", TRUE, body=OPENCODE_REPLY, errors=(409,),
-        description="once, always (saved with scope session or project) or reject (the "
-        "message reaches the asker). 409 with the final state if it was already decided.",
-    ),
-    Route(
-        "POST", "/session/{sessionID}/permissions/{permissionID}", reply_session_permission,
-        "Reply to a request of this session (deprecated OpenCode route)", "permission", TRUE,
-        body=SESSION_REPLY, errors=(409,), deprecated=True,
-        description="404 if the request belongs to another session (it stays pending).",
-    ),
-)  # fmt: skip
+    return json_response(True)

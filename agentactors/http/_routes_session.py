@@ -1,82 +1,81 @@
 """The OpenCode-compatible session routes: create, list, get, update, delete, abort.
 
-A new session belongs to the directory in scope; everything under ``/session/{id}``
-uses the session's own directory.  Session rules come in OpenCode's ruleset shape and are
-checked by :func:`agentactors.actors.parse_ruleset`.
+A new session belongs to the directory in scope; everything under ``/session/<id>``
+uses the session's own directory.  Session rules come in OpenCode's ruleset shape.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from quart import Blueprint, Response
 
 from agentactors.actors import api, parse_ruleset, wire
 
-from ._schema import array
-from ._shapes import SESSION, SESSION_CREATE, SESSION_UPDATE, TRUE
-from ._table import Call, Route
+from ._context import context
+from ._doc import answers, errors
+from ._inputs import body, directory, scoped
+from ._json import json_response
+from ._models import Rule, Session, SessionCreate, SessionUpdate
+
+blueprint = Blueprint("sessions", __name__)
 
 
-async def create_session(call: Call) -> dict[str, Any]:
-    body = call.body
+def _rules(rules: list[Rule]) -> list[dict[str, str]]:
+    return [{"permission": r.permission, "pattern": r.pattern, "action": r.action} for r in rules]
+
+
+@blueprint.post("/session")
+@answers(Session)
+@errors(404)
+@scoped
+@body(SessionCreate)
+async def create_session(body: SessionCreate) -> Response:
+    """Create a session in the directory in scope"""
     session = await api.create_session(
-        call.directory,
-        title=body.get("title"),
-        parent_id=body.get("parentID"),
-        permission=parse_ruleset(body.get("permission", [])),
+        directory(context().settings.directory),
+        title=body.title,
+        parent_id=body.parentID,
+        permission=parse_ruleset(_rules(body.permission or [])),
     )
-    return wire.session(session)
+    return json_response(wire.session(session))
 
 
-async def list_sessions(call: Call) -> list[dict[str, Any]]:
-    return [wire.session(s) for s in await api.list_sessions(call.directory)]
+@blueprint.get("/session")
+@answers(list[Session])
+@scoped
+async def list_sessions() -> Response:
+    """Sessions of the directory in scope"""
+    sessions = await api.list_sessions(directory(context().settings.directory))
+    return json_response([wire.session(s) for s in sessions])
 
 
-async def get_session(call: Call) -> dict[str, Any]:
-    return wire.session(await api.get_session(call.path["sessionID"]))
+@blueprint.get("/session/<sessionID>")
+@answers(Session)
+async def get_session(sessionID: str) -> Response:
+    """A session"""
+    return json_response(wire.session(await api.get_session(sessionID)))
 
 
-async def update_session(call: Call) -> dict[str, Any]:
-    body = call.body
-    rules = body.get("permission")
-    session = await api.update_session(
-        call.path["sessionID"],
-        title=body.get("title"),
-        permission=None if rules is None else parse_ruleset(rules),
-    )
-    return wire.session(session)
+@blueprint.patch("/session/<sessionID>")
+@answers(Session)
+@body(SessionUpdate)
+async def update_session(sessionID: str, body: SessionUpdate) -> Response:
+    """Change a session's title or rules"""
+    rules = None if body.permission is None else parse_ruleset(_rules(body.permission))
+    session = await api.update_session(sessionID, title=body.title, permission=rules)
+    return json_response(wire.session(session))
 
 
-async def delete_session(call: Call) -> bool:
-    await api.delete_session(call.path["sessionID"])
-    return True
+@blueprint.delete("/session/<sessionID>")
+@answers(bool)
+async def delete_session(sessionID: str) -> Response:
+    """Delete a session and its children; their pending requests end as aborted"""
+    await api.delete_session(sessionID)
+    return json_response(True)
 
 
-async def abort_session(call: Call) -> bool:
-    await api.abort_session(call.path["sessionID"])
-    return True
-
-
-ROUTES = (
-    Route(
-        "POST", "/session", create_session, "Create a session in the directory in scope",
-        "session", SESSION, body=SESSION_CREATE, scoped=True, errors=(404,),
-    ),
-    Route(
-        "GET", "/session", list_sessions, "Sessions of the directory in scope", "session",
-        array(SESSION), scoped=True,
-    ),
-    Route("GET", "/session/{sessionID}", get_session, "A session", "session", SESSION),
-    Route(
-        "PATCH", "/session/{sessionID}", update_session, "Change a session's title or rules",
-        "session", SESSION, body=SESSION_UPDATE,
-    ),
-    Route(
-        "DELETE", "/session/{sessionID}", delete_session,
-        "Delete a session and its children; their pending requests end as aborted",
-        "session", TRUE,
-    ),
-    Route(
-        "POST", "/session/{sessionID}/abort", abort_session,
-        "End the pending requests of a session and its children (aborted)", "session", TRUE,
-    ),
-)  # fmt: skip
+@blueprint.post("/session/<sessionID>/abort")
+@answers(bool)
+async def abort_session(sessionID: str) -> Response:
+    """End the pending requests of a session and its children (aborted)"""
+    await api.abort_session(sessionID)
+    return json_response(True)

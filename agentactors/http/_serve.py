@@ -1,15 +1,16 @@
-"""Serving: the HTTP server inside our own ``trio.run``, and graceful shutdown.
+"""Serving: hypercorn inside our own ``trio.run``, and graceful shutdown.
 
-One process holds the registry (contract §2, guarantee 4): the actors run as threads of
-this process and the HTTP server (``_server``: httptools on trio) serves from its trio
-thread; there are no worker processes.
+One process holds the registry: the actors run as threads of this process and hypercorn
+serves the Quart app from its trio thread (``_hypercorn.serve``, never the hypercorn
+command line, which forks a worker); there are no worker processes.
 
 Shutdown, on the first SIGINT/SIGTERM (or :meth:`HttpServer.shutdown`):
 
-1. the server stops accepting, closes idle connections, ends held requests (parked
-   long-polls answer 503 ``ShuttingDownError``) and event streams, and waits up to
-   ``graceful_timeout`` for open requests, then cancels what is left;
-2. :func:`run` stops the actors once the trio run is over.
+1. held requests end: parked long-polls answer 503 ``ShuttingDownError``, event streams
+   end (``Held.close``);
+2. hypercorn stops accepting, closes idle connections, waits up to ``graceful_timeout``
+   for open requests, then cancels what is left;
+3. :func:`run` stops the actors once the trio run is over.
 
 A second signal cancels the wait.  Pending requests are not ended by a shutdown: they
 stay pending in the store, as after a crash (``[requests] reject_pending_on_exit = true``
@@ -20,13 +21,13 @@ platform's user data dir; ``:memory:``: nowhere), see design/state.md.
 from __future__ import annotations
 
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
 import attrs
 import trio
+from hypercorn.config import Config as HypercornConfig
 
 from agentactors.actors import (
     Config,
@@ -37,28 +38,53 @@ from agentactors.actors import (
 )
 from agentactors.plugins import start_plugins
 
+try:  # TEMPORARY while _hypercorn is written
+    from . import _hypercorn
+except ImportError:
+    _hypercorn = None  # type: ignore
 from ._app import App, create_app
+from ._context import KEY, Held
 from ._repl import ConsoleServer
-from ._server import Server
 from ._settings import Settings
 
 Announce = Callable[[str], None]
 BACKLOG = 4096  # 1,000s of parked long-polls connect at once
 
 
+def hypercorn_config(settings: Settings) -> HypercornConfig:
+    """hypercorn's settings for ``settings``: one bind, TLS if given, our limits."""
+    config = HypercornConfig()
+    host = settings.host.strip("[]")
+    config.bind = [f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"]
+    config.backlog = BACKLOG
+    config.graceful_timeout = settings.graceful_timeout
+    config.keep_alive_timeout = settings.keep_alive
+    config.h11_max_incomplete_size = settings.max_head
+    config.accesslog = None
+    config.errorlog = "-"
+    if settings.certfile:
+        config.certfile = settings.certfile
+        config.keyfile = settings.keyfile
+    return config
+
+
 class HttpServer:
-    """The app, served in the calling trio run, until :meth:`shutdown`."""
+    """The app, served by hypercorn in the calling trio run, until :meth:`shutdown`."""
 
     def __init__(
         self, settings: Settings, config: Config, *, console: tuple[str, int] | None = None
     ) -> None:
         self.settings = settings
         self.app: App = create_app(settings, config, console=console)
-        self.server = Server(
-            self.app, max_body=settings.max_body, graceful_timeout=settings.graceful_timeout
-        )
+        self.config = hypercorn_config(settings)
+        self.held: Held = self.app.extensions[KEY].held
         self.url: str | None = None
         self.stopped = trio.Event()
+        self._shutdown = trio.Event()
+
+    @property
+    def closing(self) -> bool:
+        return self._shutdown.is_set()
 
     async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until :meth:`shutdown` and the graceful window are over.
@@ -67,22 +93,42 @@ class HttpServer:
         settings say port 0).  Raises OSError if the address cannot be bound.
         """
         try:
-            host = self.settings.host.strip("[]")
-            bound = await trio.open_tcp_listeners(self.settings.port, host=host, backlog=BACKLOG)
-            # the server reads and writes standard sockets itself (see _server)
-            listeners = [socket.socket(fileno=listener.socket.detach()) for listener in bound]
-            port = listeners[0].getsockname()[1]
-            shown = f"[{host}]" if ":" in host else host
-            self.url = f"http://{shown}:{port}"
-            task_status.started(self.url)  # bound and listening: connections queue
-            await self.server.serve(listeners)
+            async with trio.open_nursery() as nursery:
+                if _hypercorn is None:
+                    import hypercorn.trio
+
+                    serve = partial(
+                        hypercorn.trio.serve,
+                        self.app,
+                        self.config,
+                        shutdown_trigger=self._shutdown.wait,
+                    )
+                    urls = await nursery.start(serve)
+                    from urllib.parse import urlsplit
+
+                    u = urlsplit(urls[0])
+                    bound = [(u.hostname, u.port)]
+                else:
+                    serve = partial(
+                        _hypercorn.serve,
+                        self.app,
+                        self.config,
+                        shutdown_trigger=self._shutdown.wait,
+                    )
+                    bound = await nursery.start(serve)
+                host, port = bound[0]
+                shown = f"[{host}]" if ":" in host else host
+                scheme = "https" if self.settings.certfile else "http"
+                self.url = f"{scheme}://{shown}:{port}"
+                task_status.started(self.url)
         finally:
             self.stopped.set()
 
     def shutdown(self) -> None:
         """Begin the graceful shutdown (see the module doc).  Trio thread; never blocks;
         idempotent."""
-        self.server.shutdown()
+        self.held.close()
+        self._shutdown.set()
 
 
 async def serve_until_signal(
@@ -122,7 +168,7 @@ async def _on_signals(
     announce: Announce,
 ) -> None:
     async for signum in signals:
-        if server.server.closing:
+        if server.closing:
             scope.cancel()
             return
         announce(f"{signal.Signals(signum).name}: shutting down")

@@ -10,6 +10,7 @@ import attrs
 PASSWORD_ENV = "AGENTACTORS_SERVER_PASSWORD"
 USERNAME = "agentactors"
 MAX_BODY = 1 << 20  # bytes: a larger request body is a 413
+MAX_HEAD = 16 << 10  # bytes: a larger request head is a 431
 
 
 class StartRefused(Exception):
@@ -42,6 +43,10 @@ class Settings:
     cors: tuple[str, ...] = ()
     data_dir: str | None = None
     max_body: int = MAX_BODY
+    max_head: int = MAX_HEAD
+    keep_alive: float = 5.0  # seconds an idle kept-alive connection stays open
+    certfile: str | None = None  # TLS (and with it HTTP/2): the certificate chain (PEM)
+    keyfile: str | None = None  # and its private key (PEM)
     cpu: int | None = None  # pin the process to this CPU (None: the scheduler decides)
     graceful_timeout: float = 5.0  # seconds the server waits for open requests at shutdown
     repl: bool = False
@@ -63,6 +68,11 @@ class Settings:
                 f"refusing to listen on {self.host}, which is reachable from other "
                 f"machines, without a password: set {PASSWORD_ENV}, or bind 127.0.0.1"
             )
+        if bool(self.certfile) != bool(self.keyfile):
+            raise StartRefused("TLS needs both --certfile and --keyfile")
+        for path in filter(None, (self.certfile, self.keyfile)):
+            if not os.path.isfile(path):
+                raise StartRefused(f"TLS: {path} is not a readable file")
         if not 0 <= self.port <= 65535:
             raise StartRefused(f"port {self.port} is not in 0..65535")
         if self.cpu is not None:

@@ -12,70 +12,99 @@ stream wraps it as ``{"directory", "project", "payload"}``); bus events also car
 events (connected, heartbeat, lagged, resync) have none, so they never become a resume
 point the bus does not know.
 
-A stream ends when the client goes away or the server shuts down (the server cancels
-its sending; cleanup never awaits), or when the bus stops.  No response timeout
-applies to it.
+A stream ends when the client goes away (quart-trio cancels it), at a graceful shutdown
+(its wait is held: ``Held``), or when the bus stops.  No response timeout applies to it.
+Cleanup (``api.unsubscribe``) never awaits.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import trio
+from quart import Blueprint, Response, request
 
-from agentactors.actors import (
-    LAGGED,
-    Closed,
-    Event,
-    Subscription,
-    api,
-    make_event,
-    wire,
-)
+from agentactors.actors import LAGGED, Closed, Event, Subscription, api, make_event, wire
 
-from ._messages import Stream
-from ._table import Call
+from ._context import Held, context
+from ._doc import answers, stream
+from ._errors import ShuttingDown
+from ._inputs import check_id, directory, headers, scoped
+from ._json import dumps
+from ._models import EVENT_ID, GlobalEvent, StreamHeaders
+from ._models import Event as EventModel
 
 RESYNC = "server.resync"
-STREAM_HEADERS = (
-    (b"content-type", b"text/event-stream"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-)
+STREAM_HEADERS = {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+}
 GLOBAL = "global"
+BATCH = 64
+"""Events at most in one chunk of a stream."""
 
 Frame = Callable[[Event], dict[str, Any]]
 
-
-async def event_stream(call: Call) -> Stream:
-    """``GET /event``: the events of the directory in scope (and directory-less ones)."""
-    return await _open(call, call.directory, wire.event)
+blueprint = Blueprint("events", __name__)
 
 
-async def global_event_stream(call: Call) -> Stream:
-    """``GET /global/event``: every event, wrapped with its directory."""
-    return await _open(call, None, _global)
+@blueprint.get("/event")
+@answers(EventModel)
+@stream
+@scoped
+@headers(StreamHeaders)
+async def event_stream() -> Response:
+    """Events of the directory in scope (SSE)
+
+    server.connected first, server.heartbeat when idle, then events as {id, type,
+    properties}; Last-Event-ID replays what the server still holds.
+    """
+    return await _open(directory(context().settings.directory), wire.event)
+
+
+@blueprint.get("/global/event")
+@answers(GlobalEvent)
+@stream
+@headers(StreamHeaders)
+async def global_event_stream() -> Response:
+    """Events of every directory (SSE)
+
+    As /event, each wrapped as {directory, project, payload}.
+    """
+    return await _open(None, _global)
 
 
 def _global(event: Event) -> dict[str, Any]:
     return {"directory": event.directory or GLOBAL, "project": GLOBAL, "payload": wire.event(event)}
 
 
-async def _open(call: Call, directory: str | None, frame: Frame) -> Stream:
+def _last_event_id() -> str | None:
+    value = request.headers.get("last-event-id")
+    if value is not None:
+        check_id("Last-Event-ID", value, EVENT_ID, "Headers")
+    return value
+
+
+async def _open(scope: str | None, frame: Frame) -> Response:
     """Subscribe, fetch the replay, and answer with the stream.  Cancel-safe: a
     subscription made here is closed if this is cancelled before the stream starts."""
-    config = call.context.config
-    subscription = await api.subscribe(directory=directory, maxlen=config.bus_buffer)
+    last_id = _last_event_id()
+    if request.method == "HEAD":
+        return Response("", 200, headers=STREAM_HEADERS)
+    ctx = context()
+    config = ctx.config
+    subscription = await api.subscribe(directory=scope, maxlen=config.bus_buffer)
     try:
-        last_id = call.query.get("Last-Event-ID")
         replay = await _replay(subscription, last_id) if last_id else []
     except BaseException:
         api.unsubscribe(subscription)
         raise
-    body = _frames(subscription, replay, frame, config.heartbeat)
-    return Stream(200, list(STREAM_HEADERS), body)
+    body = _frames(subscription, replay, frame, config.heartbeat, ctx.held)
+    response = Response(body, 200, headers=STREAM_HEADERS)
+    response.timeout = None  # a stream lives until the client, the bus or a shutdown ends it
+    return response
 
 
 async def _replay(subscription: Subscription, last_id: str) -> list[Event]:
@@ -90,6 +119,7 @@ async def _frames(
     replay: list[Event],
     frame: Frame,
     heartbeat: float,
+    held: Held,
 ) -> AsyncIterator[bytes]:
     """The stream body.  The replayed events may also arrive live (published between
     subscribing and the replay): those duplicates are skipped by id.  Events already
@@ -97,16 +127,17 @@ async def _frames(
     try:
         yield _encode(frame(make_event("server.connected", {})), None)
         replayed = {held.id for held in replay if held.type != RESYNC}
-        for held in replay:
-            yield _encode(frame(held), held.id if held.id in replayed else None)
+        for held_event in replay:
+            yield _encode(frame(held_event), held_event.id if held_event.id in replayed else None)
         while True:
             try:
-                event = await _next(subscription, heartbeat)
-            except Closed:
+                next_event = await _next(subscription, heartbeat, held)
+            except (Closed, ShuttingDown):
                 return
-            if event is None:
+            if next_event is None:
                 yield _encode(frame(make_event("server.heartbeat", {})), None)
                 continue
+            event = next_event
             messages: list[bytes] = []
             while True:
                 if event.id in replayed:
@@ -116,25 +147,23 @@ async def _frames(
                 if len(messages) >= BATCH:
                     break
                 try:
-                    event = subscription.get_nowait()
+                    waiting = subscription.get_nowait()
                 except Closed:
                     break
-                if event is None:
+                if waiting is None:
                     break
+                event = waiting
             if messages:
                 yield b"".join(messages)
     finally:
         api.unsubscribe(subscription)  # never blocks: safe on cancellation
 
 
-BATCH = 64
-"""Events at most in one chunk of a stream."""
-
-
-async def _next(subscription: Subscription, heartbeat: float) -> Event | None:
-    """The next event, or None after ``heartbeat`` seconds.  Raises Closed."""
-    with trio.CancelScope(deadline=trio.current_time() + heartbeat):
-        return await subscription.receive()
+async def _next(subscription: Subscription, heartbeat: float, held: Held) -> Event | None:
+    """The next event, or None after ``heartbeat`` seconds.  Raises Closed, or
+    ShuttingDown at a graceful shutdown."""
+    with trio.move_on_after(heartbeat):
+        return await held.hold(subscription.receive())
     return None
 
 
@@ -158,6 +187,5 @@ def _message(frame: Frame, event: Event) -> bytes:
 
 
 def _encode(data: dict[str, Any], event_id: str | None) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}data: {text}\n\n".encode()
+    return f"{head}data: {dumps(data)}\n\n".encode()

@@ -1,0 +1,167 @@
+"""Reading a request's input: path ids, query strings, JSON bodies, the directory in scope.
+
+msgspec validates against the attrs models of ``_models``; its failures become
+:class:`BadInput` (a 400 naming the field).  The decorators also record their model
+where quart-schema looks for it, so ``/doc`` documents exactly what is validated.
+Nothing here blocks except reading the body (an await on the connection).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import unquote
+
+import msgspec
+from quart import request
+from quart_schema.validation import (
+    QUART_SCHEMA_HEADERS_ATTRIBUTE,
+    QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
+    QUART_SCHEMA_REQUEST_ATTRIBUTE,
+    DataSource,
+)
+
+from ._errors import BadInput, InputKind
+from ._models import PATH_IDS, DirectoryHeader
+
+P = ParamSpec("P")
+R = TypeVar("R")
+M = TypeVar("M")
+
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+
+
+def problem(exc: msgspec.ValidationError, root: str) -> tuple[str, str]:
+    """``(field, message)`` for a msgspec failure: ``("tool.callID", "tool.callID:
+    required field missing")``.  ``root`` names the whole input (``body``)."""
+    text = str(exc)
+    path = ""
+    at = _AT.search(text)
+    if at is not None:
+        path, text = at["path"], text[: at.start()]
+    missing = _MISSING.match(text)
+    if missing is not None:
+        path, text = f"{path}.{missing['name']}", "required field missing"
+    field = path.lstrip(".") or root
+    return field, f"{field}: {text}"
+
+
+def convert(data: Any, model: type[M], kind: InputKind, *, strict: bool = True) -> M:
+    """``data`` as ``model``.  Raises BadInput naming the field."""
+    try:
+        return msgspec.convert(data, model, strict=strict)
+    except msgspec.ValidationError as exc:
+        field, message = problem(exc, "body" if kind == "Payload" else "query")
+        raise BadInput(message, field=field, kind=kind) from None
+
+
+def check_path_ids(values: dict[str, Any] | None) -> None:
+    """Every path parameter is an id of the kind its name says.  Raises BadInput."""
+    for name, value in (values or {}).items():
+        meta = PATH_IDS.get(name)
+        if meta is not None:
+            check_id(name, value, meta, "Params")
+
+
+def check_id(field: str, value: str, meta: msgspec.Meta, kind: InputKind) -> None:
+    """``value`` matches the id pattern of ``meta``.  Raises BadInput naming ``field``."""
+    if meta.pattern is None or re.fullmatch(meta.pattern.strip("^$"), value) is None:
+        raise BadInput(f"{field}: must be {meta.description}", field=field, kind=kind)
+
+
+def body(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """The handler gets the JSON body as ``model`` (keyword ``body``), validated
+    strictly: a number is not a string, a string not a number.  The body is read as JSON
+    whatever its content type; an empty body is ``{}``."""
+
+    def decorate(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(handler)
+        async def validated(*args: P.args, **kwargs: P.kwargs) -> R:
+            raw = await request.get_data(as_text=False)
+            data = raw if isinstance(raw, bytes) else raw.encode()
+            kwargs["body"] = convert(_json(data), model, "Payload")
+            return await handler(*args, **kwargs)
+
+        setattr(validated, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
+        return validated
+
+    return decorate
+
+
+def query(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """The handler gets the query string as ``model`` (keyword ``query``): text converted
+    to the model's types (``?limit=5``).  A parameter given twice is a 400."""
+
+    def decorate(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(handler)
+        async def validated(*args: P.args, **kwargs: P.kwargs) -> R:
+            given = _args()
+            converted = convert(given, model, "Query", strict=False)
+            for name in given:  # text converts to None ("null"): a given value is not null
+                if getattr(converted, name, "") is None:
+                    raise BadInput(f"{name}: must not be null", field=name, kind="Query")
+            kwargs["query"] = converted
+            return await handler(*args, **kwargs)
+
+        setattr(validated, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, model)
+        return validated
+
+    return decorate
+
+
+def headers(model: type[Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Document the headers a handler reads (it reads them itself)."""
+
+    def decorate(handler: Callable[P, R]) -> Callable[P, R]:
+        setattr(handler, QUART_SCHEMA_HEADERS_ATTRIBUTE, model)
+        return handler
+
+    return decorate
+
+
+scoped = headers(DirectoryHeader)
+"""Document ``x-opencode-directory`` (routes that take :func:`directory`)."""
+
+
+def directory(default: str) -> str:
+    """The directory in scope: ``?directory=``, else the ``x-opencode-directory`` header
+    (URL-encoded; empty means absent), else ``default``.  Normalised.  Raises BadInput if
+    it is not absolute."""
+    values = request.args.getlist("directory")
+    if len(values) > 1:
+        raise BadInput("directory: given more than once", field="directory", kind="Query")
+    if values:
+        return _absolute(values[0], "directory", "Query")
+    header = request.headers.get("x-opencode-directory")
+    if header:
+        return _absolute(unquote(header), "x-opencode-directory", "Headers")
+    return default
+
+
+def _absolute(path: str, field: str, kind: InputKind) -> str:
+    if not path.startswith("/"):
+        raise BadInput(f"{field}: must be an absolute directory", field=field, kind=kind)
+    return os.path.normpath(path)
+
+
+def _args() -> dict[str, Any]:
+    args = request.args
+    return {key: args.getlist(key) if len(args.getlist(key)) > 1 else args[key] for key in args}
+
+
+def _json(raw: bytes) -> Any:
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise BadInput(f"body is not valid JSON: {exc}", field="body", kind="Payload") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

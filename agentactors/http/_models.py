@@ -1,0 +1,393 @@
+"""The wire shapes as attrs models: request bodies, query strings and answers.
+
+msgspec validates bodies and query strings against these classes (``_inputs``) and
+quart-schema turns the same classes into the OpenAPI document (``_doc``), so what the
+server accepts and what ``/doc`` says cannot drift apart.  Answers are rendered by
+``agentactors.actors.wire``; a test checks its real output against these models.
+
+Attribute names are the JSON names (OpenCode's camelCase).  Optional fields default to
+None: a body may leave them out (or send null).  Pure declarations.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+import attrs
+import msgspec
+
+from agentactors.actors import MAX_TIMEOUT
+
+_ULID = "[0-9A-HJKMNP-TV-Z]{26}"  # the alphabet of agentactors.actors.new_id
+
+
+def _id(prefix: str) -> msgspec.Meta:
+    return msgspec.Meta(
+        pattern=f"^{prefix}_{_ULID}$", description=f'an id: "{prefix}_" and 26 ULID characters'
+    )
+
+
+SessionID = Annotated[str, _id("ses")]
+RequestID = Annotated[str, _id("per")]
+ApprovalID = Annotated[str, _id("apr")]
+EVENT_ID = _id("evt")
+EventID = Annotated[str, EVENT_ID]
+PATH_IDS: dict[str, msgspec.Meta] = {
+    "sessionID": _id("ses"),
+    "requestID": _id("per"),
+    "permissionID": _id("per"),
+    "approvalID": _id("apr"),
+}
+"""Every path parameter is an id; its name says which kind."""
+
+Text = Annotated[str, msgspec.Meta(min_length=1)]
+Millis = Annotated[int, msgspec.Meta(description="Unix time in milliseconds")]
+Action = Literal["allow", "ask", "deny"]
+Reply = Literal["once", "always", "reject"]
+Scope = Literal["session", "project"]
+State = Literal["pending", "replied", "expired", "aborted"]
+DeciderKind = Annotated[
+    Literal["user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown"],
+    msgspec.Meta(description="who or what decided"),
+]
+Seconds = Annotated[
+    float, msgspec.Meta(gt=0, le=MAX_TIMEOUT, description="seconds the request lives")
+]
+WaitSeconds = Annotated[
+    float, msgspec.Meta(ge=0, le=MAX_TIMEOUT, description="seconds to wait; absent: until decided")
+]
+Directory = Annotated[str, msgspec.Meta(pattern="^/", description="an absolute directory")]
+
+
+# --- values inside answers and bodies ----------------------------------------------------
+
+
+@attrs.define
+class Rule:
+    permission: Text
+    pattern: Text
+    action: Action
+
+
+@attrs.define
+class Decider:
+    kind: DeciderKind
+    name: str | None = None
+    address: Annotated[str, msgspec.Meta(description="a replying user's client address")] | None = (
+        None
+    )
+
+
+@attrs.define
+class Tool:
+    messageID: Text
+    callID: Text
+
+
+@attrs.define
+class AskedTime:
+    created: Millis
+    decided: Millis | None = None
+
+
+@attrs.define
+class Created:
+    created: Millis
+
+
+@attrs.define
+class Updated:
+    created: Millis
+    updated: Millis
+
+
+# --- answers -----------------------------------------------------------------------------
+
+
+@attrs.define
+class PermissionAsked:
+    """OpenCode's permission.asked properties."""
+
+    id: RequestID
+    sessionID: SessionID
+    permission: str
+    patterns: list[str]
+    metadata: dict[str, Any]
+    always: list[str]
+    time: AskedTime
+    tool: Tool | None = None
+    expiresAt: Millis | None = None
+
+
+@attrs.define
+class PermissionState:
+    """A request with its state; a final one has reply, decidedBy and time.decided."""
+
+    id: RequestID
+    sessionID: SessionID
+    permission: str
+    patterns: list[str]
+    metadata: dict[str, Any]
+    always: list[str]
+    time: AskedTime
+    directory: str
+    state: State
+    effect: Action
+    tool: Tool | None = None
+    expiresAt: Millis | None = None
+    reply: Reply | None = None
+    decidedBy: Decider | None = None
+    message: str | None = None
+    rule: Rule | None = None
+
+
+@attrs.define
+class Session:
+    """A session."""
+
+    id: SessionID
+    slug: str
+    projectID: str
+    directory: str
+    title: str
+    version: str
+    time: Updated
+    parentID: SessionID | None = None
+    permission: list[Rule] | None = None
+
+
+@attrs.define
+class SavedApproval:
+    """A saved 'always' approval."""
+
+    id: ApprovalID
+    permission: str
+    pattern: str
+    scope: Scope
+    sessionID: SessionID
+    directory: str
+    savedBy: Decider
+    time: Created
+    requestID: str | None = None
+
+
+class ActorInfo(msgspec.Struct, rename={"class_": "class"}):
+    """A named actor in the registry (a msgspec struct: ``class`` is no attribute name)."""
+
+    name: str
+    class_: str
+    alive: bool
+    mailboxDepth: int
+    messagesHandled: int
+    restarts: int
+    status: Literal["running", "restarting", "stopped"]
+    startedAt: Annotated[float, msgspec.Meta(description="Unix time in seconds")] | None = None
+    reason: str | None = None
+
+
+@attrs.define
+class Event:
+    """{id, type, properties}, as on OpenCode's /event stream."""
+
+    id: EventID
+    type: str
+    properties: dict[str, Any]
+
+
+@attrs.define
+class GlobalEvent:
+    """An event of /global/event, wrapped with its directory."""
+
+    directory: str
+    project: str
+    payload: Event
+
+
+@attrs.define
+class Health:
+    healthy: Literal[True]
+    version: str
+
+
+@attrs.define
+class Console:
+    host: str
+    port: int
+
+
+@attrs.define
+class ErrorData:
+    kind: Literal["Params", "Payload", "Query", "Headers"]
+    message: str | None = None
+    field: str | None = None
+
+
+@attrs.define
+class Error:
+    """Every answer that is not a success: the error's kind, a message, the field."""
+
+    _tag: Annotated[str, msgspec.Meta(description="the error's kind, e.g. NotFoundError")]
+    message: str
+    field: str | None = None
+    name: (
+        Annotated[str, msgspec.Meta(description="OpenCode's name (BadRequest) on 400s")] | None
+    ) = None
+    data: ErrorData | None = None
+    request: PermissionState | None = None
+
+
+# --- request bodies ----------------------------------------------------------------------
+
+Ruleset = Annotated[
+    list[Rule], msgspec.Meta(description="session rules (OpenCode's ruleset); the last match wins")
+]
+
+
+@attrs.define
+class OpencodeReply:
+    reply: Reply
+    message: Annotated[str, msgspec.Meta(description="feedback for the asker")] | None = None
+    scope: Scope | None = None
+
+
+@attrs.define
+class SessionReply:
+    response: Reply
+    message: str | None = None
+
+
+@attrs.define
+class SessionCreate:
+    title: str | None = None
+    parentID: SessionID | None = None
+    permission: Ruleset | None = None
+
+
+@attrs.define
+class SessionUpdate:
+    title: str | None = None
+    permission: Ruleset | None = None
+
+
+_DERIVABLE = [
+    {"properties": {"patterns": {"type": "array"}}, "required": ["patterns"]},
+    {
+        "properties": {
+            "permission": {"const": "bash"},
+            "metadata": {
+                "type": "object",
+                "properties": {"command": {"type": "string", "pattern": r"\S"}},
+                "required": ["command"],
+            },
+        },
+        "required": ["metadata"],
+    },
+    {
+        "properties": {
+            "metadata": {
+                "anyOf": [
+                    {"type": "object", "properties": {"path": {"type": "string", "minLength": 1}},
+                     "required": ["path"]},
+                    {"type": "object", "properties": {"filePath": {"type": "string",
+                     "minLength": 1}}, "required": ["filePath"]},
+                ]
+            }
+        },
+        "required": ["metadata"],
+    },
+]  # fmt: skip
+"""An ask gives patterns, or metadata the server derives them from (the permission
+service's rule, which raises InvalidRequest naming ``patterns`` otherwise)."""
+
+
+@attrs.define
+class Ask:
+    """patterns, or metadata to derive them from: metadata.command for bash,
+    metadata.path (or filePath) for file tools."""
+
+    json_schema_extra: ClassVar[dict[str, Any]] = {"anyOf": _DERIVABLE}
+
+    permission: Text
+    patterns: (
+        Annotated[
+            list[Text],
+            msgspec.Meta(min_length=1, description="what is asked; omit to derive from metadata"),
+        ]
+        | None
+    ) = None
+    metadata: dict[str, Any] | None = None
+    always: list[Text] | None = None
+    tool: Tool | None = None
+    timeout: Seconds | None = None
+
+
+# --- query strings -----------------------------------------------------------------------
+
+
+@attrs.define
+class Scoped:
+    directory: Directory | None = None
+
+
+@attrs.define
+class AskQuery:
+    wait: Annotated[bool, msgspec.Meta(description="hold the answer until the request ends")] = (
+        False
+    )
+
+
+@attrs.define
+class WaitQuery:
+    timeout: WaitSeconds | None = None
+
+
+@attrs.define
+class SavedQuery:
+    scope: Scope | None = None
+    sessionID: SessionID | None = None
+
+
+@attrs.define
+class HistoryQuery:
+    sessionID: SessionID | None = None
+    state: State | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    decider: DeciderKind | None = None
+    since: (
+        Annotated[int, msgspec.Meta(ge=0, description="created at or after (Unix ms)")] | None
+    ) = None
+    until: Annotated[int, msgspec.Meta(ge=0, description="created before (Unix ms)")] | None = None
+    before: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                pattern=f"^per_{_ULID}$",
+                description="the cursor: the last id of the previous page; older ones follow",
+            ),
+        ]
+        | None
+    ) = None
+
+
+# --- headers (documented; read by ``_inputs``) --------------------------------------------
+
+
+@attrs.define
+class DirectoryHeader:
+    x_opencode_directory: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                pattern="^(/|%2[Ff]|$)",
+                description="the directory in scope, URL-encoded, absolute; empty: absent",
+            ),
+        ]
+        | None
+    ) = None
+
+
+@attrs.define
+class StreamHeaders:
+    last_event_id: (
+        Annotated[str, msgspec.Meta(description="resume after this event id (evt_...)")] | None
+    ) = None
