@@ -41,6 +41,10 @@ def parser() -> argparse.ArgumentParser:
         "--cors", nargs="+", default=[], metavar="ORIGIN", help="extra allowed origins"
     )
     serve.add_argument(
+        "--certfile", default=None, help="TLS certificate chain (PEM); also enables HTTP/2"
+    )
+    serve.add_argument("--keyfile", default=None, help="TLS private key (PEM)")
+    serve.add_argument(
         "--workers", type=int, default=1, help="must be 1: one process holds the registry"
     )
     serve.add_argument(
@@ -74,6 +78,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             repl=args.repl,
             cpu=args.cpu,
+            certfile=args.certfile,
+            keyfile=args.keyfile,
         )
         settings.check()
     except (ConfigError, StartRefused) as exc:

@@ -11,7 +11,6 @@ preflight, password; unknown routes included), the path ids, the route's input
 from __future__ import annotations
 
 from quart import Response, request
-from quart_schema import QuartSchema
 from quart_trio import QuartTrio
 
 from agentactors.actors import Config, wire
@@ -21,6 +20,7 @@ from ._auth import Policy, Refusal, allowed_origin, cors_headers, verdict
 from ._context import KEY, Context
 from ._doc import Provider
 from ._inputs import check_path_ids
+from ._quart_schema import QuartSchema
 from ._settings import Settings
 
 OPEN_PATHS = frozenset({"/global/health"})

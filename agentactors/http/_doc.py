@@ -17,11 +17,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
-from quart_schema import OpenAPIProvider, security_scheme
-from quart_schema.validation import QUART_SCHEMA_RESPONSE_ATTRIBUTE, DataSource
 from werkzeug.routing import BaseConverter, Rule
 
 from ._models import PATH_IDS, Error
+from ._quart_schema import (
+    QUART_SCHEMA_RESPONSE_ATTRIBUTE,
+    DataSource,
+    OpenAPIProvider,
+    security_scheme,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,15 +18,15 @@ from urllib.parse import unquote
 
 import msgspec
 from quart import request
-from quart_schema.validation import (
+
+from ._errors import BadInput, InputKind
+from ._models import PATH_IDS, DirectoryHeader
+from ._quart_schema import (
     QUART_SCHEMA_HEADERS_ATTRIBUTE,
     QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
     QUART_SCHEMA_REQUEST_ATTRIBUTE,
     DataSource,
 )
-
-from ._errors import BadInput, InputKind
-from ._models import PATH_IDS, DirectoryHeader
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, request
-from quart_schema import deprecate
 
 from agentactors.actors import Decider, api, wire
 
@@ -15,6 +14,7 @@ from ._doc import answers, errors, public
 from ._inputs import body, directory, scoped
 from ._json import json_response
 from ._models import Health, OpencodeReply, PermissionAsked, SessionReply
+from ._quart_schema import deprecate
 
 blueprint = Blueprint("opencode", __name__)
 
