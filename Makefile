@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+SDK_DIR   = tests/opencode_sdk
+SDK_STAMP = $(SDK_DIR)/node_modules/.installed
 
 .PHONY: serve test lint typecheck pytest bench clean
 
@@ -18,6 +20,12 @@ $(STAMP): pyproject.toml
 		|| $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The OpenCode SDK that tests/test_opencode_sdk.py drives (that test skips without node/npm).
+$(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(SDK_DIR) --no-audit --no-fund && touch $@; \
+	else echo "npm not found: tests/test_opencode_sdk.py will be skipped"; fi
+
 serve: $(STAMP)
 	$(BIN)/python -m agentactors serve $(ARGS)
 
@@ -28,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(SDK_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -37,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(SDK_DIR)/node_modules

@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import h11
 import httpx
 import pytest
 import trio
 import trio.testing
 
-from agentactors.actors import Config, api, new_id
+from agentactors.actors import Config, api, new_id, publish
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     PROJECT,
@@ -175,3 +176,22 @@ async def test_shutdown_answers_long_polls_503_and_ends_streams(live: Live) -> N
     assert [a.status_code for a in answers] == [503, 503]
     assert {a.json()["_tag"] for a in answers} == {"ShuttingDownError"}
     assert (await api.get_permission(asked.properties["id"])).pending
+
+
+async def test_an_event_that_cannot_be_encoded_ends_its_streams_not_the_server(
+    live: Live, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error inside a stream (here: an event nested too deep to encode) ends that
+    stream and is logged; the server answers on, and new streams work."""
+    deep: dict[str, Any] = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    async with open_stream(live) as stream:
+        publish("test.deep", deep)
+        with pytest.raises((StopAsyncIteration, h11.RemoteProtocolError)):  # cut short
+            await stream.next_of("test.deep")
+    assert (await live.client.get("/global/health")).status_code == 200
+    async with open_stream(live) as stream:
+        publish("test.shallow", {"x": 1})
+        assert (await stream.next_of("test.shallow")).properties == {"x": 1}
+    assert "RecursionError" in caplog.text
