@@ -52,8 +52,13 @@ CASES = [
     case("reply-nan", "POST", "/permission/{rid}/reply", 400, "body", content=b"NaN"),
     case("reply-not-utf8", "POST", "/permission/{rid}/reply", 400, "body", content=b"\xff\xfe"),
     case("reply-decided", "POST", "/permission/{done}/reply", 409, json={"reply": "once"}),
-    case("reply-too-large", "POST", "/permission/{rid}/reply", 413,
-         content=b'{"reply": "once", "message": "' + b"x" * (2 << 20) + b'"}'),
+    pytest.param(  # the server answers and closes before the client has sent it all, and
+        # httpx then drops its unfinished body generator (an unraisable warning: httpx's)
+        "POST", "/permission/{rid}/reply",
+        {"content": b'{"reply": "once", "message": "' + b"x" * (2 << 20) + b'"}'},
+        413, None, "Payload", id="reply-too-large",
+        marks=pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    ),
     # POST /session/{sessionID}/permissions/{permissionID} (deprecated)
     case("session-reply-bad-session", "POST", "/session/bad/permissions/{rid}", 400,
          "sessionID", "Params", json={"response": "once"}),

@@ -147,6 +147,8 @@ def install(app: Quart) -> None:
         else:
             message = exc.description or exc.name
         response = error_response(status, _HTTP_TAGS.get(status, f"Http{status}Error"), message)
+        if status == 413:  # the rest of the body is not worth reading
+            response.headers["Connection"] = "close"
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = sorted(set(exc.valid_methods) - {"OPTIONS"})
             response.headers["Allow"] = ", ".join(allowed)

@@ -38,10 +38,7 @@ from agentactors.actors import (
 )
 from agentactors.plugins import start_plugins
 
-try:  # TEMPORARY while _hypercorn is written
-    from . import _hypercorn
-except ImportError:
-    _hypercorn = None  # type: ignore
+from . import _hypercorn
 from ._app import App, create_app
 from ._context import KEY, Held
 from ._repl import ConsoleServer
@@ -94,28 +91,10 @@ class HttpServer:
         """
         try:
             async with trio.open_nursery() as nursery:
-                if _hypercorn is None:
-                    import hypercorn.trio
-
-                    serve = partial(
-                        hypercorn.trio.serve,
-                        self.app,
-                        self.config,
-                        shutdown_trigger=self._shutdown.wait,
-                    )
-                    urls = await nursery.start(serve)
-                    from urllib.parse import urlsplit
-
-                    u = urlsplit(urls[0])
-                    bound = [(u.hostname, u.port)]
-                else:
-                    serve = partial(
-                        _hypercorn.serve,
-                        self.app,
-                        self.config,
-                        shutdown_trigger=self._shutdown.wait,
-                    )
-                    bound = await nursery.start(serve)
+                serve = partial(
+                    _hypercorn.serve, self.app, self.config, shutdown_trigger=self._shutdown.wait
+                )
+                bound = await nursery.start(serve)
                 host, port = bound[0]
                 shown = f"[{host}]" if ":" in host else host
                 scheme = "https" if self.settings.certfile else "http"
