@@ -42,6 +42,11 @@ hypercorn 0.18.0 (with quart-trio 0.12.0 where said):
    request's HTTP answer is sent (hypercorn never reuses it).
 9. ``Config.create_sockets`` leaves open the socket it failed to bind (a ResourceWarning).
    Here the sockets are made by :func:`_bind`, ``host:port`` binds only.
+10. The keep-alive timer is restarted at every answer and stopped at every request by
+    starting a new task (``TrioSingleTask.restart``: a lock, a cancel, a task and a
+    scheduler round trip for ``nursery.start``): most of a small request's cost.  Here
+    each connection has one timer task, and an answer or a request only moves its
+    deadline (:meth:`_Connection.set_idle_deadline`).
 
 Slow heads: the keep-alive timer runs from a connection's start, and from each answer,
 until a whole request head has arrived, so a head trickled in (slowloris) is closed after
@@ -56,6 +61,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
+from math import inf
 from typing import Any
 
 import h11
@@ -152,7 +158,9 @@ async def serve(
                         task_status.started(bound)
                         await shutdown_trigger()
                         accepting.cancel_scope.cancel()  # the listeners close
-                    await context.terminated.set()  # idle connections close at once
+                    await context.terminated.set()
+                    for connection in live:
+                        connection.set_idle_deadline()  # idle connections close at once
                     if live:
                         with trio.move_on_after(config.graceful_timeout):
                             await drained.wait()
@@ -234,6 +242,10 @@ class _Connection(TCPServer):
         plain = stream if isinstance(stream, trio.SocketStream) else stream.transport_stream
         self.socket = plain.socket
         self.client: tuple[str, int] | None = None
+        self._idle = True
+        self._ended = False
+        self._idle_scope = trio.CancelScope()
+        self.set_idle_deadline()
 
     async def run(self) -> None:
         """Serve the connection until either side ends it, then close it.
@@ -276,20 +288,46 @@ class _Connection(TCPServer):
                     *args, task_group, state, ssl, self.client, server, send
                 )
             await self.protocol.initiate()
-            await self.idle_task.restart(task_group, self._idle_timeout)
-            await self._read_data()
+            task_group.spawn(self._idle_watch)
+            try:
+                await self._read_data()
+            finally:
+                self._ended = True
+                self._idle_scope.cancel()  # the timer ends with the connection
 
     async def protocol_send(self, event: Event) -> None:
-        """Write, close or (re)start the keep-alive timer, for the protocol.
+        """Write, close or move the keep-alive deadline, for the protocol.
 
         A write blocks until the bytes are sent (hypercorn shields it; :meth:`abort` ends
-        it); a close or a timer change is shielded (adaptation 2) and does not block.
+        it); a close is shielded (adaptation 2) and does not block; a deadline change
+        never awaits (adaptation 10).
         """
         if isinstance(event, RawData):
             await super().protocol_send(event)
+        elif isinstance(event, Updated):
+            self._idle = event.idle
+            self.set_idle_deadline()
         else:
             with trio.CancelScope(shield=True):
                 await super().protocol_send(event)
+
+    def set_idle_deadline(self) -> None:
+        """Busy: no deadline; idle: ``keep_alive_timeout`` from now, or now once the
+        server is shutting down.  Never blocks."""
+        if not self._idle:
+            self._idle_scope.deadline = inf
+        elif self.context.terminated.is_set():
+            self._idle_scope.deadline = -inf
+        else:
+            self._idle_scope.deadline = trio.current_time() + self.config.keep_alive_timeout
+
+    async def _idle_watch(self) -> None:
+        """The connection's one keep-alive timer: closes it once its deadline passes."""
+        with self._idle_scope:
+            await trio.sleep_forever()
+        if not self._ended:
+            with trio.CancelScope(shield=True):
+                await self._initiate_server_close()
 
     async def _close(self) -> None:
         # Callers may be shielded: a TLS close_notify a client does not read is bounded.
