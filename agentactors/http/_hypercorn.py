@@ -44,9 +44,10 @@ hypercorn 0.18.0 (with quart-trio 0.12.0 where said):
    Here the sockets are made by :func:`_bind`, ``host:port`` binds only.
 10. The keep-alive timer is restarted at every answer and stopped at every request by
     starting a new task (``TrioSingleTask.restart``: a lock, a cancel, a task and a
-    scheduler round trip for ``nursery.start``): most of a small request's cost.  Here
-    each connection has one timer task, and an answer or a request only moves its
-    deadline (:meth:`_Connection.set_idle_deadline`).
+    scheduler round trip for ``nursery.start``): a third of a small request's cost.  Here
+    there is no timer task: the connection's read (always in progress) carries the
+    keep-alive deadline, which an answer or a request moves
+    (:meth:`_Connection.set_idle_deadline`).
 
 Slow heads: the keep-alive timer runs from a connection's start, and from each answer,
 until a whole request head has arrived, so a head trickled in (slowloris) is closed after
@@ -76,7 +77,7 @@ from hypercorn.protocol.http_stream import HTTPStream
 from hypercorn.protocol.ws_stream import WSStream
 from hypercorn.trio.lifespan import Lifespan
 from hypercorn.trio.task_group import TaskGroup
-from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.trio.tcp_server import MAX_RECV, TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import AppWrapper, ConnectionState, H11SendableEvent, LifespanState
 from hypercorn.utils import parse_socket_addr, wrap_app
@@ -243,8 +244,8 @@ class _Connection(TCPServer):
         self.socket = plain.socket
         self.client: tuple[str, int] | None = None
         self._idle = True
-        self._ended = False
-        self._idle_scope = trio.CancelScope()
+        self._deadline = inf
+        self._read_scope = trio.CancelScope()
         self.set_idle_deadline()
 
     async def run(self) -> None:
@@ -288,12 +289,7 @@ class _Connection(TCPServer):
                     *args, task_group, state, ssl, self.client, server, send
                 )
             await self.protocol.initiate()
-            task_group.spawn(self._idle_watch)
-            try:
-                await self._read_data()
-            finally:
-                self._ended = True
-                self._idle_scope.cancel()  # the timer ends with the connection
+            await self._read_data()
 
     async def protocol_send(self, event: Event) -> None:
         """Write, close or move the keep-alive deadline, for the protocol.
@@ -313,21 +309,35 @@ class _Connection(TCPServer):
 
     def set_idle_deadline(self) -> None:
         """Busy: no deadline; idle: ``keep_alive_timeout`` from now, or now once the
-        server is shutting down.  Never blocks."""
+        server is shutting down.  Moves the deadline of the read in progress, if any.
+        Never blocks."""
         if not self._idle:
-            self._idle_scope.deadline = inf
+            self._deadline = inf
         elif self.context.terminated.is_set():
-            self._idle_scope.deadline = -inf
+            self._deadline = -inf
         else:
-            self._idle_scope.deadline = trio.current_time() + self.config.keep_alive_timeout
+            self._deadline = trio.current_time() + self.config.keep_alive_timeout
+        self._read_scope.deadline = self._deadline
 
-    async def _idle_watch(self) -> None:
-        """The connection's one keep-alive timer: closes it once its deadline passes."""
-        with self._idle_scope:
-            await trio.sleep_forever()
-        if not self._ended:
-            with trio.CancelScope(shield=True):
-                await self._initiate_server_close()
+    async def _read_data(self) -> None:
+        """hypercorn's read loop, each read bounded by the keep-alive deadline: an idle
+        connection whose deadline passes is closed (adaptation 10).  ``read_timeout`` is
+        not used (it bounds a read, never a head: see the module doc)."""
+        while True:
+            self._read_scope = trio.CancelScope(deadline=self._deadline)
+            try:
+                with self._read_scope:
+                    data = await self.stream.receive_some(MAX_RECV)
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                break
+            if self._read_scope.cancelled_caught:  # idle past the deadline
+                with trio.CancelScope(shield=True):
+                    await self._initiate_server_close()
+                return
+            await self.protocol.handle(RawData(bytes(data)))
+            if data == b"":
+                break
+        await self.protocol.handle(Closed())
 
     async def _close(self) -> None:
         # Callers may be shielded: a TLS close_notify a client does not read is bounded.
