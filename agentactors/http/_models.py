@@ -104,7 +104,7 @@ class Updated:
 # --- answers -----------------------------------------------------------------------------
 
 
-@attrs.define
+@attrs.define(kw_only=True)
 class PermissionAsked:
     """OpenCode's permission.asked properties."""
 
@@ -119,22 +119,13 @@ class PermissionAsked:
     expiresAt: Millis | None = None
 
 
-@attrs.define
-class PermissionState:
+@attrs.define(kw_only=True)
+class PermissionState(PermissionAsked):
     """A request with its state; a final one has reply, decidedBy and time.decided."""
 
-    id: RequestID
-    sessionID: SessionID
-    permission: str
-    patterns: list[str]
-    metadata: dict[str, Any]
-    always: list[str]
-    time: AskedTime
     directory: str
     state: State
     effect: Action
-    tool: Tool | None = None
-    expiresAt: Millis | None = None
     reply: Reply | None = None
     decidedBy: Decider | None = None
     message: str | None = None
