@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,16 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(
     generated = re.search(r"(\d+) generated, (\d+) passed", output)
     assert generated is not None, output[-2000:]
     assert int(generated[1]) == int(generated[2]) > 300
+
+
+def test_serving_imports_no_pydantic() -> None:
+    """quart-schema would import pydantic (~80 ms of every start) whenever it is installed;
+    the server uses msgspec only, and a plugin may still import pydantic itself."""
+    code = (
+        "import sys, agentactors.http, agentactors.__main__\n"
+        "assert 'pydantic' not in sys.modules and 'pydantic_core' not in sys.modules\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('pydantic'):\n"
+        "    import pydantic\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
