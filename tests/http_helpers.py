@@ -280,7 +280,12 @@ async def serve_process(
             assert process.stdout is not None
             with trio.fail_after(30):
                 line = await read_line(process.stdout, bytearray())
-            assert line.startswith("agentactors listening on http://127.0.0.1:"), line
+            assert line.startswith(
+                (
+                    "agentactors listening on http://127.0.0.1:",
+                    "agentactors listening on https://127.0.0.1:",
+                )
+            ), line
             yield process, line.split()[3]
         finally:
             if process.returncode is None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
 import trio
+import trustme
 
 from agentactors.__main__ import main
 from agentactors.actors import Services
@@ -149,3 +151,46 @@ async def test_console_asks_for_the_password(services: Services) -> None:
     assert refused.startswith("password: ")
     assert "wrong password" in refused
     assert "42" in accepted
+
+
+async def test_serve_with_tls_answers_https_and_http2(tmp_path: Path) -> None:
+    """``serve --certfile --keyfile``: HTTPS, and HTTP/2 by ALPN, through a whole ask and
+    reply; a plain-HTTP request to the TLS port gets no answer."""
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    for blob in issued.cert_chain_pems:
+        blob.write_to_path(str(cert), append=True)
+    issued.private_key_pem.write_to_path(str(key))
+    verify = ssl.create_default_context()
+    ca.configure_trust(verify)
+    tls = ("--certfile", str(cert), "--keyfile", str(key))
+    async with serve_process(tmp_path, ":memory:", *tls) as (_, url):
+        assert url.startswith("https://")
+        async with httpx.AsyncClient(base_url=url, verify=verify, http2=True) as client:
+            with trio.fail_after(10):
+                health = await client.get("/global/health")
+                assert (health.http_version, health.status_code) == ("HTTP/2", 200)
+                session = (await client.post("/session", json={})).json()
+                body = {"permission": "bash", "patterns": ["make deploy"]}
+                asked = await client.post(f"/session/{session['id']}/permission", json=body)
+                reply = {"reply": "reject", "message": "not today"}
+                answer = await client.post(f"/permission/{asked.json()['id']}/reply", json=reply)
+                assert answer.json() is True
+                final = (await client.get(f"/permission/{asked.json()['id']}")).json()
+                assert (final["state"], final["message"]) == ("replied", "not today")
+        plain = url.replace("https://", "http://")
+        async with httpx.AsyncClient(base_url=plain) as client:
+            with trio.fail_after(10), pytest.raises(httpx.HTTPError):
+                await client.get("/global/health")
+
+
+def test_tls_needs_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A certificate without its key (or a missing file) is refused at start, named."""
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    assert main(["serve", "--port", "0", "--certfile", str(cert)]) == 2
+    assert "both --certfile and --keyfile" in capsys.readouterr().err
+    missing = str(tmp_path / "nope.pem")
+    assert main(["serve", "--port", "0", "--certfile", str(cert), "--keyfile", missing]) == 2
+    assert "nope.pem" in capsys.readouterr().err
