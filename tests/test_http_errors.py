@@ -51,6 +51,10 @@ CASES = [
     case("reply-not-object", "POST", "/permission/{rid}/reply", 400, "body", content=b"[1]"),
     case("reply-nan", "POST", "/permission/{rid}/reply", 400, "body", content=b"NaN"),
     case("reply-not-utf8", "POST", "/permission/{rid}/reply", 400, "body", content=b"\xff\xfe"),
+    case("reply-too-deep", "POST", "/permission/{rid}/reply", 400, "body",
+         content=b'{"reply": "once", "message": ' + b"[" * 65 + b"]" * 65 + b"}"),
+    case("reply-far-too-deep", "POST", "/permission/{rid}/reply", 400, "body",
+         content=b"[" * 100_000 + b"]" * 100_000),
     case("reply-decided", "POST", "/permission/{done}/reply", 409, json={"reply": "once"}),
     pytest.param(  # the server answers and closes before the client has sent it all, and
         # httpx then drops its unfinished body generator (an unraisable warning: httpx's)
@@ -142,6 +146,10 @@ CASES = [
          params={"before": "ses_x"}),
     case("list-relative-directory", "GET", "/permission", 400, "directory", "Query",
          params={"directory": "x"}),
+    case("list-nul-directory", "GET", "/permission", 400, "directory", "Query",
+         params={"directory": "/tmp/a\x00b"}),
+    case("create-nul-header", "POST", "/session", 400, "x-opencode-directory", "Headers",
+         json={}, headers={"x-opencode-directory": "%2Ftmp%2Fa%00b"}),
     case("event-bad-last-id", "GET", "/event", 400, "Last-Event-ID", "Headers",
          headers={"Last-Event-ID": "nope"}),
     # routing
@@ -193,3 +201,17 @@ async def test_a_bug_is_a_logged_500(
     assert response.status_code == 500
     assert response.json() == {"_tag": "InternalError", "message": "internal error: RuntimeError"}
     assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)
+
+
+async def test_a_body_nested_to_the_limit_is_taken(live: Live) -> None:
+    """64 levels of nesting (the body's own object included) is the most a body may
+    have: metadata nested 63 deep is asked, stored and streamed like any other."""
+    session = await live.session()
+    metadata: dict[str, Any] = {"command": "ls"}
+    for _ in range(62):
+        metadata = {"x": metadata}
+    response = await live.ask(session["id"], "ls", patterns=["ls"], metadata=metadata)
+    assert response.status_code == 200, response.text
+    deeper = await live.ask(session["id"], "ls", patterns=["ls"], metadata={"x": metadata})
+    assert deeper.status_code == 400
+    assert "64 levels" in deeper.json()["message"]

@@ -146,6 +146,8 @@ def directory(default: str) -> str:
 def _absolute(path: str, field: str, kind: InputKind) -> str:
     if not path.startswith("/"):
         raise BadInput(f"{field}: must be an absolute directory", field=field, kind=kind)
+    if "\x00" in path:
+        raise BadInput(f"{field}: must not contain a NUL character", field=field, kind=kind)
     return os.path.normpath(path)
 
 
@@ -154,13 +156,41 @@ def _args() -> dict[str, Any]:
     return {key: args.getlist(key) if len(args.getlist(key)) > 1 else args[key] for key in args}
 
 
+MAX_DEPTH = 64
+"""Nesting of arrays and objects a JSON body may have."""
+
+
 def _json(raw: bytes) -> Any:
     if not raw.strip():
         return {}
+    too_deep = BadInput(
+        f"body: nested more than {MAX_DEPTH} levels deep", field="body", kind="Payload"
+    )
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw, parse_constant=_no_constant)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise BadInput(f"body is not valid JSON: {exc}", field="body", kind="Payload") from None
+    except RecursionError:  # deeper than the parser goes, so deeper than MAX_DEPTH
+        raise too_deep from None
+    if _depth(data) > MAX_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deep ``data`` nests arrays and objects (a scalar: 0), counted up to
+    ``MAX_DEPTH + 1``.  Iterative: never recurses."""
+    depth = 0
+    level = [data] if isinstance(data, dict | list) else []
+    while level and depth <= MAX_DEPTH:
+        depth += 1
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+    return depth
 
 
 def _no_constant(name: str) -> Any:
