@@ -194,3 +194,18 @@ def test_tls_needs_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     missing = str(tmp_path / "nope.pem")
     assert main(["serve", "--port", "0", "--certfile", str(cert), "--keyfile", missing]) == 2
     assert "nope.pem" in capsys.readouterr().err
+
+
+async def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A second ``serve`` on a taken port says so in one line and exits 2."""
+    async with serve_process(tmp_path, ":memory:") as (_, url):
+        port = url.rsplit(":", 1)[1]
+        command = [*PYTHON, "serve", "--port", port, "--directory", str(tmp_path)]
+        command += ["--data-dir", ":memory:"]
+        with trio.fail_after(30):
+            result = await trio.run_process(command, capture_stderr=True, check=False)
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+    assert "in use" in lines[0]

@@ -179,8 +179,26 @@ def run(settings: Settings, config: Config, *, announce: Announce = print) -> in
         trio.run(partial(serve_until_signal, settings, config, announce=announce, console=console))
     except KeyboardInterrupt:  # a signal before the receiver was installed
         return 130
+    except BaseExceptionGroup as group:
+        cannot_listen = _only_os_error(group)
+        if cannot_listen is None:
+            raise
+        where = f"{settings.host}:{settings.port}"
+        print(f"agentactors: cannot listen on {where}: {cannot_listen}", file=sys.stderr)
+        return 2
     finally:
         if console is not None:
             console.close()
         stop_services()
     return 0
+
+
+def _only_os_error(group: BaseExceptionGroup[BaseException]) -> OSError | None:
+    """The OSError a group holds when it holds nothing else (binding failed), else None."""
+    matched, rest = group.split(OSError)
+    if matched is None or rest is not None:
+        return None
+    first: BaseException = matched
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first if isinstance(first, OSError) else None
