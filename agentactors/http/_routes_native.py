@@ -41,16 +41,14 @@ async def ask_permission(sessionID: str, body: Ask, query: AskQuery) -> Response
     """
     tool = body.tool
     args = (sessionID, body.permission, body.patterns or ())
-    options = {
-        "metadata": body.metadata,
-        "always": body.always or (),
-        "tool": ToolRef(tool.messageID, tool.callID) if tool else None,
-        "timeout": body.timeout,
-    }
+    metadata, always = body.metadata, body.always or ()
+    ref = ToolRef(tool.messageID, tool.callID) if tool else None
     if query.wait:
-        final = await context().held.hold(api.ask_and_wait(*args, **options))  # type: ignore[arg-type] # the options' types are ask_and_wait's
-        return json_response(wire.request_state(final))
-    asked = await api.ask(*args, **options)  # type: ignore[arg-type] # as above
+        wait = api.ask_and_wait(
+            *args, metadata=metadata, always=always, tool=ref, timeout=body.timeout
+        )
+        return json_response(wire.request_state(await context().held.hold(wait)))
+    asked = await api.ask(*args, metadata=metadata, always=always, tool=ref, timeout=body.timeout)
     return json_response(wire.request_state(asked.request))
 
 
