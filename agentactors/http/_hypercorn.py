@@ -48,6 +48,10 @@ hypercorn 0.18.0 (with quart-trio 0.12.0 where said):
     there is no timer task: the connection's read (always in progress) carries the
     keep-alive deadline, which an answer or a request moves
     (:meth:`_Connection.set_idle_deadline`).
+11. A write takes the connection's send lock with ``async with``, which yields to the
+    scheduler even when no other task holds it (a round trip of the run loop per
+    answer).  Here an uncontended lock is taken without yielding
+    (:meth:`_Connection._write`); a contended one as hypercorn does.
 
 Slow heads: the keep-alive timer runs from a connection's start, and from each answer,
 until a whole request head has arrived, so a head trickled in (slowloris) is closed after
@@ -299,13 +303,29 @@ class _Connection(TCPServer):
         never awaits (adaptation 10).
         """
         if isinstance(event, RawData):
-            await super().protocol_send(event)
+            await self._write(event.data)
         elif isinstance(event, Updated):
             self._idle = event.idle
             self.set_idle_deadline()
         else:
             with trio.CancelScope(shield=True):
                 await super().protocol_send(event)
+
+    async def _write(self, data: bytes) -> None:
+        """``TCPServer.protocol_send`` for bytes, without its scheduler round trip when
+        no other task is writing (adaptation 11).  Blocks until sent; shielded."""
+        try:
+            self.send_lock.acquire_nowait()
+        except trio.WouldBlock:
+            await super().protocol_send(RawData(data=data))
+            return
+        try:
+            with trio.CancelScope(shield=True):
+                await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            await self.protocol.handle(Closed())
+        finally:
+            self.send_lock.release()
 
     def set_idle_deadline(self) -> None:
         """Busy: no deadline; idle: ``keep_alive_timeout`` from now, or now once the
