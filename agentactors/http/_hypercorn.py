@@ -313,7 +313,10 @@ class _Connection(TCPServer):
 
     async def _write(self, data: bytes) -> None:
         """``TCPServer.protocol_send`` for bytes, without its scheduler round trip when
-        no other task is writing (adaptation 11).  Blocks until sent; shielded."""
+        no other task is writing (adaptation 11).  Blocks until sent; shielded.  Raises
+        Cancelled before writing when the caller is cancelled, as the lock's acquire
+        does: a writer looping on a closed connection still ends."""
+        await trio.lowlevel.checkpoint_if_cancelled()
         try:
             self.send_lock.acquire_nowait()
         except trio.WouldBlock:
