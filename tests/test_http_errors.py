@@ -142,6 +142,10 @@ CASES = [
          params={"decider": "robot"}),
     case("history-negative-since", "GET", "/permission/history", 400, "since", "Query",
          params={"since": "-1"}),
+    case("history-huge-since", "GET", "/permission/history", 400, "since", "Query",
+         params={"since": "9" * 23}),
+    case("history-huge-until", "GET", "/permission/history", 400, "until", "Query",
+         params={"until": str(2**53)}),
     case("history-bad-cursor", "GET", "/permission/history", 400, "before", "Query",
          params={"before": "ses_x"}),
     case("list-relative-directory", "GET", "/permission", 400, "directory", "Query",
@@ -215,3 +219,19 @@ async def test_a_body_nested_to_the_limit_is_taken(live: Live) -> None:
     deeper = await live.ask(session["id"], "ls", patterns=["ls"], metadata={"x": metadata})
     assert deeper.status_code == 400
     assert "64 levels" in deeper.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "wrong"),
+    [
+        ("/permission/per_nope", "4 characters follow 'per_', not 26"),
+        (f"/permission/{UNKNOWN_SES}", "does not start with 'per_'"),
+        ("/permission/per_0123456789ABCDEFGHJKMNPQRU", "'U' is not in the id alphabet"),
+        ("/session/ses_0123456789abcdefghjkmnpqrs", "'a' is not in the id alphabet"),
+    ],
+)
+async def test_an_id_error_says_what_is_wrong(live: Live, path: str, wrong: str) -> None:
+    """A malformed id's 400 names the prefix, the length or the character at fault."""
+    response = await live.client.get(path)
+    assert response.status_code == 400
+    assert wrong in response.json()["message"], response.json()

@@ -20,7 +20,7 @@ import msgspec
 from quart import request
 
 from ._errors import BadInput, InputKind
-from ._models import PATH_IDS, DirectoryHeader
+from ._models import PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader
 from ._quart_schema import (
     QUART_SCHEMA_HEADERS_ATTRIBUTE,
     QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
@@ -69,9 +69,22 @@ def check_path_ids(values: dict[str, Any] | None) -> None:
 
 
 def check_id(field: str, value: str, meta: msgspec.Meta, kind: InputKind) -> None:
-    """``value`` matches the id pattern of ``meta``.  Raises BadInput naming ``field``."""
-    if meta.pattern is None or re.fullmatch(meta.pattern.strip("^$"), value) is None:
-        raise BadInput(f"{field}: must be {meta.description}", field=field, kind=kind)
+    """``value`` matches the id pattern of ``meta``.  Raises BadInput naming ``field``
+    and what is wrong: the prefix, the length or a character."""
+    pattern = meta.pattern or ""
+    if re.fullmatch(pattern.strip("^$"), value) is not None:
+        return
+    prefix = pattern.strip("^").partition("_")[0] + "_"
+    rest = value.removeprefix(prefix)
+    if not value.startswith(prefix):
+        wrong = f"{value[:8]!r} does not start with {prefix!r}"
+    elif len(rest) != ULID_LENGTH:
+        wrong = f"{len(rest)} characters follow {prefix!r}, not {ULID_LENGTH}"
+    else:
+        bad = next(c for c in rest if c not in ULID_ALPHABET)
+        wrong = f"{bad!r} is not in the id alphabet (0-9 and A-Z without I, L, O, U)"
+    message = f"{field}: {wrong}; it must be {meta.description}"
+    raise BadInput(message, field=field, kind=kind)
 
 
 def body(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:

@@ -18,7 +18,9 @@ import msgspec
 
 from agentactors.actors import MAX_TIMEOUT
 
-_ULID = "[0-9A-HJKMNP-TV-Z]{26}"  # the alphabet of agentactors.actors.new_id
+ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # of agentactors.actors.new_id
+ULID_LENGTH = 26
+_ULID = f"[0-9A-HJKMNP-TV-Z]{{{ULID_LENGTH}}}"
 
 
 def _id(prefix: str) -> msgspec.Meta:
@@ -42,6 +44,15 @@ PATH_IDS: dict[str, msgspec.Meta] = {
 
 Text = Annotated[str, msgspec.Meta(min_length=1)]
 Millis = Annotated[int, msgspec.Meta(description="Unix time in milliseconds")]
+MAX_MILLIS = 2**53 - 1
+"""The latest Unix time in milliseconds an input may name (JSON's safe integers; SQLite
+stores none above 2**63 - 1)."""
+
+
+def _time(description: str) -> msgspec.Meta:
+    return msgspec.Meta(ge=0, le=MAX_MILLIS, description=f"{description} (Unix ms)")
+
+
 Action = Literal["allow", "ask", "deny"]
 Reply = Literal["once", "always", "reject"]
 Scope = Literal["session", "project"]
@@ -344,10 +355,8 @@ class HistoryQuery:
     state: State | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
     decider: DeciderKind | None = None
-    since: (
-        Annotated[int, msgspec.Meta(ge=0, description="created at or after (Unix ms)")] | None
-    ) = None
-    until: Annotated[int, msgspec.Meta(ge=0, description="created before (Unix ms)")] | None = None
+    since: Annotated[int, _time("created at or after")] | None = None
+    until: Annotated[int, _time("created before")] | None = None
     before: (
         Annotated[
             str,
