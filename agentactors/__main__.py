@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from agentactors._cli_client import add_commands as add_client_commands
 from agentactors.actors import ConfigError, load_config
-from agentactors.http import Settings, StartRefused, attach, run
 
 WORKERS_REFUSED = (
     "--workers {n}: refused. agentactors keeps every service as one named actor in one "
@@ -65,6 +64,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    # the HTTP stack (quart, hypercorn) loads for the commands that serve or attach only:
+    # it is most of a start, and ask, list and reply are run once per question
+    from agentactors.http import Settings, StartRefused, run  # noqa: PLC0415 - see above
+
     if args.workers != 1:
         print(WORKERS_REFUSED.format(n=args.workers), file=sys.stderr)
         return 2
@@ -89,6 +92,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_repl(args: argparse.Namespace) -> int:
+    from agentactors.http import attach  # noqa: PLC0415 - as in _cmd_serve
+
     return attach(args.url)
 
 
