@@ -208,3 +208,21 @@ def test_serving_imports_no_pydantic() -> None:
         "    import pydantic\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_scoped_routes_and_streams_document_every_input(live: Live) -> None:
+    """A scoped route documents ``?directory=`` and ``x-opencode-directory``; a stream
+    documents ``Last-Event-ID`` too (each with the pattern that is checked)."""
+    doc = await _doc(live)
+    scoped = {"directory", "x-opencode-directory"}
+    expected = {
+        ("/event", "get"): scoped | {"last-event-id"},
+        ("/global/event", "get"): {"last-event-id"},
+        ("/permission", "get"): scoped,
+        ("/session", "get"): scoped,
+        ("/session", "post"): scoped,
+    }
+    for (path, method), names in expected.items():
+        parameters = doc["paths"][path][method]["parameters"]
+        assert {p["name"] for p in parameters} == names, path
+        assert all(p["schema"].get("pattern") for p in parameters), path

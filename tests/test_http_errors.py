@@ -154,6 +154,8 @@ CASES = [
          params={"directory": "/tmp/a\x00b"}),
     case("create-nul-header", "POST", "/session", 400, "x-opencode-directory", "Headers",
          json={}, headers={"x-opencode-directory": "%2Ftmp%2Fa%00b"}),
+    case("list-bad-header-beside-query", "GET", "/session", 400, "x-opencode-directory",
+         "Headers", params={"directory": "/tmp"}, headers={"x-opencode-directory": "{}"}),
     case("event-bad-last-id", "GET", "/event", 400, "Last-Event-ID", "Headers",
          headers={"Last-Event-ID": "nope"}),
     # routing

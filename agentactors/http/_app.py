@@ -63,11 +63,9 @@ def create_app(
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body,
         RESPONSE_TIMEOUT=None,  # streams end with their client, the bus or a shutdown
-        BODY_TIMEOUT=60,
     )
     app.extensions[KEY] = Context(settings, config, console=console)
     password = bool(settings.password)
-    provider = type("DocProvider", (Provider,), {"password": password})
     QuartSchema(
         app,
         openapi_path="/doc",
@@ -89,7 +87,7 @@ def create_app(
             else None
         ),
         security=[{"basic": []}, {"bearer": []}] if password else None,
-        openapi_provider_class=provider,
+        openapi_provider_class=Provider,
     )
     for module in (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug):
         app.register_blueprint(module.blueprint)

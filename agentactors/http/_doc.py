@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import msgspec
 from werkzeug.routing import BaseConverter, Rule
 
+from ._context import KEY
 from ._models import PATH_IDS, Error
 from ._quart_schema import (
     QUART_SCHEMA_RESPONSE_ATTRIBUTE,
@@ -88,11 +89,14 @@ def schema_of(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 class Provider(OpenAPIProvider):
-    """quart-schema's provider, completed (see the module doc).  Set ``password`` to
-    declare 401s."""
+    """quart-schema's provider, completed (see the module doc)."""
 
-    password = False
     _cached: dict[str, Any] | None = None
+
+    @property
+    def password(self) -> bool:
+        """Whether the app asks for a password (its operations then answer 401)."""
+        return bool(self._app.extensions[KEY].settings.password)
 
     def schema(self) -> dict[str, Any]:
         if self._cached is None:
@@ -135,8 +139,6 @@ class Provider(OpenAPIProvider):
             statuses.add(401)
         error = {"application/json": {"schema": {"$ref": _REF.format(name="Error")}}}
         responses = operation["responses"]
-        responses[200].setdefault("description", "OK")
-        responses[200]["description"] = responses[200]["description"] or "OK"
         for status in sorted(statuses):
             responses[status] = {"description": _REASONS[status], "content": error}
 
@@ -150,10 +152,16 @@ class Provider(OpenAPIProvider):
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         return self._parameters(model, "query", lambda name: name)
 
-    def build_headers_parameters(
-        self, model: type[Any]
+    def build_headers_parameters(  # type: ignore[override] # ours records a tuple (_inputs.headers)
+        self, models: tuple[type[Any], ...]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        return self._parameters(model, "header", lambda name: name.replace("_", "-"))
+        parameters: list[dict[str, Any]] = []
+        components: dict[str, Any] = {}
+        for model in models:
+            more, used = self._parameters(model, "header", lambda name: name.replace("_", "-"))
+            parameters += more
+            components.update(used)
+        return parameters, components
 
     def _parameters(
         self, model: type[Any], where: str, name_of: Callable[[str], str]

@@ -91,13 +91,15 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (RuntimeFault, 503),  # ServiceCrashed: the actor is being restarted; retry
 )
 
-_HTTP_TAGS = {
+HTTP_TAGS = {
     400: "BadRequestError",
     404: "NotFoundError",
     405: "MethodNotAllowedError",
     413: "PayloadTooLargeError",
     431: "RequestHeaderFieldsTooLargeError",
+    501: "NotImplementedError",
 }
+"""The ``_tag`` of an answer with this status that the app or the server gives itself."""
 
 
 def status_of(exc: BaseException) -> int:
@@ -146,7 +148,7 @@ def install(app: Quart) -> None:
             message = f"method not allowed: {_request_line()}"
         else:
             message = exc.description or exc.name
-        response = error_response(status, _HTTP_TAGS.get(status, f"Http{status}Error"), message)
+        response = error_response(status, HTTP_TAGS.get(status, f"Http{status}Error"), message)
         if status == 413:  # the rest of the body is not worth reading
             response.headers["Connection"] = "close"
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:

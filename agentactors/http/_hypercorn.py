@@ -86,17 +86,14 @@ from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import AppWrapper, ConnectionState, H11SendableEvent, LifespanState
 from hypercorn.utils import parse_socket_addr, wrap_app
 
+from ._errors import HTTP_TAGS
+
 log = logging.getLogger("agentactors.http")
 
 DRAIN_MAX = 1024 * 1024
 """Bytes of a request body read and dropped after an early answer to keep the connection
 (adaptation 6); a longer body closes it."""
 
-_TAGS = {
-    400: "BadRequestError",
-    431: "RequestHeaderFieldsTooLargeError",
-    501: "NotImplementedError",
-}
 _MESSAGE_MAX = 200
 """Characters of h11's description of a malformed request kept in the error message."""
 
@@ -438,7 +435,7 @@ class _H11Protocol(H11Protocol):
                 error = sys.exception()
                 described = str(error) if isinstance(error, h11.ProtocolError) else ""
                 message = f"malformed request: {described or 'unreadable'}"[:_MESSAGE_MAX]
-        tag = _TAGS.get(status_code, "BadRequestError")
+        tag = HTTP_TAGS.get(status_code, "BadRequestError")
         body = json.dumps({"_tag": tag, "message": message}).encode()
         headers = [
             (b"content-type", b"application/json"),

@@ -20,7 +20,7 @@ import msgspec
 from quart import request
 
 from ._errors import BadInput, InputKind
-from ._models import PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader
+from ._models import PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader, Scoped
 from ._quart_schema import (
     QUART_SCHEMA_HEADERS_ATTRIBUTE,
     QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
@@ -30,6 +30,7 @@ from ._quart_schema import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -127,33 +128,38 @@ def query(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, A
     return decorate
 
 
-def headers(model: type[Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Document the headers a handler reads (it reads them itself)."""
+def headers(model: type[Any]) -> Callable[[F], F]:
+    """Document headers a handler reads itself (``model``'s fields, ``_`` as ``-``).
+    Several ``headers`` on one handler add up."""
 
-    def decorate(handler: Callable[P, R]) -> Callable[P, R]:
-        setattr(handler, QUART_SCHEMA_HEADERS_ATTRIBUTE, model)
+    def decorate(handler: F) -> F:
+        models = getattr(handler, QUART_SCHEMA_HEADERS_ATTRIBUTE, ())
+        setattr(handler, QUART_SCHEMA_HEADERS_ATTRIBUTE, (*models, model))
         return handler
 
     return decorate
 
 
-scoped = headers(DirectoryHeader)
-"""Document ``x-opencode-directory`` (routes that take :func:`directory`)."""
+def scoped(handler: F) -> F:
+    """Document the directory in scope that the handler reads with :func:`directory`:
+    ``?directory=`` (its query model) and the ``x-opencode-directory`` header."""
+    if hasattr(handler, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE):
+        raise TypeError(f"{handler.__name__}: a scoped route takes no other query model")
+    setattr(handler, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, Scoped)
+    return headers(DirectoryHeader)(handler)
 
 
 def directory(default: str) -> str:
     """The directory in scope: ``?directory=``, else the ``x-opencode-directory`` header
     (URL-encoded; empty means absent), else ``default``.  Normalised.  Raises BadInput if
-    it is not absolute."""
+    either given is not absolute or holds NUL."""
+    header = request.headers.get("x-opencode-directory")
+    if header:  # checked even when the query names the directory: bad input is never ignored
+        default = _absolute(unquote(header), "x-opencode-directory", "Headers")
     values = request.args.getlist("directory")
     if len(values) > 1:
         raise BadInput("directory: given more than once", field="directory", kind="Query")
-    if values:
-        return _absolute(values[0], "directory", "Query")
-    header = request.headers.get("x-opencode-directory")
-    if header:
-        return _absolute(unquote(header), "x-opencode-directory", "Headers")
-    return default
+    return _absolute(values[0], "directory", "Query") if values else default
 
 
 def _absolute(path: str, field: str, kind: InputKind) -> str:

@@ -67,7 +67,9 @@ Seconds = Annotated[
 WaitSeconds = Annotated[
     float, msgspec.Meta(ge=0, le=MAX_TIMEOUT, description="seconds to wait; absent: until decided")
 ]
-Directory = Annotated[str, msgspec.Meta(pattern="^/", description="an absolute directory")]
+Directory = Annotated[
+    str, msgspec.Meta(pattern="^/[^\\x00]*$", description="an absolute directory (no NUL)")
+]
 
 
 # --- values inside answers and bodies ----------------------------------------------------
@@ -361,7 +363,7 @@ class HistoryQuery:
         Annotated[
             str,
             msgspec.Meta(
-                pattern=f"^per_{_ULID}$",
+                pattern=PATH_IDS["requestID"].pattern,
                 description="the cursor: the last id of the previous page; older ones follow",
             ),
         ]
@@ -378,8 +380,8 @@ class DirectoryHeader:
         Annotated[
             str,
             msgspec.Meta(
-                pattern="^(/|%2[Ff]|$)",
-                description="the directory in scope, URL-encoded, absolute; empty: absent",
+                pattern="^(?!.*%00)(/|%2[Ff]|$)",
+                description="the directory in scope, URL-encoded, absolute, no NUL; empty: absent",
             ),
         ]
         | None
@@ -388,6 +390,4 @@ class DirectoryHeader:
 
 @attrs.define
 class StreamHeaders:
-    last_event_id: (
-        Annotated[str, msgspec.Meta(description="resume after this event id (evt_...)")] | None
-    ) = None
+    last_event_id: Annotated[str, EVENT_ID] | None = None  # resume after this event

@@ -72,7 +72,7 @@ class Settings:
             raise StartRefused("TLS needs both --certfile and --keyfile")
         for path in filter(None, (self.certfile, self.keyfile)):
             if not os.path.isfile(path):
-                raise StartRefused(f"TLS: {path} is not a readable file")
+                raise StartRefused(f"TLS: {path} is not a file")
         if not 0 <= self.port <= 65535:
             raise StartRefused(f"port {self.port} is not in 0..65535")
         if self.cpu is not None:

@@ -53,8 +53,8 @@ blueprint = Blueprint("events", __name__)
 @blueprint.get("/event")
 @answers(EventModel)
 @stream
-@scoped
 @headers(StreamHeaders)
+@scoped
 async def event_stream() -> Response:
     """Events of the directory in scope (SSE)
 
