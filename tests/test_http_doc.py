@@ -23,6 +23,7 @@ from agentactors.actors import (
     new_id,
     wire,
 )
+from agentactors.http import Settings
 from agentactors.http._doc import schema_of
 from agentactors.http._models import (
     PATH_IDS,
@@ -34,6 +35,7 @@ from agentactors.http._models import (
 )
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
+    PROJECT,
     Live,
     http_settings_fixture,
     live_fixture,
@@ -168,21 +170,38 @@ async def _reply_to_everything(events: Subscription) -> None:
                 pass
 
 
+SCHEMATHESIS_CONFIG = Path(__file__).with_name("schemathesis.toml")
+PASSWORD = "schemathesis-password"
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "http_settings",
+    [
+        pytest.param(Settings(port=0, directory=PROJECT), id="open"),
+        pytest.param(Settings(port=0, directory=PROJECT, password=PASSWORD), id="password"),
+    ],
+)
 async def test_schemathesis_finds_no_server_error_or_schema_violation(
-    live: Live, events: Subscription, tmp_path: Path
+    live: Live, events: Subscription, tmp_path: Path, http_settings: Settings
 ) -> None:
-    """schemathesis (all checks, fixed seed) against the live server passes; the event
-    streams are left out (they never end), held asks are released by a replier."""
+    """schemathesis (every check, the stateful phase, a fixed seed) against the live
+    server passes: no server error, no schema mismatch, invalid data refused
+    (negative_data_rejection), valid data accepted (positive_data_acceptance), and, with
+    a password, no route but health answering without it (ignored_auth).  The event
+    streams are left out (they never end); held asks are released by a replier."""
     executable = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     if executable is None:
         pytest.skip("schemathesis is not installed (dev extra)")
     command = [
-        executable, "run", f"{live.url}/doc", "--checks", "all",
+        executable, "--config-file", str(SCHEMATHESIS_CONFIG), "run", f"{live.url}/doc",
+        "--checks", "all",
         "--phases", "examples,coverage,fuzzing,stateful", "--exclude-path-regex", "event$",
         "--request-timeout", "10", "--max-examples", "25", "--seed", "1",
         "--generation-database", "none", "--no-color",
     ]  # fmt: skip
+    if http_settings.password:
+        command += ["--auth", f"agentactors:{http_settings.password}"]
     with trio.fail_after(300):
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_reply_to_everything, events)

@@ -33,6 +33,18 @@ from ._errors import (
 from ._future import BridgeFuture
 from ._ids import is_id, new_id
 from ._journal import STORE, Journal
+from ._limits import (
+    MAX_DEPTH,
+    MAX_DIRECTORY,
+    MAX_MESSAGE,
+    MAX_METADATA_BYTES,
+    MAX_NAME,
+    MAX_PATTERN,
+    MAX_PATTERNS,
+    MAX_RULES,
+    MAX_TITLE,
+    depth,
+)
 from ._models import (
     BY_USER,
     Decider,
@@ -70,7 +82,16 @@ __all__ = [
     "BY_USER",
     "DEFAULT_TIMEOUT",
     "LAGGED",
+    "MAX_DEPTH",
+    "MAX_DIRECTORY",
+    "MAX_MESSAGE",
+    "MAX_METADATA_BYTES",
+    "MAX_NAME",
+    "MAX_PATTERN",
+    "MAX_PATTERNS",
+    "MAX_RULES",
     "MAX_TIMEOUT",
+    "MAX_TITLE",
     "PERMISSION",
     "SESSIONS",
     "STORE",
@@ -129,6 +150,7 @@ __all__ = [
     "call",
     "decide",
     "default_data_dir",
+    "depth",
     "handles",
     "is_id",
     "load_config",

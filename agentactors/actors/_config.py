@@ -5,16 +5,21 @@ built-in defaults, the user's ``config.toml`` in the platform config dir
 (``agentactors/``), the project's ``agentactors.toml`` in the directory in scope (read
 per directory, cached by modification time), ``--config FILE``, then session rules.
 
-A file that does not parse, a rule naming an unknown action, or a setting of the wrong
-type raises :class:`ConfigError` naming the file, the line and the key.
+A file that does not parse, a key this module does not know (with the nearest known one
+suggested), a rule naming an unknown action, or a setting of the wrong type raises
+:class:`ConfigError` naming the file, the line and the key.  A project file may set
+``[permission]`` only: it sits in a directory any client can name and an agent can
+write, so plugins (code) and server-wide settings there are refused, not ignored.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import threading
 import tomllib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,9 +28,12 @@ import attrs
 import platformdirs
 
 from ._errors import ConfigError, InvalidRequest
+from ._limits import MAX_METADATA_BYTES
 from ._models import ACTIONS, Rule
 
 PROJECT_FILE = "agentactors.toml"
+MAX_FILE_BYTES = 1 << 20
+"""A configuration file larger than this is refused unread."""
 
 DEFAULT_RULES: tuple[Rule, ...] = ()
 """Built-in rules: none; a request no rule matches asks."""
@@ -46,14 +54,24 @@ class Config:
     store_synchronous: str = "normal"  # [store] synchronous: normal | full (design/state.md)
     event_retention: int = 10_000  # [store] event_retention: events the log keeps
     reject_pending_on_exit: bool = False  # [requests] reject_pending_on_exit
+    max_metadata_bytes: int = MAX_METADATA_BYTES  # [requests] max_metadata_bytes
     plugins: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
     read_project_files: bool = True
 
     def rules_for(self, directory: str | None) -> tuple[Rule, ...]:
-        """The config rules in force for ``directory`` (without session rules)."""
+        """The config rules in force for ``directory`` (without session rules).
+
+        Reads the directory's project file when it changed since the last call (a stat
+        otherwise).  Raises:
+            ConfigError: the project file does not load (file, line, key).
+        """
         project = _project_rules(directory) if directory and self.read_project_files else ()
         return self.rules_before_project + project + self.rules_after_project
+
+    def rules_without_project(self) -> tuple[Rule, ...]:
+        """The config rules of every directory: the user's and ``--config``'s."""
+        return self.rules_before_project + self.rules_after_project
 
 
 def load_config(
@@ -81,6 +99,7 @@ def load_config(
         [(Path(config_file), after)] if config_file is not None else []
     ):
         data, text = _read_toml(path)
+        _check_keys(data, str(path), text, project=False)
         target.extend(rules_from_table(data.get("permission", {}), str(path), text))
         plugins.extend(_plugins(data, path, text))
         settings.update(_settings(data, path, text))
@@ -97,25 +116,43 @@ def load_config(
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}", file=str(path)) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes", file=str(path))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{bad_line}: not UTF-8 text (byte {exc.start})", file=str(path), line=bad_line
+        ) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}", file=str(path)) from exc
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(at[1]) if at else None
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: not valid TOML: {exc}", file=str(path), line=line) from None
 
 
 def _line_of(text: str, key: str) -> int | None:
-    quoted = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if quoted.match(line):
-            return number
+    """The line that sets ``key`` (its last part), else the table header naming it."""
+    name = re.escape(key.rsplit(".", 1)[-1])
+    assignment = re.compile(rf"^\s*(?:\"{name}\"|'{name}'|{name})\s*=")
+    header = re.compile(rf"^\s*\[\[?\s*{re.escape(key)}\s*[.\]]")
+    lines = text.splitlines()
+    for pattern in (assignment, header):
+        for number, line in enumerate(lines, start=1):
+            if pattern.match(line):
+                return number
     return None
 
 
 def _error(path: str, text: str, key: str, problem: str) -> ConfigError:
-    line = _line_of(text, key.rsplit(".", 1)[-1])
+    line = _line_of(text, key)
     where = f"{path}:{line}" if line else path
     return ConfigError(f"{where}: key {key!r}: {problem}", file=path, line=line, key=key)
 
@@ -171,6 +208,7 @@ _SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
     "requests.reject_pending_on_exit": ("reject_pending_on_exit", "true or false", bool),
     "store.synchronous": ("store_synchronous", '"normal" or "full"', str),
     "store.event_retention": ("event_retention", "a whole number", int),
+    "requests.max_metadata_bytes": ("max_metadata_bytes", "a whole number of bytes", int),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {"store.synchronous": ("normal", "full")}
 
@@ -193,27 +231,86 @@ def _settings(data: Mapping[str, Any], path: Path, text: str) -> dict[str, Any]:
     return out
 
 
-# --- project layer: read per directory, cached by mtime ----------------------------------
+_TABLES: dict[str, tuple[str, ...]] = {}
+for _dotted in _SETTINGS:
+    _table, _key = _dotted.split(".")
+    _TABLES[_table] = (*_TABLES.get(_table, ()), _key)
+_TOP_LEVEL = ("permission", "plugins", *_TABLES)
+_PROJECT_KEYS = ("permission",)
 
-_project_cache: dict[str, tuple[float, tuple[Rule, ...]]] = {}
+
+def _check_keys(data: Mapping[str, Any], path: str, text: str, *, project: bool) -> None:
+    """Refuse keys this module does not know, and, in a project file, all but
+    ``[permission]``.  Raises ConfigError naming the key and the nearest known one."""
+    for key, value in data.items():
+        if key not in _TOP_LEVEL:
+            raise _error(path, text, key, _unknown(key, _TOP_LEVEL))
+        if project and key not in _PROJECT_KEYS:
+            raise _error(
+                path,
+                text,
+                key,
+                "a project file may set [permission] only; set this in the user config "
+                "or the --config file",
+            )
+        if key in _TABLES:
+            if not isinstance(value, Mapping):
+                raise _error(path, text, key, "must be a table")
+            for name in value:
+                if name not in _TABLES[key]:
+                    raise _error(path, text, f"{key}.{name}", _unknown(name, _TABLES[key]))
+
+
+def _unknown(key: str, known: Sequence[str]) -> str:
+    near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(known)})"
+    return f"unknown key{hint}"
+
+
+# --- project layer: read per directory, cached by file identity ---------------------------
+
+_Stamp = tuple[int, int, int, int]  # device, inode, size, mtime in ns
+_PROJECT_CACHE_SIZE = 1024
+_project_cache: OrderedDict[str, tuple[_Stamp, tuple[Rule, ...] | ConfigError]] = OrderedDict()
 _project_lock = threading.Lock()
 
 
 def _project_rules(directory: str) -> tuple[Rule, ...]:
-    path = Path(directory) / PROJECT_FILE
+    """The rules of ``directory``'s project file (none if it has none).  Reads the file
+    when its identity, size or mtime changed; a file that failed to load fails again
+    from the cache until it changes.  Raises ConfigError."""
+    path = os.path.join(directory, PROJECT_FILE)
     try:
-        mtime = path.stat().st_mtime
-    except OSError:
+        info = os.stat(path)
+    except (OSError, ValueError):  # absent, unreachable, or not a path (NUL)
         return ()
+    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     with _project_lock:
-        cached = _project_cache.get(str(path))
-        if cached and cached[0] == mtime:
-            return cached[1]
-    data, text = _read_toml(path)
-    rules = tuple(rules_from_table(data.get("permission", {}), str(path), text))
+        cached = _project_cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            _project_cache.move_to_end(path)
+            loaded = cached[1]
+            if isinstance(loaded, ConfigError):
+                raise ConfigError(loaded.message, **loaded.fields)  # a fresh traceback
+            return loaded
+    loaded = _load_project(Path(path))
     with _project_lock:
-        _project_cache[str(path)] = (mtime, rules)
-    return rules
+        _project_cache[path] = (stamp, loaded)
+        _project_cache.move_to_end(path)
+        while len(_project_cache) > _PROJECT_CACHE_SIZE:
+            _project_cache.popitem(last=False)
+    if isinstance(loaded, ConfigError):
+        raise loaded
+    return loaded
+
+
+def _load_project(path: Path) -> tuple[Rule, ...] | ConfigError:
+    try:
+        data, text = _read_toml(path)
+        _check_keys(data, str(path), text, project=True)
+        return tuple(rules_from_table(data.get("permission", {}), str(path), text))
+    except ConfigError as exc:
+        return exc
 
 
 def parse_ruleset(value: Any, *, field: str = "permission") -> tuple[Rule, ...]:

@@ -188,7 +188,10 @@ class ApprovalNotFound(ServiceError):
         self.approval_id = approval_id
 
 
-class ConfigError(AgentActorsError):
-    """A configuration file or ruleset is invalid; names the file, line and key."""
+class ConfigError(ServiceError):
+    """A configuration file or ruleset is invalid; names the file, line and key.
+
+    At start-up it stops the server; from a project file read for an ask, it is that
+    ask's answer (the file is input like any other)."""
 
     tag = "ConfigError"

@@ -34,6 +34,7 @@ from ._derive import Derived, derive
 from ._errors import (
     AlreadyDecided,
     ApprovalNotFound,
+    ConfigError,
     InvalidRequest,
     NotRunning,
     PermissionNotFound,
@@ -43,6 +44,7 @@ from ._errors import (
 )
 from ._future import BridgeFuture, Later, completed
 from ._ids import is_id, new_id
+from ._limits import MAX_MESSAGE, MAX_NAME, check_metadata, check_patterns, check_text
 from ._models import (
     BY_TIMEOUT,
     REPLIES,
@@ -153,13 +155,23 @@ class Permission(Service):
         self._approvals = {a.id: a for a in self._state.approvals()}
         for request in self._state.pending_requests():
             session = self._sessions.get(request.session_id)
-            rules = self._config.rules_for(request.directory)
+            rules = self._restored_rules(request.directory)
             rules += session.permission if session else ()
             derived = derive(request.permission, request.patterns, {}, request.directory)
             derived = attrs.evolve(derived, opaque=bool(request.metadata.get("opaque")))
             entry = _Pending(request, BridgeFuture(), rules, derived)
             self._pending[request.id] = entry
             self._arm(entry)
+
+    def _restored_rules(self, directory: str) -> tuple[Rule, ...]:
+        """The config rules of a request pending since before this start.  If its
+        project file no longer loads, a last deny-all rule keeps a saved approval from
+        releasing it (a reply still can)."""
+        try:
+            return self._config.rules_for(directory)
+        except ConfigError as exc:
+            broken = Rule("*", "*", "deny", source=exc.message)
+            return (*self._config.rules_without_project(), broken)
 
     def teardown(self) -> None:
         error: NotRunning = (
@@ -211,12 +223,14 @@ class Permission(Service):
             raise
 
     def _ask_unguarded(self, message: AskPermission) -> Asked | Later:
-        if not message.permission:
-            raise InvalidRequest("permission must be a non-empty string", field="permission")
+        check_text(message.permission, "permission", limit=MAX_NAME)
         check_id(message.session_id, "ses", "sessionID")
         session = self._sessions.get(message.session_id)
         if session is None:
             raise SessionNotFound(message.session_id)
+        check_patterns(message.patterns, "patterns")
+        check_patterns(message.always, "always")
+        check_metadata(message.metadata, limit=self._config.max_metadata_bytes)
         derived = derive(message.permission, message.patterns, message.metadata, session.directory)
         if not derived.checks:
             raise InvalidRequest(
@@ -418,6 +432,8 @@ class Permission(Service):
             )
         if message.scope not in SCOPES:
             raise InvalidRequest("scope must be session or project", field="scope")
+        if message.message is not None:
+            check_text(message.message, "message", limit=MAX_MESSAGE, empty=True)
         request = self._find(message.request_id, message.session_id)
         if not request.pending:
             raise AlreadyDecided(request)

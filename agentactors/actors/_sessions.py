@@ -9,7 +9,6 @@ restarted incarnation in :meth:`Sessions.setup`.
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import Any
 
@@ -20,6 +19,7 @@ from ._bridge import tell
 from ._bus import publish
 from ._errors import InvalidRequest, SessionNotFound
 from ._ids import is_id, new_id
+from ._limits import MAX_TITLE, check_directory, check_rules, check_text
 from ._models import Rule, Session, now_ms
 from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
 from ._service import Service, handles
@@ -114,8 +114,9 @@ class Sessions(Service):
 
     @handles(CreateSession)
     def _create(self, message: CreateSession) -> Session:
-        if not os.path.isabs(message.directory):
-            raise InvalidRequest("directory must be an absolute path", field="directory")
+        directory = check_directory(message.directory)
+        _check_title(message.title)
+        permission = check_rules(message.permission)
         if message.parent_id is not None:
             self._get(message.parent_id)
         created = now_ms()
@@ -123,12 +124,12 @@ class Sessions(Service):
         session = Session(
             id=session_id,
             slug=f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}",
-            directory=os.path.normpath(message.directory),
+            directory=directory,
             title=message.title or f"Session {session_id[-6:]}",
             created=created,
             updated=created,
             parent_id=message.parent_id,
-            permission=message.permission,
+            permission=permission,
         )
         return self._save(session, "session.created")
 
@@ -148,9 +149,9 @@ class Sessions(Service):
         session = self._get(message.session_id)
         changes: dict[str, Any] = {"updated": max(now_ms(), session.updated)}
         if message.title is not None:
-            changes["title"] = message.title
+            changes["title"] = _check_title(message.title)
         if message.permission is not None:
-            changes["permission"] = message.permission
+            changes["permission"] = check_rules(message.permission)
         return self._save(attrs.evolve(session, **changes), "session.updated")
 
     @handles(DeleteSession)
@@ -171,3 +172,7 @@ class Sessions(Service):
     @handles(AbortSession)
     def _abort(self, message: AbortSession) -> list[str]:
         return self._tree(self._get(message.session_id).id)
+
+
+def _check_title(title: str | None) -> str | None:
+    return None if title is None else check_text(title, "title", limit=MAX_TITLE, empty=True)

@@ -20,7 +20,7 @@ import msgspec
 from werkzeug.routing import BaseConverter, Rule
 
 from ._context import KEY
-from ._models import PATH_IDS, Error
+from ._models import CLOSED, PATH_IDS, Error
 from ._quart_schema import (
     QUART_SCHEMA_RESPONSE_ATTRIBUTE,
     DataSource,
@@ -80,11 +80,15 @@ public: Callable[[F], F] = security_scheme([])
 def schema_of(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(schema, components)`` of a model, by msgspec, with refs to components.  A
     model's ``json_schema_extra`` (a class variable) is merged into its own schema: what
-    msgspec cannot say of an attrs class, such as an ``anyOf`` across fields."""
+    msgspec cannot say of an attrs class, such as an ``anyOf`` across fields.  A closed
+    model's schema refuses other properties."""
     (schema,), components = msgspec.json.schema_components([model], ref_template=_REF)
     extra = getattr(model, "json_schema_extra", None)
     if extra:
         components[model.__name__].update(extra)
+    for name, component in components.items():
+        if name in CLOSED:
+            component["additionalProperties"] = False
     return schema, components
 
 

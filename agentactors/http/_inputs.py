@@ -11,16 +11,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import types
+import typing
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import unquote
 
+import attrs
 import msgspec
 from quart import request
 
+from agentactors.actors import MAX_DEPTH, depth
+
 from ._errors import BadInput, InputKind
-from ._models import PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader, Scoped
+from ._models import CLOSED, PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader, Scoped
 from ._quart_schema import (
     QUART_SCHEMA_HEADERS_ATTRIBUTE,
     QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
@@ -90,15 +95,17 @@ def check_id(field: str, value: str, meta: msgspec.Meta, kind: InputKind) -> Non
 
 def body(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """The handler gets the JSON body as ``model`` (keyword ``body``), validated
-    strictly: a number is not a string, a string not a number.  The body is read as JSON
-    whatever its content type; an empty body is ``{}``."""
+    strictly: a number is not a string, a string not a number; a closed model refuses
+    unknown fields.  The body is read as JSON whatever its content type; no body is
+    ``{}``, a body of whitespace is a 400."""
 
     def decorate(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(handler)
         async def validated(*args: P.args, **kwargs: P.kwargs) -> R:
             raw = await request.get_data(as_text=False)
-            data = raw if isinstance(raw, bytes) else raw.encode()
-            kwargs["body"] = convert(_json(data), model, "Payload")
+            data = _json(raw if isinstance(raw, bytes) else raw.encode())
+            kwargs["body"] = convert(data, model, "Payload")
+            unknown_fields(data, model)
             return await handler(*args, **kwargs)
 
         setattr(validated, QUART_SCHEMA_REQUEST_ATTRIBUTE, (model, DataSource.JSON))
@@ -175,13 +182,13 @@ def _args() -> dict[str, Any]:
     return {key: args.getlist(key) if len(args.getlist(key)) > 1 else args[key] for key in args}
 
 
-MAX_DEPTH = 64
-"""Nesting of arrays and objects a JSON body may have."""
-
-
 def _json(raw: bytes) -> Any:
-    if not raw.strip():
+    if not raw:
         return {}
+    if not raw.strip():
+        raise BadInput(
+            "body is only whitespace: send a JSON object, or no body", field="body", kind="Payload"
+        )
     too_deep = BadInput(
         f"body: nested more than {MAX_DEPTH} levels deep", field="body", kind="Payload"
     )
@@ -191,25 +198,53 @@ def _json(raw: bytes) -> Any:
         raise BadInput(f"body is not valid JSON: {exc}", field="body", kind="Payload") from None
     except RecursionError:  # deeper than the parser goes, so deeper than MAX_DEPTH
         raise too_deep from None
-    if _depth(data) > MAX_DEPTH:
+    if depth(data) > MAX_DEPTH:
         raise too_deep
+    if not _is_text(data):
+        raise BadInput(
+            "body holds a lone surrogate (\\ud800-\\udfff unpaired), which is not text",
+            field="body",
+            kind="Payload",
+        )
     return data
 
 
-def _depth(data: Any) -> int:
-    """How deep ``data`` nests arrays and objects (a scalar: 0), counted up to
-    ``MAX_DEPTH + 1``.  Iterative: never recurses."""
-    depth = 0
-    level = [data] if isinstance(data, dict | list) else []
-    while level and depth <= MAX_DEPTH:
-        depth += 1
-        level = [
-            child
-            for node in level
-            for child in (node.values() if isinstance(node, dict) else node)
-            if isinstance(child, dict | list)
-        ]
-    return depth
+def _is_text(data: Any) -> bool:
+    """Whether every string in ``data`` (keys included) is text UTF-8 can hold."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def unknown_fields(data: Any, model: type[Any], path: str = "body") -> None:
+    """Refuse a field a :func:`~._models.closed` model (or a closed model inside it)
+    does not have.  ``data`` has already converted to ``model``.  Raises BadInput."""
+    if not isinstance(data, dict) or not attrs.has(model):
+        return
+    names = [field.name for field in attrs.fields(model)]
+    if model.__name__ in CLOSED:
+        for key in data:
+            if key not in names:
+                where = key if path == "body" else f"{path.removeprefix('body.')}.{key}"
+                raise BadInput(
+                    f"{where}: unknown field (known: {', '.join(names)})",
+                    field=where,
+                    kind="Payload",
+                )
+    hints = typing.get_type_hints(model)
+    for name, value in data.items():
+        for inner in _models_in(hints.get(name)):
+            unknown_fields(value, inner, f"{path}.{name}")
+
+
+def _models_in(hint: Any) -> list[type[Any]]:
+    """The attrs classes a field's type names directly (``Tool | None``: ``[Tool]``)."""
+    if typing.get_origin(hint) is typing.Annotated:
+        hint = typing.get_args(hint)[0]
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return [option for option in options if isinstance(option, type) and attrs.has(option)]
 
 
 def _no_constant(name: str) -> Any:

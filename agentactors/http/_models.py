@@ -11,12 +11,22 @@ None: a body may leave them out (or send null).  Pure declarations.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import attrs
 import msgspec
 
-from agentactors.actors import MAX_TIMEOUT
+from agentactors.actors import (
+    MAX_DIRECTORY,
+    MAX_MESSAGE,
+    MAX_METADATA_BYTES,
+    MAX_NAME,
+    MAX_PATTERN,
+    MAX_PATTERNS,
+    MAX_RULES,
+    MAX_TIMEOUT,
+    MAX_TITLE,
+)
 
 ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # of agentactors.actors.new_id
 ULID_LENGTH = 26
@@ -42,7 +52,24 @@ PATH_IDS: dict[str, msgspec.Meta] = {
 }
 """Every path parameter is an id; its name says which kind."""
 
+CLOSED: dict[str, type[Any]] = {}
+"""Body models that refuse unknown fields, by name (``_inputs.unknown_fields``)."""
+
+_T = TypeVar("_T", bound=type[Any])
+
+
+def closed(model: _T) -> _T:
+    """Mark a body model as closed: an unknown field is a 400, and ``/doc`` says
+    ``additionalProperties: false``."""
+    CLOSED[model.__name__] = model
+    return model
+
+
 Text = Annotated[str, msgspec.Meta(min_length=1)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+Pattern = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PATTERN)]
+Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
+Message = Annotated[str, msgspec.Meta(max_length=MAX_MESSAGE, description="feedback for the asker")]
 Millis = Annotated[int, msgspec.Meta(description="Unix time in milliseconds")]
 MAX_MILLIS = 2**53 - 1
 """The latest Unix time in milliseconds an input may name (JSON's safe integers; SQLite
@@ -68,7 +95,12 @@ WaitSeconds = Annotated[
     float, msgspec.Meta(ge=0, le=MAX_TIMEOUT, description="seconds to wait; absent: until decided")
 ]
 Directory = Annotated[
-    str, msgspec.Meta(pattern="^/[^\\x00]*$", description="an absolute directory (no NUL)")
+    str,
+    msgspec.Meta(
+        pattern="^/[^\\x00]*$",
+        max_length=MAX_DIRECTORY,
+        description="an absolute directory (no NUL)",
+    ),
 ]
 
 
@@ -77,8 +109,8 @@ Directory = Annotated[
 
 @attrs.define
 class Rule:
-    permission: Text
-    pattern: Text
+    permission: Pattern
+    pattern: Pattern
     action: Action
 
 
@@ -91,10 +123,11 @@ class Decider:
     )
 
 
+@closed
 @attrs.define
 class Tool:
-    messageID: Text
-    callID: Text
+    messageID: Name
+    callID: Name
 
 
 @attrs.define
@@ -243,33 +276,45 @@ class Error:
 # --- request bodies ----------------------------------------------------------------------
 
 Ruleset = Annotated[
-    list[Rule], msgspec.Meta(description="session rules (OpenCode's ruleset); the last match wins")
+    list[Rule],
+    msgspec.Meta(
+        max_length=MAX_RULES,
+        description="session rules (OpenCode's ruleset); the last match wins",
+    ),
 ]
 
 
+@closed
 @attrs.define
 class OpencodeReply:
     reply: Reply
-    message: Annotated[str, msgspec.Meta(description="feedback for the asker")] | None = None
+    message: Message | None = None
     scope: Scope | None = None
+    sessionID: (
+        Annotated[
+            SessionID,
+            msgspec.Meta(description="if given, the request must belong to this session (404)"),
+        ]
+        | None
+    ) = None
 
 
 @attrs.define
 class SessionReply:
     response: Reply
-    message: str | None = None
+    message: Message | None = None
 
 
 @attrs.define
 class SessionCreate:
-    title: str | None = None
+    title: Title | None = None
     parentID: SessionID | None = None
     permission: Ruleset | None = None
 
 
 @attrs.define
 class SessionUpdate:
-    title: str | None = None
+    title: Title | None = None
     permission: Ruleset | None = None
 
 
@@ -304,6 +349,7 @@ _DERIVABLE = [
 service's rule, which raises InvalidRequest naming ``patterns`` otherwise)."""
 
 
+@closed
 @attrs.define
 class Ask:
     """patterns, or metadata to derive them from: metadata.command for bash,
@@ -311,16 +357,32 @@ class Ask:
 
     json_schema_extra: ClassVar[dict[str, Any]] = {"anyOf": _DERIVABLE}
 
-    permission: Text
+    permission: Name
     patterns: (
         Annotated[
-            list[Text],
-            msgspec.Meta(min_length=1, description="what is asked; omit to derive from metadata"),
+            list[Pattern],
+            msgspec.Meta(
+                min_length=1,
+                max_length=MAX_PATTERNS,
+                description="what is asked; omit to derive from metadata",
+            ),
         ]
         | None
     ) = None
-    metadata: dict[str, Any] | None = None
-    always: list[Text] | None = None
+    metadata: (
+        Annotated[
+            dict[str, Any],
+            msgspec.Meta(description=f"at most {MAX_METADATA_BYTES} bytes as JSON (configurable)"),
+        ]
+        | None
+    ) = None
+    always: (
+        Annotated[
+            list[Pattern],
+            msgspec.Meta(max_length=MAX_PATTERNS, description="patterns an always reply saves"),
+        ]
+        | None
+    ) = None
     tool: Tool | None = None
     timeout: Seconds | None = None
 

@@ -44,12 +44,14 @@ async def reply_permission(requestID: str, body: OpencodeReply) -> Response:
     """Reply to a request
 
     once, always (saved with scope session or project) or reject (the message reaches the
-    asker). 409 with the final state if it was already decided.
+    asker). 409 with the final state if it was already decided; 404 if sessionID is given
+    and the request belongs to another session (it stays pending).
     """
     await api.reply(
         requestID,
         body.reply,
         message=body.message,
+        session_id=body.sessionID,
         decided_by=Decider("user", address=request.remote_addr),
         scope=body.scope or "session",
     )
