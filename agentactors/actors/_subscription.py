@@ -109,6 +109,8 @@ class Subscription:
     def release(self) -> None:
         """The reader is done with the events it took (an SSE stream: sent them); their
         bytes no longer count.  Never blocks."""
+        if not self._taken:  # only the reader changes it: nothing to release
+            return
         with self._lock:
             self._bytes -= self._taken
             self._taken = 0
