@@ -27,7 +27,7 @@ import trio
 
 from agentactors.actors import _shell as shell
 
-from . import _cpus, fanout, http_bench, inprocess, plugin_roundtrip, shell_parse
+from . import _cpus, fanout, http_bench, inprocess, plugin_roundtrip, shell_parse, stalled
 from ._cpus import one_cpu, pinned
 
 
@@ -81,6 +81,9 @@ GOALS = (
     Goal("fanout.p99_ms", "SSE fan-out to 1,000 subscribers, p99", "ms", 300),
     Goal("fanout.median_ms", "SSE fan-out to 1,000 subscribers, median", "ms", 1e9),
     Goal("fanout.missing", "SSE fan-out: deliveries missing", "", 0),
+    Goal("stalled.rss_mb_after", "50 stalled streams, big events: server RSS", "MB", 1e9),
+    Goal("stalled.stalled_cost_mb", "  RSS they cost (vs no streams)", "MB", 40),
+    Goal("stalled.peak_mb_max", "  bytes one stream held, at most", "MB", 4),
 )  # fmt: skip
 
 
@@ -127,6 +130,10 @@ def _fanout(quick: bool) -> dict[str, Any]:
     return fanout.measure(quick)
 
 
+def _stalled(quick: bool) -> dict[str, Any]:
+    return stalled.measure(quick)
+
+
 SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
@@ -134,6 +141,7 @@ SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "http": _http,
     "http_store": _http_store,
     "fanout": _fanout,
+    "stalled": _stalled,
 }
 
 

@@ -15,13 +15,14 @@ def test_make_bench_quick_runs_and_writes_json(
 ) -> None:
     """`python -m benchmarks --quick` prints the table and writes every suite's figures."""
     output = tmp_path / "figures.json"
-    suites = ["inprocess", "plugin", "shell", "http", "fanout"]  # http_store: http on disk
+    suites = ["inprocess", "plugin", "shell", "http", "fanout", "stalled"]  # http_store: on disk
     assert main(["--quick", "--only", *suites, "--json", str(output)]) == 0
     figures = json.loads(output.read_text())
     assert figures["quick"] is True
     for suite in suites:
         assert figures[suite]["seconds"] >= 0
     assert figures["fanout"]["missing"] == 0  # every stream got every event
+    assert 0 < figures["stalled"]["peak_mb_max"] <= figures["stalled"]["cap_mb"]
     printed = capsys.readouterr().out
     assert "in-process cycle, median" in printed
     assert "plugin round trip, median" in printed

@@ -64,6 +64,26 @@ async def test_a_slow_subscriber_lags_and_loses_the_oldest(services: Services) -
     assert slow.backlog() == 0
 
 
+def test_a_subscriber_capped_in_bytes_drops_the_oldest_and_counts_what_it_holds() -> None:
+    """With a byte cap, the oldest events go while the bytes held (buffered, plus taken
+    and not released) pass it; the newest is always kept; bus.lagged says how many."""
+    sub = Subscription(max_bytes=100, weigh=lambda event: int(event.properties["size"]))
+    for n in range(5):
+        sub.offer(make_event("x", {"n": n, "size": 30}))
+    assert (sub.held_bytes, sub.backlog(), sub.dropped_total) == (90, 3, 2)
+    assert sub.get_nowait().properties == {"dropped": 2}  # type: ignore[union-attr]
+    assert sub.get_nowait().properties["n"] == 2  # type: ignore[union-attr]
+    assert sub.held_bytes == 90  # taken, not yet released: still held
+    sub.offer(make_event("x", {"n": 5, "size": 30}))  # 120 > 100: the oldest buffered goes
+    assert (sub.held_bytes, sub.backlog(), sub.dropped_total) == (90, 2, 3)
+    sub.release()
+    assert sub.held_bytes == 60
+    sub.offer(make_event("x", {"n": 6, "size": 500}))  # larger than the cap: kept alone
+    assert (sub.held_bytes, sub.backlog(), sub.peak_bytes) == (500, 1, 500)
+    assert sub.get_nowait().properties == {"dropped": 3}  # type: ignore[union-attr]
+    assert sub.get_nowait().properties["n"] == 6  # type: ignore[union-attr]
+
+
 async def test_a_subscriber_that_raises_harms_no_one(services: Services) -> None:
     """A subscription whose notify callback raises: the bus and others carry on."""
 

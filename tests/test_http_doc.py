@@ -127,14 +127,16 @@ async def test_real_answers_match_their_documented_schemas(live: Live) -> None:
         ("POST", f"/session/{sid}/permission", {"permission": "read", "metadata": {"path": "a"}}),
         ("POST", f"/session/{sid}/abort", None),
         ("GET", "/debug/actors", None),
+        ("GET", "/debug/streams", None),
         ("DELETE", f"/session/{sid}", None),
     ]
-    for method, path, body in calls:
-        response = await live.client.request(method, path, json=body)
-        assert response.status_code == 200, (path, response.text)
-        _, template = _served(live, method, path.partition("?")[0])
-        ok = doc["paths"][template][method.lower()]["responses"]["200"]
-        _validator(doc, ok["content"]["application/json"]["schema"]).validate(response.json())
+    async with open_stream(live, "/global/event"):  # so /debug/streams lists one
+        for method, path, body in calls:
+            response = await live.client.request(method, path, json=body)
+            assert response.status_code == 200, (path, response.text)
+            _, template = _served(live, method, path.partition("?")[0])
+            ok = doc["paths"][template][method.lower()]["responses"]["200"]
+            _validator(doc, ok["content"]["application/json"]["schema"]).validate(response.json())
 
 
 async def test_stream_messages_match_their_documented_schemas(live: Live) -> None:

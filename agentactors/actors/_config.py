@@ -49,6 +49,8 @@ class Config:
     reject_cascade: bool = True
     bus_buffer: int = 1024  # events a subscriber may fall behind before bus.lagged
     bus_history: int = 1024  # recent events kept for Last-Event-ID replay
+    stream_buffer_bytes: int = 4 << 20  # [events] bytes an SSE stream may hold unsent
+    max_streams: int = 1000  # [events] SSE streams open at once; past it a 503
     heartbeat: float = 10.0
     policy_timeout: float = 5.0  # seconds policy plugins get to decide an ask
     store_synchronous: str = "normal"  # [store] synchronous: normal | full (design/state.md)
@@ -204,6 +206,8 @@ _SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
     "events.buffer": ("bus_buffer", "a whole number", int),
     "events.history": ("bus_history", "a whole number", int),
     "events.heartbeat": ("heartbeat", "a number of seconds", (int, float)),
+    "events.stream_buffer_bytes": ("stream_buffer_bytes", "a whole number", int),
+    "events.max_streams": ("max_streams", "a whole number", int),
     "policy.timeout": ("policy_timeout", "a number of seconds", (int, float)),
     "requests.reject_pending_on_exit": ("reject_pending_on_exit", "true or false", bool),
     "store.synchronous": ("store_synchronous", '"normal" or "full"', str),

@@ -5,6 +5,12 @@ raises: a full buffer drops its oldest event and counts it, and the reader's nex
 yields one ``bus.lagged`` event (``{"dropped": n}``) before the rest.  So a slow or
 broken subscriber costs the bus one deque append and never unbounded memory.
 
+A buffer is bounded in events (``maxlen``) and, optionally, in bytes: given ``weigh``
+(an event's size, called once per event in the publisher's thread) and ``max_bytes``, the
+oldest events are also dropped while the bytes held pass ``max_bytes`` (the newest event
+is always kept).  The bytes held are those buffered plus those the reader has taken and
+not yet released (:meth:`Subscription.release`; an SSE stream's chunk being sent).
+
 Readers: ``await sub.receive()`` (trio, cancel-safe, no thread held), ``sub.get(timeout)``
 (blocking, threads), ``sub.get_nowait()`` (anyone), or a ``notify`` callback (an actor
 that drains on a nudge).  ``async for event in sub`` works too.
@@ -12,6 +18,7 @@ that drains on a nudge).  ``async for event in sub`` works too.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,6 +31,8 @@ from ._ids import new_id
 from ._models import Event
 
 LAGGED = "bus.lagged"
+
+log = logging.getLogger(__name__)
 
 
 class Closed(Exception):
@@ -40,13 +49,21 @@ class Subscription:
         maxlen: int = 1024,
         directory: str | None = None,
         notify: Callable[[], None] | None = None,
+        max_bytes: int | None = None,
+        weigh: Callable[[Event], int] | None = None,
     ) -> None:
         self.id = new_id("sub")
         self.types = frozenset(types) if types else None
         self.directory = directory
         self.maxlen = maxlen
-        self._buffer: deque[Event] = deque()
+        self.max_bytes = max_bytes
+        self._weigh = weigh
+        self._buffer: deque[tuple[Event, int]] = deque()  # (event, its weight)
         self._dropped = 0
+        self._bytes = 0  # buffered, plus taken and not released
+        self._taken = 0  # taken and not released
+        self.peak_bytes = 0
+        self.dropped_total = 0
         self._closed = False
         self._lock = threading.Lock()
         self._wakers: list[Callable[[], None]] = []
@@ -60,16 +77,48 @@ class Subscription:
         return self.directory is None or event.directory in (None, self.directory)
 
     def offer(self, event: Event) -> None:
-        """Buffer ``event``, dropping the oldest if full.  Never blocks or raises."""
+        """Buffer ``event``, dropping the oldest while full (in events or in bytes).
+        Never blocks or raises."""
+        size = self._size(event)
         with self._lock:
             if self._closed:
                 return
-            if len(self._buffer) >= self.maxlen:
-                self._buffer.popleft()
+            self._buffer.append((event, size))
+            self._bytes += size
+            limit = self.max_bytes
+            while len(self._buffer) > self.maxlen or (
+                limit is not None and self._bytes > limit and len(self._buffer) > 1
+            ):
+                _, dropped = self._buffer.popleft()
+                self._bytes -= dropped
                 self._dropped += 1
-            self._buffer.append(event)
+                self.dropped_total += 1
+            self.peak_bytes = max(self.peak_bytes, self._bytes)
             wakers, self._wakers = self._wakers, []
         self._wake(wakers)
+
+    def _size(self, event: Event) -> int:
+        if self._weigh is None:
+            return 0
+        try:
+            return self._weigh(event)
+        except Exception:  # a subscriber's scale never harms the bus
+            log.exception("subscription %s: cannot weigh event %s", self.id, event.id)
+            return 0
+
+    def release(self) -> None:
+        """The reader is done with the events it took (an SSE stream: sent them); their
+        bytes no longer count.  Never blocks."""
+        if not self._taken:  # only the reader changes it: nothing to release
+            return
+        with self._lock:
+            self._bytes -= self._taken
+            self._taken = 0
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes buffered, plus taken and not released (0 without ``weigh``)."""
+        return self._bytes
 
     def close(self) -> None:
         """End the subscription; readers get :class:`Closed` once the buffer is empty."""
@@ -105,7 +154,9 @@ class Subscription:
             return Event(id=new_id("evt"), type=LAGGED, properties={"dropped": dropped})
         if self._buffer:
             self.delivered += 1
-            return self._buffer.popleft()
+            event, size = self._buffer.popleft()
+            self._taken += size
+            return event
         if self._closed:
             raise Closed
         return None

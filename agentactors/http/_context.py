@@ -1,5 +1,6 @@
 """What every handler may reach besides ``api``: the settings, the config, the debug
-console's address, and the long waits a graceful shutdown must end.
+console's address, the long waits a graceful shutdown must end, and the open event
+streams.
 
 One :class:`Context` per app, kept in ``app.extensions``; :func:`context` finds it from
 inside a request.  Trio thread only.
@@ -18,6 +19,7 @@ from agentactors.actors import Config
 
 from ._errors import ShuttingDown
 from ._settings import Settings
+from ._streams import Streams
 
 T = TypeVar("T")
 KEY = "agentactors"
@@ -62,6 +64,10 @@ class Context:
     config: Config
     console: tuple[str, int] | None = None  # the debug console's address, when enabled
     held: Held = attrs.Factory(Held)
+    streams: Streams = attrs.field(
+        init=False,
+        default=attrs.Factory(lambda self: Streams(self.config.max_streams), takes_self=True),
+    )
 
 
 def context() -> Context:

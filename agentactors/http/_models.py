@@ -223,6 +223,32 @@ class ActorInfo(msgspec.Struct, rename={"class_": "class"}):
 
 
 @attrs.define
+class StreamInfo:
+    """An open event stream and the bytes it holds (encoded events buffered or being
+    sent), at most ``maxBytes`` (a larger newest event is kept alone)."""
+
+    id: str
+    path: str
+    directory: str | None
+    openedAt: Annotated[float, msgspec.Meta(description="Unix time in seconds")]
+    heldBytes: int
+    peakBytes: Annotated[int, msgspec.Meta(description="the most it ever held")]
+    maxBytes: int
+    backlog: Annotated[int, msgspec.Meta(description="events buffered, not yet sent")]
+    delivered: int
+    dropped: Annotated[int, msgspec.Meta(description="events lost to the caps, in all")]
+
+
+@attrs.define
+class StreamsInfo:
+    """The open event streams, at most ``maxStreams`` at once."""
+
+    open: int
+    maxStreams: int
+    streams: list[StreamInfo]
+
+
+@attrs.define
 class Event:
     """{id, type, properties}, as on OpenCode's /event stream."""
 

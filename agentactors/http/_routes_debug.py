@@ -1,4 +1,5 @@
-"""The debug routes: the registry of named actors and where the debug console listens.
+"""The debug routes: the registry of named actors, the open event streams and where the
+debug console listens.
 (``/doc``, the OpenAPI document, is served by quart-schema; see ``_doc``.)"""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from ._context import context
 from ._doc import answers, errors
 from ._errors import NotFound
 from ._json import json_response
-from ._models import ActorInfo, Console
+from ._models import ActorInfo, Console, StreamsInfo
 
 blueprint = Blueprint("debug", __name__)
 
@@ -35,6 +36,34 @@ async def debug_actors() -> Response:
             }
             for row in snapshot()
         ]
+    )
+
+
+@blueprint.get("/debug/streams")
+@answers(StreamsInfo)
+async def debug_streams() -> Response:
+    """The open event streams and the bytes each holds"""
+    streams = context().streams
+    return json_response(
+        {
+            "open": len(streams),
+            "maxStreams": streams.limit,
+            "streams": [
+                {
+                    "id": stream.subscription.id,
+                    "path": stream.path,
+                    "directory": stream.directory,
+                    "openedAt": stream.opened_at,
+                    "heldBytes": stream.subscription.held_bytes,
+                    "peakBytes": stream.subscription.peak_bytes,
+                    "maxBytes": stream.subscription.max_bytes,
+                    "backlog": stream.subscription.backlog(),
+                    "delivered": stream.subscription.delivered,
+                    "dropped": stream.subscription.dropped_total,
+                }
+                for stream in streams.snapshot()
+            ],
+        }
     )
 
 
