@@ -26,7 +26,7 @@ async def test_create_get_list(services: Services, events: Subscription) -> None
     assert session.title == "hello"
     assert await api.get_session(session.id) == session
     other = await api.create_session("/q")
-    assert [s.id for s in await api.list_sessions()] == [session.id, other.id]
+    assert [s.id for s in await api.list_sessions()] == [other.id, session.id]  # newest first
     assert [s.id for s in await api.list_sessions("/q")] == [other.id]
     event = await next_event(events, "session.created")
     assert props(event)["sessionID"] == session.id

@@ -43,6 +43,7 @@ from ._models import (
     Session,
     ToolRef,
 )
+from ._page import DEFAULT_LIMIT, MAX_LIMIT, Page, cursor_pattern
 from ._permission import Permission
 from ._permission_messages import MAX_TIMEOUT, PERMISSION, Asked
 from ._registry import (
@@ -68,8 +69,10 @@ from ._subscription import LAGGED, Closed, Subscription
 __all__ = [
     "BUS",
     "BY_USER",
+    "DEFAULT_LIMIT",
     "DEFAULT_TIMEOUT",
     "LAGGED",
+    "MAX_LIMIT",
     "MAX_TIMEOUT",
     "PERMISSION",
     "SESSIONS",
@@ -97,6 +100,7 @@ __all__ = [
     "Journal",
     "MemoryState",
     "NotRunning",
+    "Page",
     "Permission",
     "PermissionNotFound",
     "PermissionRequest",
@@ -127,6 +131,7 @@ __all__ = [
     "acall",
     "api",
     "call",
+    "cursor_pattern",
     "decide",
     "default_data_dir",
     "handles",

@@ -45,13 +45,14 @@ _REASONS = {
 }
 
 
-def answers(model: Any) -> Callable[[F], F]:
+def answers(model: Any, *, headers: type[Any] | None = None) -> Callable[[F], F]:
     """Document the 200 answer's shape (``model``: an attrs class, ``list[...]``, a
-    plain type).  The handler's answer is not converted: ``wire`` renders it, and a
-    test checks real answers against these models."""
+    plain type) and the headers it may carry (``headers``: an attrs class whose fields
+    are the names, ``_`` as ``-``).  The handler's answer is not converted: ``wire``
+    renders it, and a test checks real answers against these models."""
 
     def decorate(handler: F) -> F:
-        setattr(handler, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {200: (model, None)})
+        setattr(handler, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {200: (model, headers)})
         return handler
 
     return decorate
@@ -147,18 +148,23 @@ class Provider(OpenAPIProvider):
         schema = {"type": "string", "pattern": meta.pattern, "description": meta.description}
         return {"name": name, "in": "path", "required": True, "schema": schema}
 
-    def build_querystring_parameters(
-        self, model: type[Any]
+    def build_querystring_parameters(  # type: ignore[override] # ours records a tuple (_inputs.query)
+        self, models: tuple[type[Any], ...]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        return self._parameters(model, "query", lambda name: name)
+        return self._all_parameters(models, "query", lambda name: name)
 
     def build_headers_parameters(  # type: ignore[override] # ours records a tuple (_inputs.headers)
         self, models: tuple[type[Any], ...]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return self._all_parameters(models, "header", _header_name)
+
+    def _all_parameters(
+        self, models: tuple[type[Any], ...], where: str, name_of: Callable[[str], str]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         parameters: list[dict[str, Any]] = []
         components: dict[str, Any] = {}
         for model in models:
-            more, used = self._parameters(model, "header", lambda name: name.replace("_", "-"))
+            more, used = self._parameters(model, where, name_of)
             parameters += more
             components.update(used)
         return parameters, components
@@ -192,8 +198,21 @@ class Provider(OpenAPIProvider):
         self, model: type[Any], headers_model: type[Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         schema, components = schema_of(model)
-        response = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        response: dict[str, Any] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": schema}},
+        }
+        if headers_model is not None:
+            parameters, used = self._parameters(headers_model, "header", _header_name)
+            response["headers"] = {
+                p.pop("name"): {k: v for k, v in p.items() if k != "in"} for p in parameters
+            }
+            components.update(used)
         return response, components
+
+
+def _header_name(field: str) -> str:
+    return field.replace("_", "-")
 
 
 def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
