@@ -27,7 +27,7 @@ import trio
 
 from agentactors.actors import _shell as shell
 
-from . import _cpus, fanout, http_bench, inprocess, plugin_roundtrip, shell_parse
+from . import _cpus, fanout, http_bench, inprocess, pages, plugin_roundtrip, shell_parse
 from ._cpus import one_cpu, pinned
 
 
@@ -81,6 +81,12 @@ GOALS = (
     Goal("fanout.p99_ms", "SSE fan-out to 1,000 subscribers, p99", "ms", 300),
     Goal("fanout.median_ms", "SSE fan-out to 1,000 subscribers, median", "ms", 1e9),
     Goal("fanout.missing", "SSE fan-out: deliveries missing", "", 0),
+    Goal("pages.list.median_us", "GET /session, 20,000 sessions: a page, median", "µs", 5000),
+    Goal("pages.list.bytes", "  its size", "B", 25_000),
+    Goal("pages.walk.seconds", "  every page at limit=1000, in turn", "s", 1e9),
+    Goal("pages.health_idle.median_us", "health, idle, median", "µs", 1e9),
+    Goal("pages.health_loaded.median_us", "health while GET /session loops, median", "µs", 3000),
+    Goal("pages.health_loaded.p99_us", "  the p99", "µs", 1e9),
 )  # fmt: skip
 
 
@@ -127,6 +133,10 @@ def _fanout(quick: bool) -> dict[str, Any]:
     return fanout.measure(quick)
 
 
+def _pages(quick: bool) -> dict[str, Any]:
+    return pages.measure(quick)
+
+
 SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
@@ -134,6 +144,7 @@ SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "http": _http,
     "http_store": _http_store,
     "fanout": _fanout,
+    "pages": _pages,
 }
 
 

@@ -7,8 +7,8 @@ Figures:
 * ``list``: ``GET /session`` (the default page) one at a time: latency (median, p99)
   and the answer's size in bytes.
 * ``walk``: every session, following ``x-next-cursor`` from the first page to the last
-  at the largest page (``limit=1000``): the pages, the seconds, and whether every
-  session came exactly once.
+  at the largest page (``limit=1000``; 100 with ``--quick``): the pages, the seconds,
+  and whether every session came exactly once.
 * ``health_idle`` / ``health_loaded``: ``GET /global/health`` latency (median, p99) on
   the idle server, then while one other client loops ``GET /session`` as fast as it is
   answered (``lists_per_s``: how fast that was).
@@ -63,10 +63,10 @@ async def measure_list(port: int, rounds: int) -> dict[str, Any]:
     return {**summary_us(samples), "bytes": size, "rows": rows}
 
 
-async def measure_walk(port: int, count: int) -> dict[str, Any]:
+async def measure_walk(port: int, count: int, limit: int) -> dict[str, Any]:
     client = Client(port)
     seen: list[str] = []
-    pages, path = 0, "/session?limit=1000"
+    pages, path = 0, f"/session?limit={limit}"
     began = time.perf_counter()
     while True:
         status, page = await client.request("GET", path)
@@ -76,7 +76,7 @@ async def measure_walk(port: int, count: int) -> dict[str, Any]:
         cursor = client.headers.get("x-next-cursor")
         if cursor is None:
             break
-        path = f"/session?limit=1000&cursor={cursor}"
+        path = f"/session?limit={limit}&cursor={cursor}"
     seconds = time.perf_counter() - began
     await client.aclose()
     return {
@@ -124,7 +124,7 @@ async def measure_health(port: int, rounds: int, *, loaded: bool) -> dict[str, A
     return figures
 
 
-async def _run(port: int, sessions: int, rounds: int) -> dict[str, Any]:
+async def _run(port: int, sessions: int, rounds: int, limit: int) -> dict[str, Any]:
     began = time.perf_counter()
     await create_sessions(port, sessions)
     created = time.perf_counter() - began
@@ -132,7 +132,7 @@ async def _run(port: int, sessions: int, rounds: int) -> dict[str, Any]:
         "sessions": sessions,
         "seconds_to_create": round(created, 1),
         "list": await measure_list(port, rounds),
-        "walk": await measure_walk(port, sessions),
+        "walk": await measure_walk(port, sessions, limit),
         "health_idle": await measure_health(port, rounds * 4, loaded=False),
         "health_loaded": await measure_health(port, rounds * 4, loaded=True),
     }
@@ -140,11 +140,11 @@ async def _run(port: int, sessions: int, rounds: int) -> dict[str, Any]:
 
 def measure(quick: bool = False) -> dict[str, Any]:
     """Every figure (see the module doc); ``quick``: tiny counts, for a smoke test."""
-    sessions, rounds = (300, 10) if quick else (20_000, 100)
+    sessions, rounds, limit = (300, 10, 100) if quick else (20_000, 100, 1000)
     with tempfile.TemporaryDirectory() as directory:
         process, port, _ = start_server(directory, ":memory:")
         try:
-            return trio.run(_run, port, sessions, rounds)
+            return trio.run(_run, port, sessions, rounds, limit)
         finally:
             stop_server(process)
 

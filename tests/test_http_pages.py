@@ -78,17 +78,20 @@ async def test_250_sessions_come_100_a_page_newest_first_each_once(live: Live) -
 async def test_the_cursor_alone_continues_and_an_update_moves_a_session_first(
     live: Live,
 ) -> None:
-    """?cursor=<x-next-cursor> gives the next page; a session changed since moves to the
-    front of the list (its new updated time)."""
+    """?cursor=<x-next-cursor> gives the next page; a session changed since takes its
+    place by its new updated time (the latest; a tie within a millisecond goes by id)."""
     created = await _sessions(live, 5)
     first = await live.client.get("/session", params={"limit": 2})
     second = await live.client.get(
         "/session", params={"limit": 2, "cursor": first.headers["x-next-cursor"]}
     )
     assert [s["id"] for s in first.json() + second.json()] == created[:0:-1]
-    await live.client.patch(f"/session/{created[0]}", json={"title": "touched"})
-    top = await live.client.get("/session", params={"limit": 1})
-    assert [s["id"] for s in top.json()] == [created[0]]
+    touched = (await live.client.patch(f"/session/{created[0]}", json={"title": "t"})).json()
+    rows, _ = await _walk(live, "/session?limit=2")
+    keys = [(s["time"]["updated"], s["id"]) for s in rows]
+    assert keys == sorted(keys, reverse=True)
+    assert touched["time"]["updated"] == keys[0][0]
+    assert sorted(s["id"] for s in rows) == sorted(created)
 
 
 async def test_the_next_link_keeps_the_directory_given_by_header(live: Live) -> None:
