@@ -1,13 +1,15 @@
 """``/doc``: the OpenAPI 3.1 document, made by quart-schema from the routes and their
 attrs models (never kept by hand).
 
-The decorators here record what a handler answers (:func:`answers`), the error statuses
-it adds (:func:`errors`), that it needs no password (:func:`public`) and that it streams
-(:func:`stream`).  :class:`Provider` is quart-schema's OpenAPI provider with the schemas
-made by msgspec in one pass per model (quart-schema 0.25 keeps only a model's own
-component, which leaves nested ``$ref``\\ s dangling), the id patterns of path
-parameters, and each operation's error answers: 400 for any input, 404 for ids, 413 for
-a body, 401 when a password is set, 403 (host or origin refused), 503 and 504
+The decorators here record what a handler answers and the headers its answer may carry
+(:func:`answers`), the error statuses it adds (:func:`errors`), that it needs no
+password (:func:`public`) and that it streams (:func:`stream`).  :class:`Provider` is
+quart-schema's OpenAPI provider with the schemas made by msgspec in one pass per model
+(quart-schema 0.25 keeps only a model's own component, which leaves nested ``$ref``\\ s
+dangling), the id patterns of path parameters, every query and header model a route
+records (several add up), the answer's headers (quart-schema 0.25 puts them inside
+``content``), and each operation's error answers: 400 for any input, 404 for ids, 413
+for a body, 401 when a password is set, 403 (host or origin refused), 503 and 504
 everywhere.  The document is built once, at the first request for it.
 """
 
