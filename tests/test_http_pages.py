@@ -72,7 +72,8 @@ async def test_250_sessions_come_100_a_page_newest_first_each_once(live: Live) -
     assert updated == sorted(updated, reverse=True)
     everything = await live.client.get("/session", params={"limit": 1000})
     assert [s["id"] for s in everything.json()] == created[::-1]
-    assert "link" not in everything.headers and "x-next-cursor" not in everything.headers
+    assert "link" not in everything.headers
+    assert "x-next-cursor" not in everything.headers
 
 
 async def test_the_cursor_alone_continues_and_an_update_moves_a_session_first(
