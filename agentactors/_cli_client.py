@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from agentactors.actors import AgentActorsError, PermissionRequest, wire
+from agentactors.actors import MAX_LIMIT, AgentActorsError, PermissionRequest, wire
 
 if TYPE_CHECKING:  # imported when a command runs: serve's start-up does not need it
     from agentactors.client import Client
@@ -98,7 +98,7 @@ def _verdict(request: PermissionRequest) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     def run(client: Client, args: argparse.Namespace) -> int:
-        for request in client.pending(directory=args.directory):
+        for request in client.walk(client.pending, directory=args.directory, limit=MAX_LIMIT):
             print(f"{request.id}  {request.session_id}  {request.permission}  "
                   f"{' | '.join(request.patterns)}")  # fmt: skip
         return 0

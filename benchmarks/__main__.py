@@ -27,7 +27,16 @@ import trio
 
 from agentactors.actors import _shell as shell
 
-from . import _cpus, fanout, http_bench, inprocess, plugin_roundtrip, shell_parse, stalled
+from . import (
+    _cpus,
+    fanout,
+    http_bench,
+    inprocess,
+    pages,
+    plugin_roundtrip,
+    shell_parse,
+    stalled,
+)
 from ._cpus import one_cpu, pinned
 
 
@@ -84,6 +93,12 @@ GOALS = (
     Goal("stalled.rss_mb_after", "50 stalled streams, big events: server RSS", "MB", 1e9),
     Goal("stalled.stalled_cost_mb", "  RSS they cost (vs no streams)", "MB", 40),
     Goal("stalled.peak_mb_max", "  bytes one stream held, at most", "MB", 4),
+    Goal("pages.list.median_us", "GET /session, 20,000 sessions: a page, median", "µs", 5000),
+    Goal("pages.list.bytes", "  its size", "B", 25_000),
+    Goal("pages.walk.seconds", "  every page at limit=1000, in turn", "s", 1e9),
+    Goal("pages.health_idle.median_us", "health, idle, median", "µs", 1e9),
+    Goal("pages.health_loaded.median_us", "health while GET /session loops, median", "µs", 3000),
+    Goal("pages.health_loaded.p99_us", "  the p99", "µs", 1e9),
 )  # fmt: skip
 
 
@@ -134,6 +149,10 @@ def _stalled(quick: bool) -> dict[str, Any]:
     return stalled.measure(quick)
 
 
+def _pages(quick: bool) -> dict[str, Any]:
+    return pages.measure(quick)
+
+
 SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
@@ -142,6 +161,7 @@ SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "http_store": _http_store,
     "fanout": _fanout,
     "stalled": _stalled,
+    "pages": _pages,
 }
 
 

@@ -22,20 +22,23 @@ HOST = "127.0.0.1"
 class _Answer:
     """httptools callbacks: one answer's body pieces, and whether it is complete."""
 
-    __slots__ = ("body", "close", "complete", "headers_done")
+    __slots__ = ("body", "close", "complete", "headers", "headers_done")
 
     def __init__(self) -> None:
         self.body: list[bytes] = []
+        self.headers: dict[str, str] = {}  # lower-case names
         self.complete = False
         self.headers_done = False
         self.close = False  # the server said ``connection: close``
 
     def on_message_begin(self) -> None:
         self.body = []
+        self.headers = {}
         self.complete = False
         self.headers_done = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
         if name.lower() == b"connection" and value.lower() == b"close":
             self.close = True
 
@@ -50,11 +53,14 @@ class _Answer:
 
 
 class Client:
-    """One kept-alive connection (reconnects when the server closed it)."""
+    """One kept-alive connection (reconnects when the server closed it).  ``headers``
+    and ``size`` are those of the last answer (lower-case names; body bytes)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.stream: trio.SocketStream | None = None
+        self.headers: dict[str, str] = {}
+        self.size = 0
         self._answer = _Answer()
         self._parser = httptools.HttpResponseParser(self._answer)
 
@@ -83,9 +89,11 @@ class Client:
                 raise ConnectionError("the server closed the connection")
             self._parser.feed_data(chunk)
         status = self._parser.get_status_code()
+        body = b"".join(answer.body)
+        self.headers, self.size = answer.headers, len(body)
         if answer.close:  # (httptools' should_keep_alive() is False once a message ends)
             await self.aclose()
-        return status, json.loads(b"".join(answer.body) or b"null")
+        return status, json.loads(body or b"null")
 
     async def aclose(self) -> None:
         if self.stream is not None:

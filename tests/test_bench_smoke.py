@@ -15,7 +15,7 @@ def test_make_bench_quick_runs_and_writes_json(
 ) -> None:
     """`python -m benchmarks --quick` prints the table and writes every suite's figures."""
     output = tmp_path / "figures.json"
-    suites = ["inprocess", "plugin", "shell", "http", "fanout", "stalled"]  # http_store: on disk
+    suites = ["inprocess", "plugin", "shell", "http", "fanout", "stalled", "pages"]  # not on disk
     assert main(["--quick", "--only", *suites, "--json", str(output)]) == 0
     figures = json.loads(output.read_text())
     assert figures["quick"] is True
@@ -23,8 +23,10 @@ def test_make_bench_quick_runs_and_writes_json(
         assert figures[suite]["seconds"] >= 0
     assert figures["fanout"]["missing"] == 0  # every stream got every event
     assert 0 < figures["stalled"]["peak_mb_max"] <= figures["stalled"]["cap_mb"]
+    assert figures["pages"]["walk"]["each_once"]  # the cursors gave every session once
     printed = capsys.readouterr().out
     assert "in-process cycle, median" in printed
     assert "plugin round trip, median" in printed
     assert "HTTP reply POST, median" in printed
     assert "SSE fan-out to 1,000 subscribers, p99" in printed
+    assert "GET /session, 20,000 sessions: a page, median" in printed

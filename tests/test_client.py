@@ -103,13 +103,39 @@ async def test_abort_and_wait(client: AsyncClient) -> None:
     assert final.state == "aborted"
 
 
-def test_blocking_client_from_a_thread(services: Services) -> None:
-    """The sync in-process client works from a plain thread (scripts, plugins)."""
+async def test_lists_come_in_pages_and_walk_follows_them(client: AsyncClient) -> None:
+    """Each list method answers a page with its next_cursor; walk yields every row once,
+    in the list's order, over both transports."""
+    directory = f"/work/{new_id('ses')}"
+    sessions = [(await client.create_session(directory)).id for _ in range(5)]
+    first = await client.list_sessions(directory, limit=2)
+    assert [s.id for s in first] == sessions[:2:-1]
+    assert first.next_cursor is not None
+    second = await client.list_sessions(directory, limit=2, cursor=first.next_cursor)
+    assert [s.id for s in second] == sessions[2:0:-1]
+    walked = [s.id async for s in client.walk(client.list_sessions, directory, limit=2)]
+    assert walked == sessions[::-1]
+    asked = [(await client.ask(sessions[0], "bash", [f"make {i}"])).id for i in range(5)]
+    pending = client.walk(client.pending, directory=directory, limit=2)
+    assert [r.id async for r in pending] == asked
+    for request_id in asked:
+        await client.reply(request_id, "once")
+    history = client.walk(client.history, session_id=sessions[0], limit=2)
+    assert [r.id async for r in history] == asked[::-1]
 
-    def script() -> str | None:
+
+def test_blocking_client_from_a_thread(services: Services) -> None:
+    """The sync in-process client works from a plain thread (scripts, plugins), its
+    walk included."""
+
+    def script() -> tuple[str | None, list[str]]:
         client = Client.in_process()
         session = client.create_session("/work/project")
         request = client.ask(session.id, "bash", ["make"])
-        return client.reply(request.id, "once").reply
+        others = [client.create_session("/work/project").id for _ in range(3)]
+        walked = [s.id for s in client.walk(client.list_sessions, "/work/project", limit=1)]
+        assert walked == [*others[::-1], session.id]
+        return client.reply(request.id, "once").reply, walked
 
-    assert trio.run(trio.to_thread.run_sync, script) == "once"
+    reply, walked = trio.run(trio.to_thread.run_sync, script)
+    assert (reply, len(walked)) == ("once", 4)

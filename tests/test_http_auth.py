@@ -100,6 +100,8 @@ async def test_allowed_origins_get_cors_headers_and_preflight(live: Live, origin
     response = await live.client.get("/global/health", headers={"Origin": origin})
     assert response.headers["access-control-allow-origin"] == origin
     assert response.headers["vary"] == "Origin"
+    exposed = response.headers["access-control-expose-headers"]  # a list's next page
+    assert {h.strip().lower() for h in exposed.split(",")} == {"link", "x-next-cursor"}
 
 
 @pytest.mark.parametrize(

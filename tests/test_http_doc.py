@@ -120,6 +120,8 @@ async def test_real_answers_match_their_documented_schemas(live: Live) -> None:
         ("GET", "/permission/saved", None),
         ("GET", "/permission/history", None),
         ("GET", f"/permission/history?decider=user&since=0&before={pending['id']}", None),
+        ("GET", "/permission/history?limit=1", None),
+        ("GET", "/session?limit=1000", None),
         ("DELETE", f"/permission/saved/{approval['id']}", None),
         ("GET", "/session", None),
         ("GET", f"/session/{sid}", None),
@@ -232,18 +234,36 @@ def test_serving_imports_no_pydantic() -> None:
 
 
 async def test_scoped_routes_and_streams_document_every_input(live: Live) -> None:
-    """A scoped route documents ``?directory=`` and ``x-opencode-directory``; a stream
-    documents ``Last-Event-ID`` too (each with the pattern that is checked)."""
+    """A scoped route documents ``?directory=`` and ``x-opencode-directory`` (beside its
+    own query, a list's page); a stream documents ``Last-Event-ID`` too (each string with
+    the pattern that is checked)."""
     doc = await _doc(live)
     scoped = {"directory", "x-opencode-directory"}
+    page = {"limit", "cursor"}
     expected = {
         ("/event", "get"): scoped | {"last-event-id"},
         ("/global/event", "get"): {"last-event-id"},
-        ("/permission", "get"): scoped,
-        ("/session", "get"): scoped,
+        ("/permission", "get"): scoped | page,
+        ("/session", "get"): scoped | page,
         ("/session", "post"): scoped,
     }
     for (path, method), names in expected.items():
         parameters = doc["paths"][path][method]["parameters"]
         assert {p["name"] for p in parameters} == names, path
-        assert all(p["schema"].get("pattern") for p in parameters), path
+        strings = [p for p in parameters if p["schema"].get("type") == "string"]
+        assert all(p["schema"].get("pattern") for p in strings), path
+
+
+async def test_list_routes_document_their_pages(live: Live) -> None:
+    """Each list route documents limit (1..1,000), cursor (the exact form it takes), the
+    default of 100 in its description, and the Link and x-next-cursor answer headers."""
+    doc = await _doc(live)
+    for path in ("/session", "/permission", "/permission/history", "/permission/saved"):
+        operation = doc["paths"][path]["get"]
+        parameters = {p["name"]: p for p in operation["parameters"]}
+        assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000}
+        assert parameters["cursor"]["schema"]["pattern"].startswith("^"), path
+        assert "100 unless given" in operation["description"], path
+        headers = operation["responses"]["200"]["headers"]
+        assert set(headers) == {"link", "x-next-cursor"}, path
+        assert all(not h["required"] and h["description"] for h in headers.values())

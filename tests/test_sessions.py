@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 
 from agentactors.actors import (
+    SESSIONS,
+    Crash,
     InvalidRequest,
     Rule,
+    ServiceCrashed,
     Services,
     SessionNotFound,
     Subscription,
+    acall,
     api,
     is_id,
     new_id,
@@ -26,7 +30,7 @@ async def test_create_get_list(services: Services, events: Subscription) -> None
     assert session.title == "hello"
     assert await api.get_session(session.id) == session
     other = await api.create_session("/q")
-    assert [s.id for s in await api.list_sessions()] == [session.id, other.id]
+    assert [s.id for s in await api.list_sessions()] == [other.id, session.id]  # newest first
     assert [s.id for s in await api.list_sessions("/q")] == [other.id]
     event = await next_event(events, "session.created")
     assert props(event)["sessionID"] == session.id
@@ -73,3 +77,50 @@ async def test_delete_removes_the_tree_and_ends_requests(
     with pytest.raises(SessionNotFound):
         await api.ask(parent.id, "bash", ["make"])
     await next_event(events, "session.deleted")
+
+
+async def _walk(directory: str | None, limit: int) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = await api.list_sessions(directory, limit=limit, cursor=cursor)
+        assert len(page) <= limit
+        ids += [s.id for s in page]
+        if page.next_cursor is None:
+            return ids
+        cursor = page.next_cursor
+
+
+async def test_lists_are_pages_newest_updated_first_through_changes_and_a_restart(
+    services: Services,
+) -> None:
+    """Pages walk every session once, most recently updated first, per directory or all;
+    updates move a session first, deletes remove it, and a restarted service (rebuilding
+    its index from the state) answers the same pages."""
+    a = [(await api.create_session("/a")).id for _ in range(7)]
+    b = [(await api.create_session("/b")).id for _ in range(3)]
+    assert await _walk("/a", 3) == a[::-1]
+    assert await _walk(None, 4) == (a + b)[::-1]
+    moved = await api.update_session(a[2], title="moved")
+    await api.delete_session(a[4])
+    kept = [await api.get_session(i) for i in a if i != a[4]]
+    assert moved.updated == max(s.updated for s in kept)  # ties (same ms): by id
+    expected = [s.id for s in sorted(kept, key=lambda s: (s.updated, s.id), reverse=True)]
+    assert await _walk("/a", 2) == expected
+    assert await _walk("/nowhere", 2) == []
+    with pytest.raises(ServiceCrashed):
+        await acall(SESSIONS, Crash("simulated"))
+    assert await _walk("/a", 2) == expected
+    every = [await api.get_session(i) for i in (*expected, *b)]
+    assert await _walk(None, 3) == [
+        s.id for s in sorted(every, key=lambda s: (s.updated, s.id), reverse=True)
+    ]
+
+
+async def test_bad_pages_are_refused(services: Services) -> None:
+    """A limit outside 1..1,000 and a cursor of another list are InvalidRequest."""
+    for limit in (0, 1001, True):
+        with pytest.raises(InvalidRequest, match="limit"):
+            await api.list_sessions(limit=limit)
+    with pytest.raises(InvalidRequest, match="cursor"):
+        await api.list_sessions(cursor=f"p.{new_id('per')[4:]}")

@@ -27,6 +27,7 @@ from agentactors.actors import (
     ConfigError,
     Crash,
     Decider,
+    InvalidRequest,
     MemoryState,
     PermissionRequest,
     ServiceCrashed,
@@ -342,7 +343,16 @@ async def test_history_filters_and_pages_alike_in_memory_and_sqlite(either: str)
     pages: list[list[str]] = [await history(limit=4)]
     pages.append(await history(limit=4, before=pages[0][-1]))
     assert pages == [ids[:1:-1], ids[1::-1]]
-    assert await history(before=new_id("per")) == []  # an unknown cursor
+    assert await history(before=new_id("per")) == []  # an unknown id
+    first = await acall(PERMISSION, History(limit=4))
+    assert first.next_cursor is not None
+    rest = await acall(PERMISSION, History(limit=4, cursor=first.next_cursor))
+    assert ([r.id for r in first], [r.id for r in rest]) == (ids[:1:-1], ids[1::-1])
+    assert rest.next_cursor is None  # the last page
+    both = History(limit=4, cursor=first.next_cursor, before=ids[1])
+    assert [r.id for r in await acall(PERMISSION, both)] == [ids[0]]
+    with pytest.raises(InvalidRequest, match="cursor"):
+        await history(cursor=first.next_cursor.replace("h.", "p."))
     with pytest.raises(Exception, match="decider must be one of"):
         await history(decider="someone")
 

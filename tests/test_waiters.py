@@ -41,7 +41,7 @@ async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> 
                 nursery.start_soon(asker)
             for _ in range(1000):
                 await parked.acquire()
-            assert len(await api.list_pending(session_id=session.id)) == 1000
+            assert len(await api.list_pending(session_id=session.id, limit=1000)) == 1000
             assert threading.active_count() <= threads_before + 1  # the timer thread at most
             for request_id in asked:
                 await api.reply(request_id, "once")

@@ -55,6 +55,7 @@ from ._models import (
     Session,
     ToolRef,
 )
+from ._page import DEFAULT_LIMIT, MAX_LIMIT, Page, cursor_pattern
 from ._permission import Permission
 from ._permission_messages import MAX_TIMEOUT, PERMISSION, Asked
 from ._registry import (
@@ -80,10 +81,12 @@ from ._subscription import LAGGED, Closed, Subscription
 __all__ = [
     "BUS",
     "BY_USER",
+    "DEFAULT_LIMIT",
     "DEFAULT_TIMEOUT",
     "LAGGED",
     "MAX_DEPTH",
     "MAX_DIRECTORY",
+    "MAX_LIMIT",
     "MAX_MESSAGE",
     "MAX_METADATA_BYTES",
     "MAX_NAME",
@@ -118,6 +121,7 @@ __all__ = [
     "Journal",
     "MemoryState",
     "NotRunning",
+    "Page",
     "Permission",
     "PermissionNotFound",
     "PermissionRequest",
@@ -148,6 +152,7 @@ __all__ = [
     "acall",
     "api",
     "call",
+    "cursor_pattern",
     "decide",
     "default_data_dir",
     "depth",

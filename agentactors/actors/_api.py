@@ -29,6 +29,7 @@ from ._models import (
     Session,
     ToolRef,
 )
+from ._page import DEFAULT_LIMIT, Page
 from ._permission_messages import (
     PERMISSION,
     Asked,
@@ -72,8 +73,12 @@ async def get_session(session_id: str) -> Session:
     return await acall(SESSIONS, GetSession(session_id))  # type: ignore[no-any-return]
 
 
-async def list_sessions(directory: str | None = None) -> list[Session]:
-    return await acall(SESSIONS, ListSessions(directory))  # type: ignore[no-any-return]
+async def list_sessions(
+    directory: str | None = None, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[Session]:
+    """A page of the sessions (of ``directory``; all if None), most recently updated
+    first; ``cursor`` is the previous page's ``next_cursor``."""
+    return await acall(SESSIONS, ListSessions(directory, limit, cursor))  # type: ignore[no-any-return]
 
 
 async def update_session(
@@ -222,30 +227,44 @@ async def decision(asked: Asked, *, timeout: float | None = None) -> PermissionR
 
 
 async def list_pending(
-    directory: str | None = None, session_id: str | None = None
-) -> list[PermissionRequest]:
-    return await acall(PERMISSION, ListPending(directory, session_id))  # type: ignore[no-any-return]
+    directory: str | None = None,
+    session_id: str | None = None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[PermissionRequest]:
+    """A page of the pending requests, in the order they were asked."""
+    return await acall(PERMISSION, ListPending(directory, session_id, limit, cursor))  # type: ignore[no-any-return]
 
 
 async def history(
     session_id: str | None = None,
     state: str | None = None,
-    limit: int = 100,
+    limit: int = DEFAULT_LIMIT,
     *,
     decider: str | None = None,
     since: int | None = None,
     until: int | None = None,
     before: str | None = None,
-) -> list[PermissionRequest]:
-    """The audit log, newest first; see :class:`History` for the filters and the cursor."""
-    query = History(session_id, state, limit, decider, since, until, before)
+    cursor: str | None = None,
+) -> Page[PermissionRequest]:
+    """A page of the audit log, newest first; see :class:`History` for the filters and
+    where a page starts."""
+    query = History(session_id, state, limit, decider, since, until, before, cursor)
     return await acall(PERMISSION, query)  # type: ignore[no-any-return]
 
 
 async def list_saved(
-    scope: str | None = None, session_id: str | None = None, directory: str | None = None
-) -> list[SavedApproval]:
-    return await acall(PERMISSION, ListSaved(scope, session_id, directory))  # type: ignore[no-any-return]
+    scope: str | None = None,
+    session_id: str | None = None,
+    directory: str | None = None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[SavedApproval]:
+    """A page of the saved approvals, in the order they were saved."""
+    message = ListSaved(scope, session_id, directory, limit, cursor)
+    return await acall(PERMISSION, message)  # type: ignore[no-any-return]
 
 
 async def revoke_saved(approval_id: str) -> SavedApproval:

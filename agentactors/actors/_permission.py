@@ -60,6 +60,7 @@ from ._models import (
     Session,
     now_ms,
 )
+from ._page import Page, page_by_id
 from ._permission_messages import (
     MAX_TIMEOUT,
     PERMISSION,
@@ -410,16 +411,17 @@ class Permission(Service):
         return entry.future if entry else completed(request)
 
     @handles(ListPending)
-    def _list(self, message: ListPending) -> list[PermissionRequest]:
-        return [
+    def _list(self, message: ListPending) -> Page[PermissionRequest]:
+        rows = (
             e.request
             for e in self._pending.values()
             if (message.directory is None or e.request.directory == message.directory)
             and (message.session_id is None or e.request.session_id == message.session_id)
-        ]
+        )
+        return page_by_id(rows, _id_of, "pending", message.limit, message.cursor)
 
     @handles(History)
-    def _history(self, message: History) -> list[PermissionRequest] | Later:
+    def _history(self, message: History) -> Page[PermissionRequest] | Later:
         return self._state.query_history(message)  # durable: from the database
 
     # --- replying ---------------------------------------------------------------------
@@ -561,16 +563,17 @@ class Permission(Service):
     # --- saved approvals --------------------------------------------------------------
 
     @handles(ListSaved)
-    def _list_saved(self, message: ListSaved) -> list[SavedApproval]:
+    def _list_saved(self, message: ListSaved) -> Page[SavedApproval]:
         if message.scope is not None and message.scope not in SCOPES:
             raise InvalidRequest("scope must be session or project", field="scope")
-        return [
+        rows = (
             a
             for a in self._approvals.values()
             if (message.scope is None or a.scope == message.scope)
             and (message.session_id is None or a.session_id == message.session_id)
             and (message.directory is None or a.directory == message.directory)
-        ]
+        )
+        return page_by_id(rows, _id_of, "saved", message.limit, message.cursor)
 
     @handles(RevokeSaved)
     def _revoke(self, message: RevokeSaved) -> SavedApproval:
@@ -608,6 +611,10 @@ def _verdict_of(answer: Any) -> tuple[str | None, str | None]:
         reason = getattr(answer, "reason", None)
         return effect, None if reason is None else str(reason)
     return None, None
+
+
+def _id_of(row: PermissionRequest | SavedApproval) -> str:
+    return row.id
 
 
 def _plugin_name(actor_name: str) -> str:

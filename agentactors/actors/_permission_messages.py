@@ -17,6 +17,7 @@ from ._models import (
     Session,
     ToolRef,
 )
+from ._page import DEFAULT_LIMIT
 
 PERMISSION = "permission"
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -84,8 +85,13 @@ class WaitPermission:
 
 @attrs.frozen
 class ListPending:
+    """A page of the pending requests, in the order they were asked (by id), after
+    ``cursor`` (the previous page's ``next_cursor``)."""
+
     directory: str | None = None
     session_id: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
 
 
 @attrs.frozen
@@ -110,9 +116,14 @@ class Expire:
 
 @attrs.frozen
 class ListSaved:
+    """A page of the saved approvals, in the order they were saved (by id), after
+    ``cursor``."""
+
     scope: str | None = None
     session_id: str | None = None
     directory: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
 
 
 @attrs.frozen
@@ -122,21 +133,23 @@ class RevokeSaved:
 
 @attrs.frozen
 class History:
-    """The audit log, newest first (requests in the order they were asked).
+    """A page of the audit log, newest first (requests in the order they were asked).
 
     Every filter is optional: ``decider`` is a ``decidedBy`` kind (user, plugin, rule,
     approval, timeout, abort, cascade, shutdown); ``since``/``until`` bound ``created``
-    (Unix ms, since inclusive, until exclusive); ``before`` is a cursor, the id of the last
-    row of the previous page (only older requests follow; an unknown id gives none).
+    (Unix ms, since inclusive, until exclusive).  Where to start: after ``cursor``, the
+    previous page's ``next_cursor``, and before ``before``, a request id: only requests
+    asked before it follow (either or both; an unknown id gives none).
     """
 
     session_id: str | None = None
     state: str | None = None
-    limit: int = 100
+    limit: int = DEFAULT_LIMIT
     decider: str | None = None
     since: int | None = None
     until: int | None = None
     before: str | None = None
+    cursor: str | None = None
 
 
 @attrs.frozen

@@ -5,6 +5,11 @@ ids of it and all its descendants; the caller (``agentactors.actors.api``) hands
 ``permission`` so their pending requests end — the two services never block on each
 other.  State is written through to the runtime's state object and reloaded by a
 restarted incarnation in :meth:`Sessions.setup`.
+
+Lists are pages, most recently updated first (OpenCode's order; ties by id, newest
+first), read from a sorted index per directory (and one of all), so a page costs the
+same whatever the number of sessions.  A session updated while a client walks the pages
+moves to the front: a walk sees every session that stays unchanged exactly once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from ._errors import InvalidRequest, SessionNotFound
 from ._ids import is_id, new_id
 from ._limits import MAX_TITLE, check_directory, check_rules, check_text
 from ._models import Rule, Session, now_ms
+from ._page import DEFAULT_LIMIT, Page, SortedKeys, check_limit, page_of, read_cursor
 from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
 from ._service import Service, handles
 from ._state import State
@@ -48,7 +54,12 @@ class GetSession:
 
 @attrs.frozen
 class ListSessions:
+    """A page of the sessions (of ``directory``; all if None), most recently updated
+    first, after ``cursor`` (the previous page's ``next_cursor``)."""
+
     directory: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
 
 
 @attrs.frozen
@@ -79,10 +90,26 @@ class Sessions(Service):
         super().__init__()
         self._state = state
         self._sessions: dict[str, Session] = {}
+        self._order: dict[str | None, SortedKeys[tuple[int, str]]] = {}  # None: all
 
     def setup(self) -> None:
         self._state.attach(self)
         self._sessions = {s.id: s for s in self._state.sessions()}
+        self._order = {None: SortedKeys(_key(s) for s in self._sessions.values())}
+        for session in self._sessions.values():
+            self._index(session.directory).add(_key(session))
+
+    def _index(self, directory: str) -> SortedKeys[tuple[int, str]]:
+        index = self._order.get(directory)
+        if index is None:
+            index = self._order[directory] = SortedKeys()
+        return index
+
+    def _unlist(self, session: Session) -> None:
+        for index in (self._order[None], self._index(session.directory)):
+            index.discard(_key(session))
+        if not self._order[session.directory]:
+            del self._order[session.directory]
 
     def _get(self, session_id: str) -> Session:
         if not is_id(session_id, "ses"):
@@ -105,7 +132,12 @@ class Sessions(Service):
         return ids
 
     def _save(self, session: Session, event: str) -> Session:
+        old = self._sessions.get(session.id)
+        if old is not None:
+            self._unlist(old)
         self._sessions[session.id] = session
+        self._order[None].add(_key(session))
+        self._index(session.directory).add(_key(session))
         self._state.put_session(session)
         # Before our answer: the caller's next message to permission queues behind this.
         tell(PERMISSION, SessionChanged(session))
@@ -138,11 +170,15 @@ class Sessions(Service):
         return self._get(message.session_id)
 
     @handles(ListSessions)
-    def _list(self, message: ListSessions) -> list[Session]:
-        sessions = sorted(self._sessions.values(), key=lambda s: s.id)
-        if message.directory is not None:
-            sessions = [s for s in sessions if s.directory == message.directory]
-        return sessions
+    def _list(self, message: ListSessions) -> Page[Session]:
+        limit = check_limit(message.limit)
+        after = None
+        if message.cursor is not None:
+            updated, session_id = read_cursor("sessions", message.cursor)
+            after = (int(updated), str(session_id))
+        index = self._order.get(message.directory)  # None: the index of all
+        keys = index.below(after, limit + 1) if index is not None else []
+        return page_of([self._sessions[i] for _, i in keys], limit, "sessions", _key)
 
     @handles(UpdateSession)
     def _update(self, message: UpdateSession) -> Session:
@@ -160,6 +196,7 @@ class Sessions(Service):
         ids = self._tree(session.id)
         for session_id in reversed(ids):
             gone = self._sessions.pop(session_id)
+            self._unlist(gone)
             publish(
                 "session.deleted",
                 {"sessionID": session_id, "info": _wire.session(gone)},
@@ -176,3 +213,8 @@ class Sessions(Service):
 
 def _check_title(title: str | None) -> str | None:
     return None if title is None else check_text(title, "title", limit=MAX_TITLE, empty=True)
+
+
+def _key(session: Session) -> tuple[int, str]:
+    """A session's place in the lists (greatest first)."""
+    return (session.updated, session.id)

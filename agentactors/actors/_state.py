@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from ._errors import InvalidRequest
 from ._ids import is_id
 from ._models import PermissionRequest, SavedApproval, Session
+from ._page import Page, check_limit, page_of, read_cursor
 
 if TYPE_CHECKING:
     from ._future import Later
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ._service import Service
 
 DECIDER_KINDS = ("user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown")
-MAX_HISTORY = 10_000
 
 
 class State(Protocol):
@@ -40,7 +40,7 @@ class State(Protocol):
     def request(self, request_id: str) -> PermissionRequest | None: ...
     def pending_requests(self) -> list[PermissionRequest]: ...
     def history(self) -> list[PermissionRequest]: ...
-    def query_history(self, query: History) -> list[PermissionRequest] | Later: ...
+    def query_history(self, query: History) -> Page[PermissionRequest] | Later: ...
     def put_approval(self, approval: SavedApproval) -> None: ...
     def delete_approval(self, approval_id: str) -> None: ...
     def approvals(self) -> list[SavedApproval]: ...
@@ -116,8 +116,8 @@ class MemoryState:
         with self._lock:
             return list(self._requests.values())
 
-    def query_history(self, query: History) -> list[PermissionRequest]:
-        """The audit log, newest first, filtered as ``query`` says."""
+    def query_history(self, query: History) -> Page[PermissionRequest]:
+        """A page of the audit log, newest first, filtered as ``query`` says."""
         check_history(query)
         return select_history(reversed(self.history()), query)
 
@@ -137,8 +137,9 @@ class MemoryState:
 
 def check_history(query: History) -> None:
     """Raise :class:`InvalidRequest` for a history query no state could answer."""
-    if not (isinstance(query.limit, int) and 1 <= query.limit <= MAX_HISTORY):
-        raise InvalidRequest(f"limit must be a whole number in 1..{MAX_HISTORY}", field="limit")
+    check_limit(query.limit)
+    if query.cursor is not None:
+        read_cursor("history", query.cursor)
     if query.decider is not None and query.decider not in DECIDER_KINDS:
         raise InvalidRequest(
             f"decider must be one of {', '.join(DECIDER_KINDS)}, not {query.decider!r}",
@@ -155,18 +156,34 @@ def check_history(query: History) -> None:
             raise InvalidRequest(f"{field} must be a time in Unix milliseconds", field=field)
 
 
+def history_bounds(query: History) -> set[str]:
+    """The ids a (checked) history query's rows were all asked after: its cursor's
+    and ``before``, either or both."""
+    bounds = {query.before} if query.before is not None else set()
+    if query.cursor is not None:
+        bounds.add(str(read_cursor("history", query.cursor)[0]))
+    return bounds
+
+
+def history_page(rows: list[PermissionRequest], query: History) -> Page[PermissionRequest]:
+    """Up to ``query.limit + 1`` selected rows as a page (the extra one: more follow)."""
+    return page_of(rows, query.limit, "history", lambda r: (r.id,))
+
+
 def select_history(
     newest_first: Iterable[PermissionRequest], query: History
-) -> list[PermissionRequest]:
-    """The rows of ``newest_first`` that ``query`` selects (the SQL store's twin:
+) -> Page[PermissionRequest]:
+    """The page of ``newest_first`` that ``query`` selects (the SQL store's twin:
     ``_store_schema.query_history``; the tests run both)."""
     rows: Iterator[PermissionRequest] = iter(newest_first)
-    if query.before is not None:
+    bounds = history_bounds(query)
+    if bounds:
         for request in rows:
-            if request.id == query.before:
+            bounds.discard(request.id)
+            if not bounds:
                 break
         else:
-            return []  # an unknown cursor: nothing older is known
+            return Page()  # an unknown id: nothing older is known
     out: list[PermissionRequest] = []
     for r in rows:
         if (
@@ -180,6 +197,6 @@ def select_history(
             and (query.until is None or r.created < query.until)
         ):
             out.append(r)
-            if len(out) >= query.limit:
+            if len(out) > query.limit:
                 break
-    return out
+    return history_page(out, query)

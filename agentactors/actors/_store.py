@@ -36,6 +36,7 @@ from ._bus import send_events
 from ._future import Later, failed
 from ._journal import STORE, Commit, Journal, QueryHistory, refuse
 from ._models import PermissionRequest
+from ._page import Page
 from ._service import Reload, Service, handles
 from ._store_schema import (
     DataDir,
@@ -250,7 +251,7 @@ class Store(Service):
     # --- queries and hooks --------------------------------------------------------------
 
     @handles(QueryHistory)
-    def _query_history(self, message: QueryHistory) -> list[PermissionRequest] | Later:
+    def _query_history(self, message: QueryHistory) -> Page[PermissionRequest] | Later:
         try:
             return query_history(self._connection(), message.query)
         except sqlite3.Error as exc:

@@ -33,8 +33,9 @@ import attrs
 from . import _wire
 from ._errors import AgentActorsError, RuntimeFault
 from ._models import Event, PermissionRequest, SavedApproval, Session, now_ms
+from ._page import Page
 from ._permission_messages import History
-from ._state import MemoryState
+from ._state import MemoryState, history_bounds, history_page
 
 DB_FILE = "agentactors.db"
 LOCK_FILE = "agentactors.lock"
@@ -391,8 +392,8 @@ def prune_events(conn: sqlite3.Connection, keep: int) -> None:
         conn.execute("DELETE FROM events WHERE seq <= ?", (newest - keep,))
 
 
-def query_history(conn: sqlite3.Connection, query: History) -> list[PermissionRequest]:
-    """The audit log, newest first (the SQL twin of ``_state.select_history``)."""
+def query_history(conn: sqlite3.Connection, query: History) -> Page[PermissionRequest]:
+    """A page of the audit log, newest first (the SQL twin of ``_state.select_history``)."""
     where: list[str] = []
     args: list[Any] = []
     for column, value in (
@@ -409,15 +410,16 @@ def query_history(conn: sqlite3.Connection, query: History) -> list[PermissionRe
     if query.until is not None:
         where.append("created < ?")
         args.append(query.until)
-    if query.before is not None:
+    for bound in sorted(history_bounds(query)):
         where.append("seq < (SELECT seq FROM requests WHERE id = ?)")
-        args.append(query.before)
+        args.append(bound)
     sql = "SELECT body FROM requests"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY seq DESC LIMIT ?"
-    args.append(query.limit)
-    return [_wire.parse_request(json.loads(body)) for (body,) in conn.execute(sql, args)]
+    args.append(query.limit + 1)
+    rows = [_wire.parse_request(json.loads(body)) for (body,) in conn.execute(sql, args)]
+    return history_page(rows, query)
 
 
 def load_request(conn: sqlite3.Connection, request_id: str) -> PermissionRequest | None:

@@ -6,17 +6,39 @@ typed errors (:class:`~agentactors.actors.PermissionNotFound`,
 :class:`~agentactors.actors.AlreadyDecided`, ``Unauthorized``, ``CallTimeout``, ...) and
 return the same values (:class:`~agentactors.actors.Session`,
 :class:`~agentactors.actors.PermissionRequest`, ...).
+
+The list methods answer one :class:`~agentactors.actors.Page` (a list, at most ``limit``
+rows) whose ``next_cursor`` is passed as ``cursor`` for the next page; ``walk`` follows
+the cursors: ``for session in client.walk(client.list_sessions, directory)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from typing import Any, TypeVar
 
-from agentactors.actors import BY_USER, Decider, PermissionRequest, SavedApproval, Session
+from agentactors.actors import (
+    BY_USER,
+    DEFAULT_LIMIT,
+    Decider,
+    Page,
+    PermissionRequest,
+    SavedApproval,
+    Session,
+)
 
 from . import _ops as ops
 from ._transports import AsyncLocalTransport, AsyncTransport, LocalTransport, Transport
+
+T = TypeVar("T")
 
 
 class Client:
@@ -66,8 +88,13 @@ class Client:
     def get_session(self, session_id: str) -> Session:
         return self._transport.handle(ops.GetSession(session_id))  # type: ignore[no-any-return]
 
-    def list_sessions(self, directory: str | None = None) -> list[Session]:
-        return self._transport.handle(ops.ListSessions(directory))  # type: ignore[no-any-return]
+    def list_sessions(
+        self, directory: str | None = None, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Session]:
+        """A page of sessions, most recently updated first (in-process without a
+        directory: every session; over HTTP: the server's directory)."""
+        op = ops.ListSessions(directory, limit, cursor)
+        return self._transport.handle(op)  # type: ignore[no-any-return]
 
     def abort_session(self, session_id: str) -> None:
         """End the pending requests of the session and its children (aborted)."""
@@ -100,9 +127,16 @@ class Client:
         return self._transport.handle(ops.WaitPermission(request_id, timeout))  # type: ignore[no-any-return]
 
     def pending(
-        self, *, directory: str | None = None, session_id: str | None = None
-    ) -> list[PermissionRequest]:
-        return self._transport.handle(ops.ListPending(directory, session_id))  # type: ignore[no-any-return]
+        self,
+        *,
+        directory: str | None = None,
+        session_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[PermissionRequest]:
+        """A page of pending requests, in the order they were asked."""
+        op = ops.ListPending(directory, session_id, limit, cursor)
+        return self._transport.handle(op)  # type: ignore[no-any-return]
 
     def reply(
         self,
@@ -116,16 +150,32 @@ class Client:
         op = ops.Reply(request_id, reply, message, session_id, scope)
         return self._transport.handle(op)  # type: ignore[no-any-return]
 
-    def saved(self, *, scope: str | None = None) -> list[SavedApproval]:
-        return self._transport.handle(ops.ListSaved(scope))  # type: ignore[no-any-return]
+    def saved(
+        self, *, scope: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[SavedApproval]:
+        """A page of saved approvals, in the order they were saved."""
+        return self._transport.handle(ops.ListSaved(scope, limit, cursor))  # type: ignore[no-any-return]
 
     def revoke(self, approval_id: str) -> SavedApproval:
         return self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
 
-    def history(self, **filters: Any) -> list[PermissionRequest]:
-        """The audit log, newest first.  Filters: ``session_id``, ``state``, ``limit``,
-        ``decider``, ``since``/``until`` (Unix ms), ``before`` (the previous page's last id)."""
+    def history(self, **filters: Any) -> Page[PermissionRequest]:
+        """A page of the audit log, newest first.  Filters: ``session_id``, ``state``,
+        ``limit``, ``decider``, ``since``/``until`` (Unix ms); where it starts:
+        ``cursor`` (a page's ``next_cursor``) or ``before`` (a request id)."""
         return self._transport.handle(ops.History(**filters))  # type: ignore[no-any-return]
+
+    def walk(self, fetch: Callable[..., Page[T]], /, *args: Any, **kwargs: Any) -> Iterator[T]:
+        """Every row of a list method's pages: ``fetch(*args, **kwargs)``, then again
+        with each page's ``next_cursor`` until the last page.  A page is fetched when
+        the rows before it are used up."""
+        cursor = kwargs.pop("cursor", None)
+        while True:
+            page = fetch(*args, cursor=cursor, **kwargs)
+            yield from page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     # events
     def events(self, types: Iterable[str] | None = None, *, directory: str | None = None) -> Any:
@@ -178,8 +228,11 @@ class AsyncClient:
     async def get_session(self, session_id: str) -> Session:
         return await self._transport.handle(ops.GetSession(session_id))  # type: ignore[no-any-return]
 
-    async def list_sessions(self, directory: str | None = None) -> list[Session]:
-        return await self._transport.handle(ops.ListSessions(directory))  # type: ignore[no-any-return]
+    async def list_sessions(
+        self, directory: str | None = None, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Session]:
+        op = ops.ListSessions(directory, limit, cursor)
+        return await self._transport.handle(op)  # type: ignore[no-any-return]
 
     async def abort_session(self, session_id: str) -> None:
         await self._transport.handle(ops.AbortSession(session_id))
@@ -208,9 +261,15 @@ class AsyncClient:
         return await self._transport.handle(ops.WaitPermission(request_id, timeout))  # type: ignore[no-any-return]
 
     async def pending(
-        self, *, directory: str | None = None, session_id: str | None = None
-    ) -> list[PermissionRequest]:
-        return await self._transport.handle(ops.ListPending(directory, session_id))  # type: ignore[no-any-return]
+        self,
+        *,
+        directory: str | None = None,
+        session_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[PermissionRequest]:
+        op = ops.ListPending(directory, session_id, limit, cursor)
+        return await self._transport.handle(op)  # type: ignore[no-any-return]
 
     async def reply(
         self,
@@ -224,15 +283,31 @@ class AsyncClient:
         op = ops.Reply(request_id, reply, message, session_id, scope)
         return await self._transport.handle(op)  # type: ignore[no-any-return]
 
-    async def saved(self, *, scope: str | None = None) -> list[SavedApproval]:
-        return await self._transport.handle(ops.ListSaved(scope))  # type: ignore[no-any-return]
+    async def saved(
+        self, *, scope: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[SavedApproval]:
+        return await self._transport.handle(ops.ListSaved(scope, limit, cursor))  # type: ignore[no-any-return]
 
     async def revoke(self, approval_id: str) -> SavedApproval:
         return await self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
 
-    async def history(self, **filters: Any) -> list[PermissionRequest]:
-        """The audit log, newest first (the filters of :meth:`Client.history`)."""
+    async def history(self, **filters: Any) -> Page[PermissionRequest]:
+        """A page of the audit log, newest first (the filters of :meth:`Client.history`)."""
         return await self._transport.handle(ops.History(**filters))  # type: ignore[no-any-return]
+
+    async def walk(
+        self, fetch: Callable[..., Awaitable[Page[T]]], /, *args: Any, **kwargs: Any
+    ) -> AsyncIterator[T]:
+        """Every row of a list method's pages (see :meth:`Client.walk`):
+        ``async for session in client.walk(client.list_sessions, directory)``."""
+        cursor = kwargs.pop("cursor", None)
+        while True:
+            page = await fetch(*args, cursor=cursor, **kwargs)
+            for row in page:
+                yield row
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     def events(self, types: Iterable[str] | None = None, *, directory: str | None = None) -> Any:
         """``async with client.events([...]) as stream: async for event in stream``."""

@@ -59,7 +59,7 @@ def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR09
         case ops.GetSession():
             return (yield Send(SESSIONS, m.GetSession(op.session_id)))
         case ops.ListSessions():
-            return (yield Send(SESSIONS, m.ListSessions(op.directory)))
+            return (yield Send(SESSIONS, m.ListSessions(op.directory, op.limit, op.cursor)))
         case ops.AbortSession():
             ids = yield Send(SESSIONS, m.AbortSession(op.session_id))
             yield Send(PERMISSION, m.EndSessions(tuple(ids)))
@@ -83,20 +83,22 @@ def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR09
             future = yield Send(PERMISSION, m.WaitPermission(op.request_id))
             return (yield from _decision(op.request_id, future, op.timeout))
         case ops.ListPending():
-            return (yield Send(PERMISSION, m.ListPending(op.directory, op.session_id)))
+            listing = m.ListPending(op.directory, op.session_id, op.limit, op.cursor)
+            return (yield Send(PERMISSION, listing))
         case ops.Reply():
             reply = m.ReplyPermission(
                 op.request_id, op.reply, op.message, op.session_id, decided_by, op.scope
             )
             return (yield Send(PERMISSION, reply))
         case ops.ListSaved():
-            return (yield Send(PERMISSION, m.ListSaved(op.scope)))
+            return (yield Send(PERMISSION, m.ListSaved(op.scope, limit=op.limit, cursor=op.cursor)))
         case ops.RevokeSaved():
             return (yield Send(PERMISSION, m.RevokeSaved(op.approval_id)))
         case ops.History():
             query = m.History(
-                op.session_id, op.state, op.limit, op.decider, op.since, op.until, op.before
-            )
+                op.session_id, op.state, op.limit, op.decider, op.since, op.until, op.before,
+                op.cursor,
+            )  # fmt: skip
             return (yield Send(PERMISSION, query))
     raise TypeError(f"unknown operation {op!r}")
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from agentactors.actors import DEFAULT_LIMIT
+
 
 @attrs.frozen
 class CreateSession:
@@ -30,6 +32,8 @@ class GetSession:
 @attrs.frozen
 class ListSessions:
     directory: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None  # the previous page's next_cursor
 
 
 @attrs.frozen
@@ -63,6 +67,8 @@ class WaitPermission:
 class ListPending:
     directory: str | None = None
     session_id: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
 
 
 @attrs.frozen
@@ -77,6 +83,8 @@ class Reply:
 @attrs.frozen
 class ListSaved:
     scope: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
 
 
 @attrs.frozen
@@ -88,11 +96,12 @@ class RevokeSaved:
 class History:
     session_id: str | None = None
     state: str | None = None
-    limit: int = 100
+    limit: int = DEFAULT_LIMIT
     decider: str | None = None
     since: int | None = None  # Unix ms, inclusive
     until: int | None = None  # Unix ms, exclusive
-    before: str | None = None  # the last id of the previous page
+    before: str | None = None  # only requests asked before this id
+    cursor: str | None = None  # the previous page's next_cursor (not with before)
 
 
 Op = (

@@ -24,6 +24,7 @@ from agentactors.actors import (
     Event,
     InvalidRequest,
     NotRunning,
+    Page,
     PermissionNotFound,
     RemoteError,
     ServiceRestarting,
@@ -50,6 +51,7 @@ class Call:
     headers: dict[str, str] = attrs.Factory(dict)
     long_poll: bool = False
     then: Any = None  # an op to run after (reply -> get)
+    paged: bool = False  # a list: a Page, its next_cursor from the x-next-cursor header
 
 
 def _quiet(value: Any) -> None:
@@ -70,8 +72,8 @@ def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operat
         case ops.GetSession():
             return Call("GET", f"/session/{op.session_id}", wire.parse_session)
         case ops.ListSessions():
-            params = {"directory": op.directory} if op.directory else {}
-            return Call("GET", "/session", _each(wire.parse_session), params=params)
+            params = _page_params(op.limit, op.cursor, directory=op.directory)
+            return Call("GET", "/session", _each(wire.parse_session), params=params, paged=True)
         case ops.AbortSession():
             return Call("POST", f"/session/{op.session_id}/abort", _quiet)
         case ops.Ask():
@@ -95,12 +97,12 @@ def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operat
                 params=params, long_poll=True,
             )  # fmt: skip
         case ops.ListPending():
-            params = {"directory": op.directory} if op.directory else {}
+            params = _page_params(op.limit, op.cursor, directory=op.directory)
             parse = _each(wire.parse_request)
-            if op.session_id is not None:
+            if op.session_id is not None:  # the route has no such filter: pages may be short
                 session_id = op.session_id
                 parse = _filtered(parse, lambda r: r.session_id == session_id)
-            return Call("GET", "/permission", parse, params=params)
+            return Call("GET", "/permission", parse, params=params, paged=True)
         case ops.Reply():
             body = {"reply": op.reply, "scope": op.scope}
             if op.message is not None:
@@ -115,20 +117,28 @@ def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operat
                 del body["scope"]
             return Call("POST", path, _quiet, body=body, then=ops.GetPermission(op.request_id))
         case ops.ListSaved():
-            params = {"scope": op.scope} if op.scope else {}
-            return Call("GET", "/permission/saved", _each(wire.parse_approval), params=params)
+            params = _page_params(op.limit, op.cursor, scope=op.scope)
+            parse = _each(wire.parse_approval)
+            return Call("GET", "/permission/saved", parse, params=params, paged=True)
         case ops.RevokeSaved():
             return Call("DELETE", f"/permission/saved/{op.approval_id}", wire.parse_approval)
         case ops.History():
-            params = {"limit": str(op.limit)}
-            for key, value in (
-                ("sessionID", op.session_id), ("state", op.state), ("decider", op.decider),
-                ("since", op.since), ("until", op.until), ("before", op.before),
-            ):  # fmt: skip
-                if value is not None:
-                    params[key] = str(value)
-            return Call("GET", "/permission/history", _each(wire.parse_request), params=params)
+            params = _page_params(
+                op.limit, op.cursor, sessionID=op.session_id, state=op.state,
+                decider=op.decider, since=op.since, until=op.until, before=op.before,
+            )  # fmt: skip
+            parse = _each(wire.parse_request)
+            return Call("GET", "/permission/history", parse, params=params, paged=True)
     raise TypeError(f"unknown operation {op!r}")
+
+
+def _page_params(limit: int, cursor: str | None, **filters: Any) -> dict[str, str]:
+    """A list route's query: the filters given (not None, not empty), limit and cursor."""
+    params = {key: str(value) for key, value in filters.items() if value not in (None, "")}
+    params["limit"] = str(limit)
+    if cursor is not None:
+        params["cursor"] = cursor
+    return params
 
 
 def _each(parse: Any) -> Any:
@@ -183,6 +193,8 @@ def _timeout(call: Call, timeout: float) -> httpx.Timeout:
 def _answer(call: Call, response: httpx.Response) -> Any:
     if response.status_code >= 400:
         raise error_from(response)
+    if call.paged:
+        return Page(call.parse(response.json()), response.headers.get("x-next-cursor"))
     return call.parse(response.json())
 
 

@@ -133,8 +133,11 @@ def _preflight(origin: bytes, asked_headers: bytes | None) -> Refusal:
 
 
 def cors_headers(origin: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers of an answer to an allowed origin: its scripts may also read where a
+    list's next page starts (``_pages``)."""
     return (
         (b"access-control-allow-origin", origin),
         (b"access-control-allow-credentials", b"true"),
+        (b"access-control-expose-headers", b"Link, x-next-cursor"),
         (b"vary", b"Origin"),
     )

@@ -1,13 +1,15 @@
 """``/doc``: the OpenAPI 3.1 document, made by quart-schema from the routes and their
 attrs models (never kept by hand).
 
-The decorators here record what a handler answers (:func:`answers`), the error statuses
-it adds (:func:`errors`), that it needs no password (:func:`public`) and that it streams
-(:func:`stream`).  :class:`Provider` is quart-schema's OpenAPI provider with the schemas
-made by msgspec in one pass per model (quart-schema 0.25 keeps only a model's own
-component, which leaves nested ``$ref``\\ s dangling), the id patterns of path
-parameters, and each operation's error answers: 400 for any input, 404 for ids, 413 for
-a body, 401 when a password is set, 403 (host or origin refused), 503 and 504
+The decorators here record what a handler answers and the headers its answer may carry
+(:func:`answers`), the error statuses it adds (:func:`errors`), that it needs no
+password (:func:`public`) and that it streams (:func:`stream`).  :class:`Provider` is
+quart-schema's OpenAPI provider with the schemas made by msgspec in one pass per model
+(quart-schema 0.25 keeps only a model's own component, which leaves nested ``$ref``\\ s
+dangling), the id patterns of path parameters, every query and header model a route
+records (several add up), the answer's headers (quart-schema 0.25 puts them inside
+``content``), and each operation's error answers: 400 for any input, 404 for ids, 413
+for a body, 401 when a password is set, 403 (host or origin refused), 503 and 504
 everywhere.  The document is built once, at the first request for it.
 """
 
@@ -45,13 +47,14 @@ _REASONS = {
 }
 
 
-def answers(model: Any) -> Callable[[F], F]:
+def answers(model: Any, *, headers: type[Any] | None = None) -> Callable[[F], F]:
     """Document the 200 answer's shape (``model``: an attrs class, ``list[...]``, a
-    plain type).  The handler's answer is not converted: ``wire`` renders it, and a
-    test checks real answers against these models."""
+    plain type) and the headers it may carry (``headers``: an attrs class whose fields
+    are the names, ``_`` as ``-``).  The handler's answer is not converted: ``wire``
+    renders it, and a test checks real answers against these models."""
 
     def decorate(handler: F) -> F:
-        setattr(handler, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {200: (model, None)})
+        setattr(handler, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {200: (model, headers)})
         return handler
 
     return decorate
@@ -151,18 +154,23 @@ class Provider(OpenAPIProvider):
         schema = {"type": "string", "pattern": meta.pattern, "description": meta.description}
         return {"name": name, "in": "path", "required": True, "schema": schema}
 
-    def build_querystring_parameters(
-        self, model: type[Any]
+    def build_querystring_parameters(  # type: ignore[override] # ours records a tuple (_inputs.query)
+        self, models: tuple[type[Any], ...]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        return self._parameters(model, "query", lambda name: name)
+        return self._all_parameters(models, "query", lambda name: name)
 
     def build_headers_parameters(  # type: ignore[override] # ours records a tuple (_inputs.headers)
         self, models: tuple[type[Any], ...]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return self._all_parameters(models, "header", _header_name)
+
+    def _all_parameters(
+        self, models: tuple[type[Any], ...], where: str, name_of: Callable[[str], str]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         parameters: list[dict[str, Any]] = []
         components: dict[str, Any] = {}
         for model in models:
-            more, used = self._parameters(model, "header", lambda name: name.replace("_", "-"))
+            more, used = self._parameters(model, where, name_of)
             parameters += more
             components.update(used)
         return parameters, components
@@ -196,8 +204,21 @@ class Provider(OpenAPIProvider):
         self, model: type[Any], headers_model: type[Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         schema, components = schema_of(model)
-        response = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        response: dict[str, Any] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": schema}},
+        }
+        if headers_model is not None:
+            parameters, used = self._parameters(headers_model, "header", _header_name)
+            response["headers"] = {
+                p.pop("name"): {k: v for k, v in p.items() if k != "in"} for p in parameters
+            }
+            components.update(used)
         return response, components
+
+
+def _header_name(field: str) -> str:
+    return field.replace("_", "-")
 
 
 def _not_null(schema: dict[str, Any]) -> dict[str, Any]:

@@ -115,13 +115,15 @@ def status_of(exc: BaseException) -> int:
 def render(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """``(status, body)`` for ``exc``.  An unexpected exception is logged as a bug.
 
-    An :class:`InvalidRequest` raised by a service names a body field (the services
-    check what the schemas cannot say, such as patterns derivable from metadata).
+    An :class:`InvalidRequest` raised by a service names a field the services check
+    beyond what the schemas say (patterns derivable from metadata, a list's cursor): a
+    query parameter of this request if one has that name, else a body field.
     """
     status = status_of(exc)
     if isinstance(exc, InvalidRequest):
         field = exc.field or "body"
-        return status, BadInput(exc.message, field=field, kind="Payload").to_dict()
+        kind: InputKind = "Query" if field in request.args else "Payload"
+        return status, BadInput(exc.message, field=field, kind=kind).to_dict()
     if isinstance(exc, AgentActorsError) and status != 500:
         body = exc.to_dict()
         if isinstance(exc, AlreadyDecided):

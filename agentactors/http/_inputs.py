@@ -129,10 +129,17 @@ def query(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, A
             kwargs["query"] = converted
             return await handler(*args, **kwargs)
 
-        setattr(validated, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, model)
-        return validated
+        return _document_query(validated, model)
 
     return decorate
+
+
+def _document_query(handler: F, model: type[Any]) -> F:
+    """Add ``model`` to the query models ``/doc`` lists for ``handler`` (a route's own
+    and :func:`scoped`'s ``?directory=`` add up, in either decorator order)."""
+    models = getattr(handler, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, ())
+    setattr(handler, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, (*models, model))
+    return handler
 
 
 def headers(model: type[Any]) -> Callable[[F], F]:
@@ -149,11 +156,9 @@ def headers(model: type[Any]) -> Callable[[F], F]:
 
 def scoped(handler: F) -> F:
     """Document the directory in scope that the handler reads with :func:`directory`:
-    ``?directory=`` (its query model) and the ``x-opencode-directory`` header."""
-    if hasattr(handler, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE):
-        raise TypeError(f"{handler.__name__}: a scoped route takes no other query model")
-    setattr(handler, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, Scoped)
-    return headers(DirectoryHeader)(handler)
+    ``?directory=`` (the ``Scoped`` query model, beside any :func:`query` model of the
+    route, which ignores ``directory``) and the ``x-opencode-directory`` header."""
+    return headers(DirectoryHeader)(_document_query(handler, Scoped))
 
 
 def directory(default: str) -> str:

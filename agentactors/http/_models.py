@@ -17,7 +17,9 @@ import attrs
 import msgspec
 
 from agentactors.actors import (
+    DEFAULT_LIMIT,
     MAX_DIRECTORY,
+    MAX_LIMIT,
     MAX_MESSAGE,
     MAX_METADATA_BYTES,
     MAX_NAME,
@@ -26,6 +28,7 @@ from agentactors.actors import (
     MAX_RULES,
     MAX_TIMEOUT,
     MAX_TITLE,
+    cursor_pattern,
 )
 
 ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # of agentactors.actors.new_id
@@ -433,17 +436,54 @@ class WaitQuery:
     timeout: WaitSeconds | None = None
 
 
+Limit = Annotated[
+    int,
+    msgspec.Meta(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"rows per page, at most {MAX_LIMIT} ({DEFAULT_LIMIT} if absent)",
+    ),
+]
+
+
+def _cursor(kind: str) -> msgspec.Meta:
+    return msgspec.Meta(
+        pattern=cursor_pattern(kind),
+        description="where the page starts: the x-next-cursor of the previous page (opaque)",
+    )
+
+
+SessionsCursor = Annotated[str, _cursor("sessions")]
+PendingCursor = Annotated[str, _cursor("pending")]
+SavedCursor = Annotated[str, _cursor("saved")]
+HistoryCursor = Annotated[str, _cursor("history")]
+
+
+@attrs.define
+class SessionsQuery:
+    limit: Limit = DEFAULT_LIMIT
+    cursor: SessionsCursor | None = None
+
+
+@attrs.define
+class PendingQuery:
+    limit: Limit = DEFAULT_LIMIT
+    cursor: PendingCursor | None = None
+
+
 @attrs.define
 class SavedQuery:
     scope: Scope | None = None
     sessionID: SessionID | None = None
+    limit: Limit = DEFAULT_LIMIT
+    cursor: SavedCursor | None = None
 
 
 @attrs.define
 class HistoryQuery:
     sessionID: SessionID | None = None
     state: State | None = None
-    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    limit: Limit = DEFAULT_LIMIT
     decider: DeciderKind | None = None
     since: Annotated[int, _time("created at or after")] | None = None
     until: Annotated[int, _time("created before")] | None = None
@@ -452,11 +492,12 @@ class HistoryQuery:
             str,
             msgspec.Meta(
                 pattern=PATH_IDS["requestID"].pattern,
-                description="the cursor: the last id of the previous page; older ones follow",
+                description="only requests asked before this one",
             ),
         ]
         | None
     ) = None
+    cursor: HistoryCursor | None = None
 
 
 # --- headers (documented; read by ``_inputs``) --------------------------------------------
@@ -472,6 +513,20 @@ class DirectoryHeader:
                 description="the directory in scope, URL-encoded, absolute, no NUL; empty: absent",
             ),
         ]
+        | None
+    ) = None
+
+
+@attrs.define
+class PageHeaders:
+    """Where the next page of a list starts; both absent on the last page."""
+
+    link: (
+        Annotated[str, msgspec.Meta(description='<the next page\'s URL, relative>; rel="next"')]
+        | None
+    ) = None
+    x_next_cursor: (
+        Annotated[str, msgspec.Meta(pattern=cursor_pattern(), description="the next page's cursor")]
         | None
     ) = None
 

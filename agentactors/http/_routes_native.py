@@ -20,11 +20,13 @@ from ._models import (
     Ask,
     AskQuery,
     HistoryQuery,
+    PageHeaders,
     PermissionState,
     SavedApproval,
     SavedQuery,
     WaitQuery,
 )
+from ._pages import page_response
 
 blueprint = Blueprint("native", __name__)
 
@@ -75,12 +77,18 @@ async def wait_permission(requestID: str, query: WaitQuery) -> Response:
 
 
 @blueprint.get("/permission/saved")
-@answers(list[SavedApproval])
+@answers(list[SavedApproval], headers=PageHeaders)
 @query(SavedQuery)
 async def list_saved(query: SavedQuery) -> Response:
-    """Saved 'always' approvals"""
-    saved = await api.list_saved(query.scope, query.sessionID)
-    return json_response([wire.approval(a) for a in saved])
+    """Saved 'always' approvals, in the order they were saved
+
+    At most limit approvals: 100 unless given, 1,000 at most. When more follow, the
+    Link (rel="next") and x-next-cursor headers say where the next page starts.
+    """
+    page = await api.list_saved(
+        query.scope, query.sessionID, limit=query.limit, cursor=query.cursor
+    )
+    return page_response([wire.approval(a) for a in page], page)
 
 
 @blueprint.delete("/permission/saved/<approvalID>")
@@ -91,11 +99,16 @@ async def revoke_saved(approvalID: str) -> Response:
 
 
 @blueprint.get("/permission/history")
-@answers(list[PermissionState])
+@answers(list[PermissionState], headers=PageHeaders)
 @query(HistoryQuery)
 async def history(query: HistoryQuery) -> Response:
-    """The audit log, newest first"""
-    rows = await api.history(
+    """The audit log, newest first
+
+    At most limit requests: 100 unless given, 1,000 at most. When more follow, the
+    Link (rel="next") and x-next-cursor headers say where the next page starts. Rows
+    come after cursor, and before the request id before, if given.
+    """
+    page = await api.history(
         query.sessionID,
         query.state,
         query.limit,
@@ -103,5 +116,6 @@ async def history(query: HistoryQuery) -> Response:
         since=query.since,
         until=query.until,
         before=query.before,
+        cursor=query.cursor,
     )
-    return json_response([wire.request_state(r) for r in rows])
+    return page_response([wire.request_state(r) for r in page], page)

@@ -11,9 +11,17 @@ from agentactors.actors import Decider, api, wire
 
 from ._context import context
 from ._doc import answers, errors, public
-from ._inputs import body, directory, scoped
+from ._inputs import body, directory, query, scoped
 from ._json import json_response
-from ._models import Health, OpencodeReply, PermissionAsked, SessionReply
+from ._models import (
+    Health,
+    OpencodeReply,
+    PageHeaders,
+    PendingQuery,
+    PermissionAsked,
+    SessionReply,
+)
+from ._pages import page_response
 from ._quart_schema import deprecate
 
 blueprint = Blueprint("opencode", __name__)
@@ -28,12 +36,18 @@ async def health() -> Response:
 
 
 @blueprint.get("/permission")
-@answers(list[PermissionAsked])
+@answers(list[PermissionAsked], headers=PageHeaders)
 @scoped
-async def list_permissions() -> Response:
-    """Pending requests of the directory in scope"""
-    pending = await api.list_pending(directory(context().settings.directory))
-    return json_response([wire.asked(r) for r in pending])
+@query(PendingQuery)
+async def list_permissions(query: PendingQuery) -> Response:
+    """Pending requests of the directory in scope, in the order they were asked
+
+    At most limit requests: 100 unless given, 1,000 at most. When more follow, the
+    Link (rel="next") and x-next-cursor headers say where the next page starts.
+    """
+    scope = directory(context().settings.directory)
+    page = await api.list_pending(scope, limit=query.limit, cursor=query.cursor)
+    return page_response([wire.asked(r) for r in page], page, directory=scope)
 
 
 @blueprint.post("/permission/<requestID>/reply")

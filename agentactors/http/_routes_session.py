@@ -12,9 +12,10 @@ from agentactors.actors import api, parse_ruleset, wire
 
 from ._context import context
 from ._doc import answers, errors
-from ._inputs import body, directory, scoped
+from ._inputs import body, directory, query, scoped
 from ._json import json_response
-from ._models import Rule, Session, SessionCreate, SessionUpdate
+from ._models import PageHeaders, Rule, Session, SessionCreate, SessionsQuery, SessionUpdate
+from ._pages import page_response
 
 blueprint = Blueprint("sessions", __name__)
 
@@ -40,12 +41,18 @@ async def create_session(body: SessionCreate) -> Response:
 
 
 @blueprint.get("/session")
-@answers(list[Session])
+@answers(list[Session], headers=PageHeaders)
 @scoped
-async def list_sessions() -> Response:
-    """Sessions of the directory in scope"""
-    sessions = await api.list_sessions(directory(context().settings.directory))
-    return json_response([wire.session(s) for s in sessions])
+@query(SessionsQuery)
+async def list_sessions(query: SessionsQuery) -> Response:
+    """Sessions of the directory in scope, most recently updated first
+
+    At most limit sessions: 100 unless given, 1,000 at most. When more follow, the
+    Link (rel="next") and x-next-cursor headers say where the next page starts.
+    """
+    scope = directory(context().settings.directory)
+    page = await api.list_sessions(scope, limit=query.limit, cursor=query.cursor)
+    return page_response([wire.session(s) for s in page], page, directory=scope)
 
 
 @blueprint.get("/session/<sessionID>")
