@@ -82,3 +82,68 @@ def test_session_rulesets() -> None:
         )
     with pytest.raises(InvalidRequest, match="list"):
         parse_ruleset({"bash": "allow"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[permision]\nbash = 'allow'\n", r":1: key 'permision': .*did you mean 'permission'\?"),
+        ("[requests]\ntimout = 5\n", r":2: key 'requests\.timout': .*did you mean 'timeout'\?"),
+        ("[events]\nbufer = 5\n", r"did you mean 'buffer'\?"),
+        ("zzz = 1\n", r"key 'zzz': unknown key \(known: permission, plugins, "),
+        ("requests = 5\n", r"key 'requests': must be a table"),
+    ],
+)
+def test_unknown_keys_name_the_nearest_known_one(tmp_path: Path, text: str, expected: str) -> None:
+    """A misspelled table or key is an error naming it and the key meant."""
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path / "c.toml", text), user_config=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['plugins = ["x.py:X"]\n', "[requests]\ntimeout = 5\n", "[store]\nsynchronous = 'full'\n"],
+)
+def test_a_project_file_sets_permission_only(tmp_path: Path, text: str) -> None:
+    """Plugins (code) and server-wide settings in a project file are refused, not ignored."""
+    write(tmp_path / "agentactors.toml", text)
+    config = load_config(None, user_config=False)
+    with pytest.raises(ConfigError, match=r"a project file may set \[permission\] only"):
+        config.rules_for(str(tmp_path))
+
+
+def test_a_project_file_error_repeats_until_the_file_changes(tmp_path: Path) -> None:
+    """A broken project file fails every read (from the cache) until it is fixed; the
+    fix is read at the next call.  Other directories are not affected."""
+    project = write(tmp_path / "agentactors.toml", '[permission]\nbash = "maybe"\n')
+    config = load_config(None, user_config=False)
+    for _ in range(3):
+        with pytest.raises(ConfigError, match=r"agentactors\.toml:2: key 'permission\.bash'"):
+            config.rules_for(str(tmp_path))
+    assert config.rules_for(str(tmp_path / "elsewhere")) == ()
+    write(project, '[permission]\nbash = "allow"\n')
+    assert config.rules_for(str(tmp_path)) == (Rule("bash", "*", "allow"),)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"[permission]\n\xff\xfe = 1\n", r":2: not UTF-8 text"),
+        (b"x" * (1 << 20) + b"x", r"larger than 1048576 bytes"),
+        (b"[permission\n", r":1: not valid TOML"),
+    ],
+)
+def test_unreadable_project_files_are_config_errors(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    """Random bytes, a huge file and bad TOML each name the file (and line)."""
+    (tmp_path / "agentactors.toml").write_bytes(content)
+    with pytest.raises(ConfigError, match=expected):
+        load_config(None, user_config=False).rules_for(str(tmp_path))
+
+
+def test_a_directory_that_is_not_a_path_has_no_project_file() -> None:
+    """A NUL or a huge directory reads as having no project file (never a crash)."""
+    config = load_config(None, user_config=False)
+    assert config.rules_for("/tmp/a\x00b") == ()
+    assert config.rules_for("/" + "x" * 10_000) == ()

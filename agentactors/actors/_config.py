@@ -15,9 +15,11 @@ write, so plugins (code) and server-wide settings there are refused, not ignored
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import threading
+import time
 import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -117,6 +119,10 @@ def load_config(
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    return _parse(path, _read(path))
+
+
+def _read(path: Path) -> bytes:
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_FILE_BYTES + 1)
@@ -124,6 +130,10 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}", file=str(path)) from exc
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes", file=str(path))
+    return raw
+
+
+def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -271,18 +281,35 @@ def _unknown(key: str, known: Sequence[str]) -> str:
     return f"unknown key{hint}"
 
 
-# --- project layer: read per directory, cached by file identity ---------------------------
+# --- project layer: read per directory, cached by file identity and content -------------
 
 _Stamp = tuple[int, int, int, int]  # device, inode, size, mtime in ns
+_Loaded = tuple[Rule, ...] | ConfigError
+
+
+@attrs.frozen
+class _Cached:
+    stamp: _Stamp
+    digest: bytes  # of the content the result was made from
+    loaded: _Loaded
+
+
 _PROJECT_CACHE_SIZE = 1024
-_project_cache: OrderedDict[str, tuple[_Stamp, tuple[Rule, ...] | ConfigError]] = OrderedDict()
+_RACY_NS = 2_000_000_000
+"""A file changed this recently may change again within its mtime's granularity (a
+few ms on most filesystems) without its stamp changing: its content is compared too."""
+_project_cache: OrderedDict[str, _Cached] = OrderedDict()
 _project_lock = threading.Lock()
 
 
 def _project_rules(directory: str) -> tuple[Rule, ...]:
-    """The rules of ``directory``'s project file (none if it has none).  Reads the file
-    when its identity, size or mtime changed; a file that failed to load fails again
-    from the cache until it changes.  Raises ConfigError."""
+    """The rules of ``directory``'s project file (none if it has none).
+
+    A stat per call; the file is read again when its identity, size or mtime changed,
+    or when it changed in the last two seconds (then it is parsed again only if its
+    content differs).  A file that failed to load fails again from the cache until it
+    changes.  Raises ConfigError.
+    """
     path = os.path.join(directory, PROJECT_FILE)
     try:
         info = os.stat(path)
@@ -291,30 +318,34 @@ def _project_rules(directory: str) -> tuple[Rule, ...]:
     stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     with _project_lock:
         cached = _project_cache.get(path)
-        if cached is not None and cached[0] == stamp:
-            _project_cache.move_to_end(path)
-            loaded = cached[1]
-            if isinstance(loaded, ConfigError):
-                raise ConfigError(loaded.message, **loaded.fields)  # a fresh traceback
-            return loaded
-    loaded = _load_project(Path(path))
+    racy = time.time_ns() - info.st_mtime_ns < _RACY_NS
+    if cached is None or cached.stamp != stamp or racy:
+        cached = _load_project(Path(path), stamp, cached)
     with _project_lock:
-        _project_cache[path] = (stamp, loaded)
+        _project_cache[path] = cached
         _project_cache.move_to_end(path)
         while len(_project_cache) > _PROJECT_CACHE_SIZE:
             _project_cache.popitem(last=False)
-    if isinstance(loaded, ConfigError):
-        raise loaded
-    return loaded
+    if isinstance(cached.loaded, ConfigError):
+        raise ConfigError(cached.loaded.message, **cached.loaded.fields)  # a fresh traceback
+    return cached.loaded
 
 
-def _load_project(path: Path) -> tuple[Rule, ...] | ConfigError:
+def _load_project(path: Path, stamp: _Stamp, cached: _Cached | None) -> _Cached:
     try:
-        data, text = _read_toml(path)
-        _check_keys(data, str(path), text, project=True)
-        return tuple(rules_from_table(data.get("permission", {}), str(path), text))
+        raw = _read(path)
     except ConfigError as exc:
-        return exc
+        return _Cached(stamp, b"", exc)
+    digest = hashlib.blake2b(raw, digest_size=16).digest()
+    if cached is not None and cached.digest == digest:
+        return _Cached(stamp, digest, cached.loaded)
+    try:
+        data, text = _parse(path, raw)
+        _check_keys(data, str(path), text, project=True)
+        loaded: _Loaded = tuple(rules_from_table(data.get("permission", {}), str(path), text))
+    except ConfigError as exc:
+        loaded = exc
+    return _Cached(stamp, digest, loaded)
 
 
 def parse_ruleset(value: Any, *, field: str = "permission") -> tuple[Rule, ...]:
