@@ -36,6 +36,7 @@ from . import (
     plugin_roundtrip,
     shell_parse,
     stalled,
+    wildcard,
 )
 from ._cpus import one_cpu, pinned
 
@@ -69,6 +70,9 @@ GOALS = (
     Goal("plugin.pinned.plugin_round_trip.median_us", "  the median, pinned", "µs", 1e9),
     Goal("shell.typical_decide_us", "shell parse + decide, typical", "µs", 200),
     Goal("shell.long_decide_us", "shell parse + decide, 10,000 chars", "µs", 1e9),
+    Goal("wildcard.pathological_10000_us", "*a*a*a*a*a*a*a*a*b vs 10,000 chars", "µs", 1000),
+    Goal("wildcard.one_chars_10000_us", "*a?a?…?b* vs 10,000 chars", "µs", 1e9),
+    Goal("wildcard.typical_decide_us", "one pattern vs 16 rules, typical", "µs", 1e9),
     Goal("http.reply.median_us", "HTTP reply POST, median", "µs", 1000),
     Goal("http.reply.p99_us", "HTTP reply POST, p99", "µs", 1e9),
     Goal("http.pinned.reply.median_us", "  the median, server pinned", "µs", 1e9),
@@ -133,6 +137,10 @@ def _shell(quick: bool) -> dict[str, Any]:
     return {"typical_decide_us": round(typical_median, 1), "long_decide_us": round(long_median, 1)}
 
 
+def _wildcard(quick: bool) -> dict[str, Any]:
+    return wildcard.run(20 if quick else 2000)
+
+
 def _http(quick: bool) -> dict[str, Any]:
     return http_bench.measure(quick, data=":memory:")
 
@@ -157,6 +165,7 @@ SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
     "shell": _shell,
+    "wildcard": _wildcard,
     "http": _http,
     "http_store": _http_store,
     "fanout": _fanout,

@@ -15,7 +15,8 @@ def test_make_bench_quick_runs_and_writes_json(
 ) -> None:
     """`python -m benchmarks --quick` prints the table and writes every suite's figures."""
     output = tmp_path / "figures.json"
-    suites = ["inprocess", "plugin", "shell", "http", "fanout", "stalled", "pages"]  # not on disk
+    # not on disk (http_store is http on disk)
+    suites = ["inprocess", "plugin", "shell", "wildcard", "http", "fanout", "stalled", "pages"]
     assert main(["--quick", "--only", *suites, "--json", str(output)]) == 0
     figures = json.loads(output.read_text())
     assert figures["quick"] is True
@@ -27,6 +28,7 @@ def test_make_bench_quick_runs_and_writes_json(
     printed = capsys.readouterr().out
     assert "in-process cycle, median" in printed
     assert "plugin round trip, median" in printed
+    assert "*a*a*a*a*a*a*a*a*b vs 10,000 chars" in printed
     assert "HTTP reply POST, median" in printed
     assert "SSE fan-out to 1,000 subscribers, p99" in printed
     assert "GET /session, 20,000 sessions: a page, median" in printed

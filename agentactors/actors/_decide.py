@@ -4,7 +4,8 @@ Each pattern is decided alone: the last matching rule gives its action (ask if n
 an ``ask`` becomes ``allow`` if a saved approval in scope covers the pattern — a saved
 approval never lifts a ``deny``.  The request takes the strictest action of its patterns
 (deny > ask > allow).  An *opaque* request (a shell command the parser could not
-resolve) can never be allowed: its ``allow`` becomes ``ask``, a ``deny`` stays.
+resolve) and a *protected* one (it writes agentactors' own configuration or code,
+``_protected``) can never be allowed: its ``allow`` becomes ``ask``, a ``deny`` stays.
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ def decide_checks(
     checks: Sequence[Check],
     *,
     opaque: bool = False,
+    protected: bool = False,
 ) -> Decision:
     """Decide every check alone, then take the strictest.
 
     A check is denied if a deny rule matches its deny view (every ``VAR=`` stripped);
     otherwise its allow view decides, and an ``ask`` there is lifted by a covering
-    approval.
+    approval.  ``opaque`` or ``protected``: never ``allow`` (``ask`` instead).
     """
     effect: Action = "allow"
     deciding: Rule | None = None
@@ -70,6 +72,6 @@ def decide_checks(
             effect, deciding = action, rule
         elif action == effect and deciding is None:
             deciding = rule
-    if opaque and effect == "allow":
+    if (opaque or protected) and effect == "allow":
         return Decision("ask", None)
     return Decision(effect, deciding, tuple(dict.fromkeys(used)) if effect == "allow" else ())

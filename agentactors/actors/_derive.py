@@ -6,18 +6,23 @@ keeps unsafe ``VAR=`` prefixes and whose *deny view* strips every one; each file
 redirection writes is an ``edit`` check; anything unparseable makes the request opaque.
 A file kind (``read``, ``edit``, ...) with ``metadata.path`` is checked under every
 spelling of the path (absolute, symlinks resolved), plus ``external_directory`` when
-any spelling is outside the session directory.  Pure functions; never raise for any
-input (bad input is the caller's :class:`InvalidRequest`).
+any spelling is outside the session directory.  A ``bash`` request also carries what
+its command does (each command's words, the files it writes) for ``_protected``, with
+or without patterns.  Pure functions; never raise for any input (bad input is the
+caller's :class:`InvalidRequest`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._paths import PathCheck, is_outside, normalise_path
+
+if TYPE_CHECKING:
+    from ._shell import BashAnalysis
 
 FILE_KINDS = frozenset({"read", "edit", "write", "list", "glob", "grep"})
 EXTERNAL = "external_directory"
@@ -37,6 +42,10 @@ class Derived:
     always: tuple[str, ...] = ()  # suggested "always" patterns
     opaque: bool = False
     reasons: tuple[str, ...] = ()
+    # what a bash command does, for ``_protected``: each command's words, the files it writes
+    words: tuple[tuple[str, ...], ...] = ()
+    writes: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()  # protected paths it writes (``_protected``)
 
 
 def derive(
@@ -45,11 +54,21 @@ def derive(
     metadata: Mapping[str, Any],
     directory: str,
 ) -> Derived:
-    """The checks of a request; ``patterns`` empty means derive them from metadata."""
+    """The checks of a request; ``patterns`` empty means derive them from metadata.
+
+    A ``bash`` request with patterns is still parsed (``metadata.command``, else each
+    pattern) for what it writes, which ``_protected`` looks at; its checks are the
+    patterns.
+    """
+    given = metadata.get("command")
+    command = given if isinstance(given, str) and given.strip() else None
     if patterns:
-        return Derived(tuple(patterns), tuple(Check(permission, p, p) for p in patterns))
-    command = metadata.get("command")
-    if permission == "bash" and isinstance(command, str) and command.strip():
+        checks = tuple(Check(permission, p, p) for p in patterns)
+        if permission != "bash":
+            return Derived(tuple(patterns), checks)
+        runs = [command] if command is not None else list(patterns)
+        return Derived(tuple(patterns), checks, **_effects([_analyse(run) for run in runs]))
+    if permission == "bash" and command is not None:
         return _bash(command, directory)
     path = metadata.get("path", metadata.get("filePath"))
     if isinstance(path, str) and path:
@@ -58,19 +77,36 @@ def derive(
     return Derived((), ())
 
 
-def _bash(command: str, directory: str) -> Derived:
+def _analyse(command: str) -> BashAnalysis:
     # The shell analyser (tree-sitter and its grammar, ~60 ms of imports) loads with the
     # first bash command, not at start-up: the start to first healthy answer has a goal.
     from ._shell import analyse_bash  # noqa: PLC0415
 
-    analysis = analyse_bash(command)
+    return analyse_bash(command)
+
+
+def _effects(analyses: Sequence[BashAnalysis]) -> dict[str, Any]:
+    words = (command.words for analysis in analyses for command in analysis.commands)
+    writes = (target for analysis in analyses for target in analysis.writes)
+    return {"words": tuple(words), "writes": tuple(dict.fromkeys(writes))}
+
+
+def _bash(command: str, directory: str) -> Derived:
+    analysis = _analyse(command)
     checks = [Check("bash", c.allow_text, c.deny_text) for c in analysis.commands]
     for target in analysis.writes:
         checks.extend(_path_checks("edit", normalise_path(target, directory), directory))
     patterns = tuple(dict.fromkeys(c.deny_text for c in analysis.commands)) or (command,)
     if not checks:  # nothing visible at all (e.g. only a function definition)
         checks.append(Check("bash", command, command))
-    return Derived(patterns, tuple(checks), analysis.always, analysis.opaque, analysis.reasons)
+    return Derived(
+        patterns,
+        tuple(checks),
+        analysis.always,
+        analysis.opaque,
+        analysis.reasons,
+        **_effects([analysis]),
+    )
 
 
 def _path_checks(permission: str, path: PathCheck, directory: str) -> tuple[Check, ...]:

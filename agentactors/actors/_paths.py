@@ -47,14 +47,18 @@ def _expand_tilde(path: str, cwd: str, home: str | None) -> tuple[str, str | Non
     return path, None
 
 
-def normalise_path(path: str, cwd: str, home: str | None = None) -> PathCheck:
+def normalise_path(
+    path: str, cwd: str, home: str | None = None, *, parents: dict[str, str] | None = None
+) -> PathCheck:
     """Every spelling of ``path`` relative to the working directory ``cwd``.
 
     ``home`` is what ``~`` means (default: this process's home).  A relative ``cwd`` is
     taken against this process's working directory.  Looks at the filesystem only to
-    resolve symlinks (missing files are fine).  Never raises: a path that cannot be
-    resolved (a NUL byte, a loop on some platforms) gets ``error`` set and its absolute
-    spelling as ``resolved``.
+    resolve symlinks (missing files are fine).  ``parents``, shared by the calls of one
+    decision, keeps each parent directory's resolution so that many paths in one
+    directory resolve it once.  Never raises: a path that cannot be resolved (a NUL
+    byte, a loop on some platforms) gets ``error`` set and its absolute spelling as
+    ``resolved``.
     """
     error: str | None = None
     try:
@@ -67,13 +71,29 @@ def normalise_path(path: str, cwd: str, home: str | None = None) -> PathCheck:
     spellings = [absolute]
     resolved = absolute
     try:
-        resolved = os.path.realpath(joined)  # .. after the symlink before it, like the kernel
-        spellings += [resolved, os.path.realpath(absolute)]
+        if ".." in joined.split("/"):
+            resolved = os.path.realpath(joined)  # .. after the symlink before it, like the kernel
+            spellings += [resolved, os.path.realpath(absolute)]
+        else:  # the unfolded and the folded spelling are the same file: resolve once
+            resolved = _resolve(absolute, parents)
+            spellings.append(resolved)
     except (OSError, ValueError) as exc:
         error = error or f"cannot resolve symlinks: {exc}"
     if "\x00" in path:
         error = error or "the path contains a NUL character"
     return PathCheck(path, absolute, resolved, tuple(dict.fromkeys(spellings)), error)
+
+
+def _resolve(absolute: str, parents: dict[str, str] | None) -> str:
+    """``os.path.realpath(absolute)``, the parent directory's resolution kept in ``parents``."""
+    if parents is None:
+        return os.path.realpath(absolute)
+    parent, _, name = absolute.rpartition("/")
+    real_parent = parents.get(parent)
+    if real_parent is None:
+        real_parent = parents[parent] = os.path.realpath(parent or "/")
+    joined = os.path.join(real_parent, name)
+    return os.path.realpath(joined) if name and os.path.islink(joined) else joined
 
 
 def _within(path: str, directory: str) -> bool:

@@ -29,7 +29,7 @@ from . import _wire
 from ._bridge import post, tell
 from ._bus import publish
 from ._config import Config
-from ._decide import decide_checks
+from ._decide import Decision, decide_checks
 from ._derive import Derived, derive
 from ._errors import (
     AlreadyDecided,
@@ -83,6 +83,7 @@ from ._permission_messages import (
     Verdict,
     WaitPermission,
 )
+from ._protected import Protected, protected_of
 from ._service import Service, handles
 from ._state import State
 from ._store_schema import StoreUnavailable
@@ -135,10 +136,16 @@ class Permission(Service):
     memory-state write, posts, timer pushes, an outbox append) and never waits."""
 
     def __init__(
-        self, *, config: Config, state: State, policies: PolicyBoard | None = None
+        self,
+        *,
+        config: Config,
+        state: State,
+        policies: PolicyBoard | None = None,
+        protected: Protected | None = None,
     ) -> None:
         super().__init__()
         self._config = config
+        self._protected = protected or Protected.of(config.sources)
         self._state = state
         self._board = policies or PolicyBoard()
         self._pending: dict[str, _Pending] = {}
@@ -159,7 +166,11 @@ class Permission(Service):
             rules = self._restored_rules(request.directory)
             rules += session.permission if session else ()
             derived = derive(request.permission, request.patterns, {}, request.directory)
-            derived = attrs.evolve(derived, opaque=bool(request.metadata.get("opaque")))
+            derived = attrs.evolve(
+                derived,
+                opaque=bool(request.metadata.get("opaque")),
+                protected=protected_of(request.metadata),
+            )
             entry = _Pending(request, BridgeFuture(), rules, derived)
             self._pending[request.id] = entry
             self._arm(entry)
@@ -238,13 +249,16 @@ class Permission(Service):
                 "patterns must be a non-empty list (or give metadata.command / metadata.path)",
                 field="patterns",
             )
+        derived = self._protected.mark(derived, session.directory)
         rules = self._config.rules_for(session.directory) + session.permission
         approvals = self._approvals_in_scope(session.id, session.directory)
-        decision = decide_checks(rules, approvals, derived.checks, opaque=derived.opaque)
+        decision = _decide(rules, approvals, derived)
         metadata = dict(message.metadata)
         if derived.opaque:
             metadata["opaque"] = True
             metadata["opaqueReasons"] = list(derived.reasons)
+        if derived.protected:  # shown to the person asked: why no rule may allow it
+            metadata["protected"] = list(derived.protected)
         timeout = self._timeout(message.timeout)
         created = now_ms()
         request = PermissionRequest(
@@ -329,7 +343,7 @@ class Permission(Service):
         if message.effect == "deny":
             self._conclude(message.request_id, deny=(message.plugin, message.reason))
             return
-        if message.effect == "allow" and not _opaque(evaluation.entry.request):
+        if message.effect == "allow" and not _never_allowed(evaluation.entry):
             evaluation.allowed_by.append(message.plugin)
         if not evaluation.waiting:
             self._conclude(message.request_id)
@@ -478,8 +492,7 @@ class Permission(Service):
             if not in_scope:
                 continue
             approvals = self._approvals_in_scope(other.session_id, other.directory)
-            derived = entry.derived
-            decision = decide_checks(entry.rules, approvals, derived.checks, opaque=derived.opaque)
+            decision = _decide(entry.rules, approvals, entry.derived)
             if decision.effect == "allow":
                 names = ",".join(a.id for a in decision.approvals) or None
                 self._finish(other.id, "replied", "always", Decider("approval", name=names))
@@ -621,8 +634,15 @@ def _plugin_name(actor_name: str) -> str:
     return actor_name.removeprefix("plugin:")
 
 
-def _opaque(request: PermissionRequest) -> bool:
-    return bool(request.metadata.get("opaque"))
+def _never_allowed(entry: _Pending) -> bool:
+    """Opaque or protected: no policy plugin may allow it (``_decide``, ``_protected``)."""
+    return bool(entry.request.metadata.get("opaque")) or bool(entry.derived.protected)
+
+
+def _decide(rules: tuple[Rule, ...], approvals: list[SavedApproval], derived: Derived) -> Decision:
+    return decide_checks(
+        rules, approvals, derived.checks, opaque=derived.opaque, protected=bool(derived.protected)
+    )
 
 
 def _rule_decider(decision: Any) -> Decider:

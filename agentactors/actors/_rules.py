@@ -1,42 +1,35 @@
 """Rule matching: OpenCode's wildcards, last match wins, strictest pattern decides.
 
-Wildcards: ``*`` is any run of characters (also none), ``?`` exactly one, everything else
-literal, anchored at both ends.  A pattern ending in ``" *"`` also matches its bare
-prefix (``"git *"`` matches ``"git"``), but never a longer word (``"ls *"`` does not match
-``"lsof"``).  Pure functions; compiled patterns are cached.
+Wildcards: ``*`` is any run of characters (also none, newlines included), ``?`` exactly
+one, everything else literal, anchored at both ends.  A pattern ending in ``" *"`` also
+matches its bare prefix (``"git *"`` matches ``"git"``), but never a longer word
+(``"ls *"`` does not match ``"lsof"``).  Pure functions; compiled patterns are cached.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Sequence
 
+from ._glob import Matcher, compile_glob
 from ._models import STRICTNESS, Action, Rule, SavedApproval
 
 
-@functools.lru_cache(maxsize=8192)
-def _compile(pattern: str) -> re.Pattern[str]:
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    body = "".join(parts)
-    if pattern.endswith(" *"):
-        # "git *" is "git" alone, or "git " followed by anything
-        body = body[: -len(re.escape(" ") + ".*")] + "(?: .*)?"
-    return re.compile(body, re.DOTALL)
+@functools.lru_cache(maxsize=4096)
+def _compile(pattern: str) -> Matcher:
+    whole = compile_glob(pattern)
+    if not pattern.endswith(" *"):
+        return whole
+    bare = compile_glob(pattern[:-2])  # "git *" is "git" alone, or "git " and anything
+    return lambda text: whole(text) or bare(text)
 
 
 def wildcard_match(pattern: str, text: str) -> bool:
-    """Whether ``text`` matches the anchored wildcard ``pattern``."""
-    if pattern == "*":
-        return True
-    return _compile(pattern).fullmatch(text) is not None
+    """Whether ``text`` matches the anchored wildcard ``pattern``.
+
+    Never backtracks: at most one scan of ``text`` per run between stars (:mod:`._glob`).
+    """
+    return pattern == "*" or _compile(pattern)(text)
 
 
 def evaluate(rules: Sequence[Rule], permission: str, pattern: str) -> tuple[Action, Rule | None]:

@@ -22,6 +22,7 @@ from ._errors import AlreadyStarted, NotRunning
 from ._journal import STORE, Journal
 from ._permission import Permission, PolicyBoard
 from ._permission_messages import PERMISSION, EndAll
+from ._protected import Protected
 from ._registry import RestartPolicy, registry
 from ._sessions import SESSIONS, Sessions
 from ._state import MemoryState, State
@@ -105,6 +106,7 @@ def start_services(
             config=config,
             state=journal,
             policies=PolicyBoard(),
+            protected=Protected.of(config.sources, str(opened.directory)),
             restart=restart,
         )
     except BaseException:

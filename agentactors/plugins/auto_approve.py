@@ -13,6 +13,8 @@ project, for the next hour, including for sub-agents".  Configure it in TOML::
 It is a policy plugin: it only sees requests the configured rules leave at ``ask`` (a
 configured deny always wins), it never allows an opaque shell command, and every
 approval it makes is recorded with ``decidedBy: {kind: plugin, name: auto-approve}``.
+Its allow, like any plugin's, does not release a write to agentactors' own
+configuration or code (``metadata.protected``): that one waits for a person.
 """
 
 from __future__ import annotations
