@@ -28,6 +28,7 @@ from .http_helpers import (  # noqa: F401 - fixtures, registered by import
 )
 
 ASK = {"permission": "bash", "patterns": ["git status"]}
+SERVE = [sys.executable, "-m", "agentactors", "serve", "--port", "0", "--data-dir", ":memory:"]
 
 
 async def _restarts(client: httpx.AsyncClient) -> dict[str, int]:
@@ -62,43 +63,48 @@ async def test_a_project_file_that_does_not_load_answers_that_ask_and_stops_noth
     """Asks in a directory whose agentactors.toml does not load get a 400 ConfigError
     naming the file, line and key, as often as they come; other directories carry on;
     fixing the file takes effect at the next ask; the permission service never restarts."""
-    async with serve_process(tmp_path, ":memory:") as (_process, url):
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            bad = _project(tmp_path / "bad", '[permission]\nbash = "maybe"\n')
-            _project(tmp_path / "good", '[permission]\nbash = "allow"\n')
-            bad_session = await _session(client, tmp_path / "bad")
-            good_session = await _session(client, tmp_path / "good")
-            for _ in range(6):  # more than the supervisor's 4 crashes in 5 s
-                response = await _ask(client, bad_session)
-                assert response.status_code == 400, response.text
-                error = response.json()
-                assert error["_tag"] == "ConfigError"
-                assert f"{bad}:2: key 'permission.bash'" in error["message"]
-                assert error["file"] == str(bad) and error["line"] == 2
-                assert error["key"] == "permission.bash"
-                good = await _ask(client, good_session)
-                assert good.status_code == 200 and good.json()["effect"] == "allow"
+    async with (
+        serve_process(tmp_path, ":memory:") as (_process, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as client,
+    ):
+        bad = _project(tmp_path / "bad", '[permission]\nbash = "maybe"\n')
+        _project(tmp_path / "good", '[permission]\nbash = "allow"\n')
+        bad_session = await _session(client, tmp_path / "bad")
+        good_session = await _session(client, tmp_path / "good")
+        for _ in range(6):  # more than the supervisor's 4 crashes in 5 s
+            response = await _ask(client, bad_session)
+            assert response.status_code == 400, response.text
+            error = response.json()
+            assert error["_tag"] == "ConfigError"
+            assert f"{bad}:2: key 'permission.bash'" in error["message"]
+            assert error["file"] == str(bad)
+            assert error["line"] == 2
+            assert error["key"] == "permission.bash"
+            good = await _ask(client, good_session)
+            assert good.status_code == 200
+            assert good.json()["effect"] == "allow"
 
-            failures: dict[str, tuple[str | bytes, str]] = {
-                "not TOML": ("[permission\n", ":1: not valid TOML"),
-                "not UTF-8": (b'[permission]\nbash = "\xff\xfe"\n', ":2: not UTF-8 text"),
-                "random bytes": (os.urandom(64) + b"\x00", "agentactors.toml"),
-                "unknown key": ("[permision]\nbash = 'allow'\n", "did you mean 'permission'?"),
-                "plugins": ('plugins = ["x.py:X"]\n', "a project file may set [permission] only"),
-                "settings": ("[requests]\ntimeout = 1\n", "a project file may set [permission]"),
-            }
-            for name, (text, expected) in failures.items():
-                _project(tmp_path / "bad", text)
-                response = await _ask(client, bad_session)
-                assert response.status_code == 400, (name, response.text)
-                assert response.json()["_tag"] == "ConfigError", name
-                assert expected in response.json()["message"], (name, response.json())
+        failures: dict[str, tuple[str | bytes, str]] = {
+            "not TOML": ("[permission\n", ":1: not valid TOML"),
+            "not UTF-8": (b'[permission]\nbash = "\xff\xfe"\n', ":2: not UTF-8 text"),
+            "random bytes": (os.urandom(64) + b"\x00", "agentactors.toml"),
+            "unknown key": ("[permision]\nbash = 'allow'\n", "did you mean 'permission'?"),
+            "plugins": ('plugins = ["x.py:X"]\n', "a project file may set [permission] only"),
+            "settings": ("[requests]\ntimeout = 1\n", "a project file may set [permission]"),
+        }
+        for name, (text, expected) in failures.items():
+            _project(tmp_path / "bad", text)
+            response = await _ask(client, bad_session)
+            assert response.status_code == 400, (name, response.text)
+            assert response.json()["_tag"] == "ConfigError", name
+            assert expected in response.json()["message"], (name, response.json())
 
-            _project(tmp_path / "bad", '[permission]\nbash = "deny"\n')
-            fixed = await _ask(client, bad_session)
-            assert fixed.status_code == 200 and fixed.json()["effect"] == "deny"
-            assert set(await _restarts(client)).issuperset({"permission", "sessions"})
-            assert all(count == 0 for count in (await _restarts(client)).values())
+        _project(tmp_path / "bad", '[permission]\nbash = "deny"\n')
+        fixed = await _ask(client, bad_session)
+        assert fixed.status_code == 200
+        assert fixed.json()["effect"] == "deny"
+        assert set(await _restarts(client)).issuperset({"permission", "sessions"})
+        assert all(count == 0 for count in (await _restarts(client)).values())
 
 
 async def test_a_directory_with_nul_is_a_400_at_the_edge(live: Live) -> None:
@@ -112,7 +118,8 @@ async def test_a_directory_with_nul_is_a_400_at_the_edge(live: Live) -> None:
         query = await live.client.get("/permission", params={"directory": "/tmp/a\x00b"})
         assert query.status_code == 400, query.text
     relative = await live.client.post("/session", json={}, params={"directory": "tmp/a"})
-    assert relative.status_code == 400 and "absolute" in relative.json()["message"]
+    assert relative.status_code == 400
+    assert "absolute" in relative.json()["message"]
     session_id = (await live.session())["id"]
     assert (await _ask(live.client, session_id)).status_code == 200
     assert all(count == 0 for count in (await _restarts(live.client)).values())
@@ -136,8 +143,7 @@ async def test_misspelled_config_keys_stop_serve_with_one_line_naming_the_neares
         environment = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config-home")}
         with trio.fail_after(30):
             result = await trio.run_process(
-                [sys.executable, "-m", "agentactors", "serve", "--port", "0"]
-                + ["--config", str(config), "--data-dir", ":memory:"],
+                [*SERVE, "--config", str(config)],
                 capture_stdout=True,
                 capture_stderr=True,
                 check=False,
@@ -176,7 +182,8 @@ async def test_deep_or_huge_metadata_is_a_400_and_streams_go_on(live: Live) -> N
             assert expected in response.json()["message"]
         surrogate = b'{"permission": "bash", "patterns": ["x"], "metadata": {"a": "\\ud800"}}'
         response = await live.client.post(f"/session/{session_id}/permission", content=surrogate)
-        assert response.status_code == 400 and "surrogate" in response.json()["message"]
+        assert response.status_code == 400
+        assert "surrogate" in response.json()["message"]
         fits = {"blob": "x" * (60 * 1024), "deep": _nested(60)}
         asked = await _ask(live.client, session_id, {**ASK, "metadata": fits})
         assert asked.status_code == 200, asked.text[:300]
@@ -189,12 +196,15 @@ async def test_patterns_and_rules_beyond_their_caps_are_a_400(live: Live) -> Non
     """Too many patterns, a pattern too long, too many session rules: each a 400."""
     session_id = (await live.session())["id"]
     many = await _ask(live.client, session_id, {**ASK, "patterns": ["x"] * (MAX_PATTERNS + 1)})
-    assert many.status_code == 400 and many.json()["field"] == "patterns"
+    assert many.status_code == 400
+    assert many.json()["field"] == "patterns"
     long = await _ask(live.client, session_id, {**ASK, "patterns": ["x" * (MAX_PATTERN + 1)]})
-    assert long.status_code == 400 and long.json()["field"] == "patterns[0]"
+    assert long.status_code == 400
+    assert long.json()["field"] == "patterns[0]"
     rule = {"permission": "bash", "pattern": "*", "action": "ask"}
     rules = await live.client.post("/session", json={"permission": [rule] * (MAX_RULES + 1)})
-    assert rules.status_code == 400 and rules.json()["field"] == "permission"
+    assert rules.status_code == 400
+    assert rules.json()["field"] == "permission"
     edge = await _ask(live.client, session_id, {**ASK, "patterns": ["x" * MAX_PATTERN]})
     assert edge.status_code == 200
 
@@ -207,21 +217,25 @@ async def test_native_bodies_refuse_unknown_fields_and_the_reply_checks_its_sess
     session_id = (await live.session())["id"]
     other_id = (await live.session())["id"]
     unknown = await _ask(live.client, session_id, {**ASK, "extra": 1})
-    assert unknown.status_code == 400 and unknown.json()["field"] == "extra"
+    assert unknown.status_code == 400
+    assert unknown.json()["field"] == "extra"
     tool = {"messageID": "m", "callID": "c", "color": "red"}
     nested = await _ask(live.client, session_id, {**ASK, "tool": tool})
-    assert nested.status_code == 400 and nested.json()["field"] == "tool.color"
+    assert nested.status_code == 400
+    assert nested.json()["field"] == "tool.color"
 
     request_id = (await _ask(live.client, session_id)).json()["id"]
     reply = f"/permission/{request_id}/reply"
     bogus = await live.client.post(reply, json={"reply": "once", "sesionID": session_id})
-    assert bogus.status_code == 400 and bogus.json()["field"] == "sesionID"
+    assert bogus.status_code == 400
+    assert bogus.json()["field"] == "sesionID"
     wrong = await live.client.post(reply, json={"reply": "once", "sessionID": other_id})
     assert wrong.status_code == 404, wrong.text
     state = await live.client.get(f"/permission/{request_id}")
     assert state.json()["state"] == "pending"
     right = await live.client.post(reply, json={"reply": "once", "sessionID": session_id})
-    assert right.status_code == 200 and right.json() is True
+    assert right.status_code == 200
+    assert right.json() is True
 
 
 async def test_a_whitespace_body_is_a_400_and_no_body_is_empty(live: Live) -> None:
@@ -229,9 +243,11 @@ async def test_a_whitespace_body_is_a_400_and_no_body_is_empty(live: Live) -> No
     session = await live.session()
     path = f"/session/{session['id']}"
     blank = await live.client.patch(path, content=b"  \r\n ")
-    assert blank.status_code == 400 and "whitespace" in blank.json()["message"]
+    assert blank.status_code == 400
+    assert "whitespace" in blank.json()["message"]
     empty = await live.client.patch(path, content=b"")
-    assert empty.status_code == 200 and empty.json()["title"] == session["title"]
+    assert empty.status_code == 200
+    assert empty.json()["title"] == session["title"]
 
 
 async def test_the_documented_bounds_are_the_enforced_ones(live: Live) -> None:
