@@ -26,6 +26,7 @@ from agentactors.actors import (
     Rule,
     ServiceError,
     Session,
+    ToolRef,
     call,
     registry,
 )
@@ -142,6 +143,7 @@ def _answer(name: str, message: Any) -> Any:
     asked=patterns,
     always=patterns,
     meta=metadata,
+    tool=st.one_of(st.none(), st.builds(ToolRef, texts, texts), st.just("a tool")),
     project_file=project_files,
 )
 def test_every_answer_is_a_result_or_a_service_error(
@@ -155,6 +157,7 @@ def test_every_answer_is_a_result_or_a_service_error(
     asked: Any,
     always: Any,
     meta: Any,
+    tool: Any,
     project_file: bytes | None,
 ) -> None:
     """Sessions and permission answer arbitrary messages without a crash."""
@@ -167,7 +170,9 @@ def test_every_answer_is_a_result_or_a_service_error(
     created = _answer(SESSIONS, CreateSession(where, title=title, permission=session_rules))
     session = created if isinstance(created, Session) else _fallback(project)
     _answer(SESSIONS, UpdateSession(session.id, title=title, permission=session_rules))
-    _answer(PERMISSION, AskPermission(session.id, kind, asked, metadata=meta, always=always))
+    _answer(
+        PERMISSION, AskPermission(session.id, kind, asked, metadata=meta, always=always, tool=tool)
+    )
     assert [(row.name, row.restarts) for row in registry.snapshot() if row.restarts] == []
 
 

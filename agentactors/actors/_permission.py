@@ -58,6 +58,7 @@ from ._models import (
     SavedApproval,
     Scope,
     Session,
+    ToolRef,
     now_ms,
 )
 from ._page import Page, page_by_id
@@ -125,6 +126,15 @@ def check_id(value: str, prefix: str, field: str) -> None:
         raise InvalidRequest(
             f'Expected a {field} starting with "{prefix}_", got {value!r}', field=field
         )
+
+
+def _check_tool(tool: object) -> None:
+    if tool is None:
+        return
+    if not isinstance(tool, ToolRef):
+        raise InvalidRequest("tool must be a tool reference (messageID, callID)", field="tool")
+    check_text(tool.message_id, "tool.messageID", limit=MAX_NAME)
+    check_text(tool.call_id, "tool.callID", limit=MAX_NAME)
 
 
 class Permission(Service):
@@ -243,6 +253,7 @@ class Permission(Service):
         check_patterns(message.patterns, "patterns")
         check_patterns(message.always, "always")
         check_metadata(message.metadata, limit=self._config.max_metadata_bytes)
+        _check_tool(message.tool)
         derived = derive(message.permission, message.patterns, message.metadata, session.directory)
         if not derived.checks:
             raise InvalidRequest(
