@@ -1,24 +1,38 @@
 """``ask``, ``list`` and ``reply``: the command line as an HTTP client of a running server.
 
+``ask`` asks, then, while the request is pending, prints its id and the ``reply``
+command that answers it (stderr) and long-polls until it ends.  Ctrl-C withdraws it (it
+ends rejected, ``decidedBy: asker``); a Ctrl-C while it is being asked is held until the
+server answered, so the request is withdrawn rather than left pending.
+
 Exit codes: ``ask`` 0 when allowed, 1 when rejected or denied (printing why), 2 for
-usage or connection errors; ``list`` and ``reply`` 0 on success, 2 on error.  The server
-is ``--url`` (default ``$AGENTACTORS_URL`` or http://127.0.0.1:4096); the password comes
-from ``$AGENTACTORS_SERVER_PASSWORD``.
+usage or connection errors; ``list`` and ``reply`` 0 on success, 2 on error; 130 after
+Ctrl-C (one line, no traceback).  The server is ``--url`` (default ``$AGENTACTORS_URL``
+or http://127.0.0.1:4096); the password comes from ``$AGENTACTORS_SERVER_PASSWORD``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from agentactors.actors import MAX_LIMIT, AgentActorsError, PermissionRequest, wire
+from agentactors._cli_signals import INTERRUPTED, sigint_held
+from agentactors.actors import (
+    MAX_LIMIT,
+    AgentActorsError,
+    AlreadyDecided,
+    PermissionRequest,
+    wire,
+)
 
 if TYPE_CHECKING:  # imported when a command runs: serve's start-up does not need it
     from agentactors.client import Client
 
 DEFAULT_URL = "http://127.0.0.1:4096"
+WAIT_SLICE = 60.0  # seconds of one long-poll while ask waits
 
 
 def add_commands(commands: Any) -> None:
@@ -64,7 +78,14 @@ def _guarded(run: Any, args: argparse.Namespace) -> int:
         print(f"agentactors: cannot reach {args.url}: {exc}", file=sys.stderr)
     except AgentActorsError as exc:
         print(f"agentactors: {exc.message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return _interrupted()
     return 2
+
+
+def _interrupted() -> int:
+    print("agentactors: interrupted", file=sys.stderr)
+    return INTERRUPTED
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -78,14 +99,61 @@ def _ask(args: argparse.Namespace) -> int:
             print("agentactors: give patterns, --command or --path", file=sys.stderr)
             return 2
         session_id = args.session or client.create_session(os.getcwd(), title="cli").id
-        final = client.ask(
-            session_id, args.permission, args.patterns, metadata=metadata,
-            timeout=args.timeout, wait=True,
-        )  # fmt: skip
-        print(_verdict(final))
-        return 0 if final.allowed else 1
+        return _ask_and_wait(client, args, session_id, metadata)
 
     return _guarded(run, args)
+
+
+def _ask_and_wait(
+    client: Client, args: argparse.Namespace, session_id: str, metadata: dict[str, Any]
+) -> int:
+    """Ask; while pending, say how to answer and wait.  From the moment the server has
+    answered the ask, a Ctrl-C withdraws the request (exit 130)."""
+    asked: PermissionRequest | None = None
+    final: PermissionRequest | None = None
+    try:
+        with sigint_held() as interrupted:  # once asked, the id is needed to take it back
+            asked = client.ask(
+                session_id, args.permission, args.patterns, metadata=metadata,
+                timeout=args.timeout,
+            )  # fmt: skip
+        if not interrupted():
+            if asked.pending:
+                print(f"agentactors: waiting for {asked.id}; answer with: "
+                      f"{_reply_command(args, asked.id)}", file=sys.stderr, flush=True)  # fmt: skip
+            final = _decision(client, asked.id) if asked.pending else asked
+    except KeyboardInterrupt:
+        pass
+    if final is None:  # interrupted
+        return _withdraw(client, asked.id) if asked and asked.pending else _interrupted()
+    print(_verdict(final))
+    return 0 if final.allowed else 1
+
+
+def _reply_command(args: argparse.Namespace, request_id: str) -> str:
+    url = "" if args.url == DEFAULT_URL else f" --url {shlex.quote(args.url)}"
+    return f"agentactors reply {request_id} once|always|reject{url}"
+
+
+def _decision(client: Client, request_id: str) -> PermissionRequest:
+    """The request's final state: long-polls of ``WAIT_SLICE`` seconds until it ends."""
+    while True:
+        state = client.wait(request_id, timeout=WAIT_SLICE)
+        if not state.pending:
+            return state
+
+
+def _withdraw(client: Client, request_id: str) -> int:
+    """Ctrl-C: take the request back (rejected, decided by the asker); exit 130."""
+    with sigint_held():  # one more Ctrl-C is held; a second ends the withdrawal
+        try:
+            client.withdraw(request_id)
+        except AlreadyDecided as exc:
+            print(f"agentactors: interrupted; {request_id} had already ended: "
+                  f"{_verdict(exc.request)}", file=sys.stderr)  # fmt: skip
+            return INTERRUPTED
+    print(f"agentactors: withdrawn {request_id}", file=sys.stderr)
+    return INTERRUPTED
 
 
 def _verdict(request: PermissionRequest) -> str:

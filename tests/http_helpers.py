@@ -278,8 +278,11 @@ async def serve_process(
         )  # fmt: skip
         try:
             assert process.stdout is not None
+            buffer = bytearray()
             with trio.fail_after(30):
-                line = await read_line(process.stdout, bytearray())
+                line = await read_line(process.stdout, buffer)
+                if line.startswith("plugins: "):  # the plugins started come first
+                    line = await read_line(process.stdout, buffer)
             assert line.startswith(
                 (
                     "agentactors listening on http://127.0.0.1:",

@@ -124,6 +124,27 @@ async def test_lists_come_in_pages_and_walk_follows_them(client: AsyncClient) ->
     assert [r.id async for r in history] == asked[::-1]
 
 
+async def test_withdraw_ends_only_that_request_decided_by_the_asker(client: AsyncClient) -> None:
+    """withdraw: rejected, decidedBy asker, audited as such; the session's other request
+    stays pending (no reject cascade); a second withdraw is AlreadyDecided."""
+    session = await client.create_session("/work/project")
+    request = await client.ask(session.id, "bash", ["make deploy"])
+    other = await client.ask(session.id, "bash", ["make clean"])
+    final = await client.withdraw(request.id)
+    assert (final.state, final.reply) == ("replied", "reject")
+    assert final.decided_by is not None
+    assert final.decided_by.kind == "asker"
+    assert (await client.wait(request.id, timeout=5)).decided_by == final.decided_by
+    assert (await client.get(other.id)).state == "pending"
+    (audited,) = await client.history(session_id=session.id, decider="asker")
+    assert audited.id == request.id
+    with pytest.raises(AlreadyDecided) as info:
+        await client.withdraw(request.id)
+    assert info.value.request.decided_by == final.decided_by
+    with pytest.raises(PermissionNotFound):
+        await client.withdraw(new_id("per"))
+
+
 def test_blocking_client_from_a_thread(services: Services) -> None:
     """The sync in-process client works from a plain thread (scripts, plugins), its
     walk included."""

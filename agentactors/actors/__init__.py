@@ -46,6 +46,7 @@ from ._limits import (
     depth,
 )
 from ._models import (
+    BY_ASKER,
     BY_USER,
     Decider,
     Event,
@@ -80,6 +81,7 @@ from ._subscription import LAGGED, Closed, Subscription
 
 __all__ = [
     "BUS",
+    "BY_ASKER",
     "BY_USER",
     "DEFAULT_LIMIT",
     "DEFAULT_TIMEOUT",

@@ -20,6 +20,7 @@ from ._errors import CallTimeout, NotRunning, ServiceRestarting
 from ._future import BridgeFuture
 from ._ids import new_id
 from ._models import (
+    BY_ASKER,
     BY_USER,
     Decider,
     Event,
@@ -189,6 +190,12 @@ async def reply(
     """Reply once/always/reject; returns the final request (stored before returning)."""
     msg = ReplyPermission(request_id, reply, message, session_id, decided_by, scope)
     return await acall(PERMISSION, msg)  # type: ignore[no-any-return]
+
+
+async def withdraw(request_id: str, *, decided_by: Decider = BY_ASKER) -> PermissionRequest:
+    """The asker takes its request back: it ends rejected, ``decidedBy: asker``, alone (no
+    reject cascade).  Raises AlreadyDecided (with the final state) if it had ended."""
+    return await reply(request_id, "reject", decided_by=decided_by)
 
 
 async def get_permission(request_id: str, session_id: str | None = None) -> PermissionRequest:

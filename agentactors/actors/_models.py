@@ -45,7 +45,8 @@ class Rule:
 class Decider:
     """Who or what ended a request.
 
-    ``kind``: user | plugin | rule | approval | timeout | abort | cascade | shutdown.
+    ``kind``: user | plugin | rule | approval | timeout | abort | cascade | shutdown |
+    asker (the asker withdrew its own request).
     ``name``: the plugin's name, the rule, the approval id, the originating request.
     ``address``: the client address of a user replying over HTTP.
     """
@@ -57,6 +58,7 @@ class Decider:
 
 BY_USER = Decider("user")
 BY_ABORT = Decider("abort")
+BY_ASKER = Decider("asker")
 BY_SHUTDOWN = Decider("shutdown")
 BY_TIMEOUT = Decider("timeout")
 

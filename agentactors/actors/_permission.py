@@ -46,6 +46,7 @@ from ._future import BridgeFuture, Later, completed
 from ._ids import is_id, new_id
 from ._limits import MAX_MESSAGE, MAX_NAME, check_metadata, check_patterns, check_text
 from ._models import (
+    BY_ASKER,
     BY_TIMEOUT,
     REPLIES,
     SCOPES,
@@ -468,7 +469,7 @@ class Permission(Service):
         final = self._finish(request.id, "replied", reply, message.decided_by, message.message)
         if reply == "always":
             self._save_always(request, message.scope, message.decided_by)
-        elif reply == "reject" and self._config.reject_cascade:
+        elif reply == "reject" and self._config.reject_cascade and not _withdrawn(message):
             cascade = Decider("cascade", name=request.id)
             for other in self._session_pending(request.session_id):
                 self._finish(other.id, "replied", "reject", cascade, message.message)
@@ -639,6 +640,11 @@ def _verdict_of(answer: Any) -> tuple[str | None, str | None]:
 
 def _id_of(row: PermissionRequest | SavedApproval) -> str:
     return row.id
+
+
+def _withdrawn(message: ReplyPermission) -> bool:
+    """The asker took its own request back: it ends alone (no reject cascade)."""
+    return message.decided_by.kind == BY_ASKER.kind
 
 
 def _plugin_name(actor_name: str) -> str:

@@ -65,7 +65,7 @@ class ReplyPermission:
     reply: str
     message: str | None = None
     session_id: str | None = None  # when given, the request must belong to it
-    decided_by: Decider = BY_USER
+    decided_by: Decider = BY_USER  # BY_ASKER with reject: withdrawn (no reject cascade)
     scope: str = "session"  # where an "always" is saved
 
 
@@ -136,10 +136,10 @@ class History:
     """A page of the audit log, newest first (requests in the order they were asked).
 
     Every filter is optional: ``decider`` is a ``decidedBy`` kind (user, plugin, rule,
-    approval, timeout, abort, cascade, shutdown); ``since``/``until`` bound ``created``
-    (Unix ms, since inclusive, until exclusive).  Where to start: after ``cursor``, the
-    previous page's ``next_cursor``, and before ``before``, a request id: only requests
-    asked before it follow (either or both; an unknown id gives none).
+    approval, timeout, abort, cascade, shutdown, asker); ``since``/``until`` bound
+    ``created`` (Unix ms, since inclusive, until exclusive).  Where to start: after
+    ``cursor``, the previous page's ``next_cursor``, and before ``before``, a request id:
+    only requests asked before it follow (either or both; an unknown id gives none).
     """
 
     session_id: str | None = None

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from ._permission_messages import History
     from ._service import Service
 
-DECIDER_KINDS = ("user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown")
+DECIDER_KINDS = (
+    "user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown", "asker",
+)  # fmt: skip
 
 
 class State(Protocol):

@@ -150,6 +150,11 @@ class Client:
         op = ops.Reply(request_id, reply, message, session_id, scope)
         return self._transport.handle(op)  # type: ignore[no-any-return]
 
+    def withdraw(self, request_id: str) -> PermissionRequest:
+        """Take back a request this client asked: it ends rejected, ``decidedBy: asker``,
+        alone.  Raises AlreadyDecided (holding the final state) if it had ended."""
+        return self._transport.handle(ops.Withdraw(request_id))  # type: ignore[no-any-return]
+
     def saved(
         self, *, scope: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
     ) -> Page[SavedApproval]:
@@ -282,6 +287,10 @@ class AsyncClient:
     ) -> PermissionRequest:
         op = ops.Reply(request_id, reply, message, session_id, scope)
         return await self._transport.handle(op)  # type: ignore[no-any-return]
+
+    async def withdraw(self, request_id: str) -> PermissionRequest:
+        """Take back a request (see :meth:`Client.withdraw`)."""
+        return await self._transport.handle(ops.Withdraw(request_id))  # type: ignore[no-any-return]
 
     async def saved(
         self, *, scope: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from agentactors.actors import (
+    BY_ASKER,
     DEFAULT_TIMEOUT,
     PERMISSION,
     SESSIONS,
@@ -90,6 +91,9 @@ def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR09
                 op.request_id, op.reply, op.message, op.session_id, decided_by, op.scope
             )
             return (yield Send(PERMISSION, reply))
+        case ops.Withdraw():
+            withdraw = m.ReplyPermission(op.request_id, "reject", decided_by=BY_ASKER)
+            return (yield Send(PERMISSION, withdraw))
         case ops.ListSaved():
             return (yield Send(PERMISSION, m.ListSaved(op.scope, limit=op.limit, cursor=op.cursor)))
         case ops.RevokeSaved():

@@ -81,6 +81,11 @@ class Reply:
 
 
 @attrs.frozen
+class Withdraw:
+    request_id: str
+
+
+@attrs.frozen
 class ListSaved:
     scope: str | None = None
     limit: int = DEFAULT_LIMIT
@@ -114,6 +119,7 @@ Op = (
     | WaitPermission
     | ListPending
     | Reply
+    | Withdraw
     | ListSaved
     | RevokeSaved
     | History

@@ -116,6 +116,8 @@ def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operat
                 body["response"] = body.pop("reply")
                 del body["scope"]
             return Call("POST", path, _quiet, body=body, then=ops.GetPermission(op.request_id))
+        case ops.Withdraw():
+            return Call("POST", f"/permission/{op.request_id}/withdraw", wire.parse_request)
         case ops.ListSaved():
             params = _page_params(op.limit, op.cursor, scope=op.scope)
             parse = _each(wire.parse_approval)

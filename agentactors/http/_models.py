@@ -88,7 +88,9 @@ Reply = Literal["once", "always", "reject"]
 Scope = Literal["session", "project"]
 State = Literal["pending", "replied", "expired", "aborted"]
 DeciderKind = Annotated[
-    Literal["user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown"],
+    Literal[
+        "user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown", "asker"
+    ],
     msgspec.Meta(description="who or what decided"),
 ]
 Seconds = Annotated[

@@ -1,5 +1,5 @@
-"""The native routes: ask (optionally waiting), one request's state, the long-poll, saved
-approvals and the audit log.
+"""The native routes: ask (optionally waiting), one request's state, the long-poll, the
+asker's withdrawal, saved approvals and the audit log.
 
 Long waits (``?wait=true``, ``/wait``) hold no thread and run through ``Held.hold``, so a
 graceful shutdown answers them with a 503.  A client that goes away cancels its wait;
@@ -8,12 +8,12 @@ the request itself stays pending (another waiter may re-attach by id).
 
 from __future__ import annotations
 
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 
-from agentactors.actors import CallTimeout, ToolRef, api, wire
+from agentactors.actors import CallTimeout, Decider, ToolRef, api, wire
 
 from ._context import context
-from ._doc import answers
+from ._doc import answers, errors
 from ._inputs import body, query
 from ._json import json_response
 from ._models import (
@@ -73,6 +73,19 @@ async def wait_permission(requestID: str, query: WaitQuery) -> Response:
         final = await context().held.hold(api.wait_permission(requestID, timeout=query.timeout))
     except CallTimeout:
         final = await api.get_permission(requestID)
+    return json_response(wire.request_state(final))
+
+
+@blueprint.post("/permission/<requestID>/withdraw")
+@answers(PermissionState)
+@errors(409)
+async def withdraw_permission(requestID: str) -> Response:
+    """Withdraw a request (the asker takes it back)
+
+    It ends rejected, decidedBy asker, alone: the session's other requests stay pending.
+    Answers with the final state; 409 with the final state if it had already ended.
+    """
+    final = await api.withdraw(requestID, decided_by=Decider("asker", address=request.remote_addr))
     return json_response(wire.request_state(final))
 
 
