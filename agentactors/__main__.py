@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from agentactors._cli_client import add_commands as add_client_commands
+from agentactors._cli_signals import INTERRUPTED
 from agentactors.actors import ConfigError, load_config
 
 WORKERS_REFUSED = (
@@ -76,7 +77,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         settings = Settings.from_env(
             host=args.host,
             port=args.port,
-            directory=os.path.abspath(args.directory or os.getcwd()),
+            directory=os.path.abspath(args.directory or _current_directory()),
             cors=tuple(args.cors),
             data_dir=args.data_dir,
             repl=args.repl,
@@ -91,6 +92,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return run(settings, config, announce=lambda line: print(line, flush=True))
 
 
+def _current_directory() -> str:
+    from agentactors.http import StartRefused  # noqa: PLC0415 - as in _cmd_serve
+
+    try:
+        return os.getcwd()
+    except OSError as exc:
+        gone = f"the current directory is gone ({exc.strerror}): pass --directory"
+        raise StartRefused(gone) from None
+
+
 def _cmd_repl(args: argparse.Namespace) -> int:
     from agentactors.http import attach  # noqa: PLC0415 - as in _cmd_serve
 
@@ -100,7 +111,11 @@ def _cmd_repl(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = parser().parse_args(argv)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+    except KeyboardInterrupt:  # before the command's own handling (start-up)
+        print("agentactors: interrupted", file=sys.stderr)
+        return INTERRUPTED
     return status
 
 

@@ -209,3 +209,69 @@ async def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert len(lines) == 1, lines
     assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
     assert "in use" in lines[0]
+
+
+def _start_failures(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    """serve arguments that cannot start, each with what its one line must say."""
+    bad_toml, bad_action = tmp_path / "bad.toml", tmp_path / "action.toml"
+    bad_toml.write_text("[permission\n")
+    bad_action.write_text("[permission]\nbash = 'sometimes'\n")
+    a_file, cert = tmp_path / "a-file", tmp_path / "cert.pem"
+    a_file.write_text("")
+    cert.write_text("not a certificate\n")
+    taken = tmp_path / "taken"
+    (taken / "agentactors.db").mkdir(parents=True)
+    tls = ["--certfile", str(cert), "--keyfile", str(cert)]
+    return {
+        "bad toml": (["--config", str(bad_toml)], f"{bad_toml}:1: not valid TOML"),
+        "unknown action": (["--config", str(bad_action)], "unknown action 'sometimes'"),
+        "data dir in /proc": (["--data-dir", "/proc/x"], "/proc/x: cannot use this data dir"),
+        "data dir is a file": (["--data-dir", str(a_file)], "cannot use this data dir"),
+        "database is a dir": (["--data-dir", str(taken)], "cannot open the database"),
+        "bad certificate": (tls, f"TLS: cannot use --certfile {cert} with --keyfile {cert}"),
+        "no such directory": (["--directory", str(tmp_path / "nope")], "not a directory"),
+    }
+
+
+async def _one_line_and_exit_2(tmp_path: Path, *args: str) -> str:
+    command = [*PYTHON, "serve", "--port", "0", "--directory", str(tmp_path)]
+    command += ["--data-dir", ":memory:", *args]  # a later --directory/--data-dir wins
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    with trio.fail_after(30):
+        result = await trio.run_process(command, capture_stderr=True, check=False, env=env)
+    lines = result.stderr.decode().splitlines()
+    assert (result.returncode, len(lines)) == (2, 1), lines
+    assert lines[0].startswith("agentactors: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["bad toml", "unknown action", "data dir in /proc", "data dir is a file",
+     "database is a dir", "bad certificate", "no such directory"],
+)  # fmt: skip
+async def test_a_start_failure_is_one_line_naming_the_cause_and_exit_2(
+    tmp_path: Path, failure: str
+) -> None:
+    """serve that cannot start says why in one stderr line (no traceback) and exits 2."""
+    args, cause = _start_failures(tmp_path)[failure]
+    assert cause in await _one_line_and_exit_2(tmp_path, *args)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+async def test_a_read_only_data_dir_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A data dir this user may not write fails the start in one line, exit 2."""
+    read_only = tmp_path / "read-only"
+    read_only.mkdir(mode=0o555)
+    line = await _one_line_and_exit_2(tmp_path, "--data-dir", str(read_only))
+    assert "Permission denied" in line or "readonly" in line
+
+
+async def test_a_data_dir_in_use_by_a_running_server_is_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    """A second serve on the data dir of a running one is refused in one line, exit 2."""
+    data = tmp_path / "data"
+    async with serve_process(tmp_path, data):
+        line = await _one_line_and_exit_2(tmp_path, "--data-dir", str(data))
+    assert f"{data}: this data dir is in use by another agentactors process" in line

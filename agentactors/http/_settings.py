@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 
 import attrs
 
@@ -26,6 +27,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_tls(certfile: str, keyfile: str) -> None:
+    """Raise :class:`StartRefused` unless the pair loads (a key that needs a password
+    is refused rather than asked for on the terminal)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(certfile, keyfile, password=lambda: b"")
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise StartRefused(
+            f"TLS: cannot use --certfile {certfile} with --keyfile {keyfile}: {exc}"
+        ) from None
 
 
 def _absolute(path: str) -> str:
@@ -73,6 +86,10 @@ class Settings:
         for path in filter(None, (self.certfile, self.keyfile)):
             if not os.path.isfile(path):
                 raise StartRefused(f"TLS: {path} is not a file")
+        if self.certfile and self.keyfile:
+            _check_tls(self.certfile, self.keyfile)
+        if not os.path.isdir(self.directory):
+            raise StartRefused(f"--directory {self.directory}: not a directory")
         if not 0 <= self.port <= 65535:
             raise StartRefused(f"port {self.port} is not in 0..65535")
         if self.cpu is not None:
