@@ -19,7 +19,7 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from agentactors._cli_signals import INTERRUPTED, sigint_held
+from agentactors._cli_signals import INTERRUPTED, sigint_held, sigterm_as_sigint
 from agentactors.actors import (
     MAX_LIMIT,
     AgentActorsError,
@@ -101,7 +101,8 @@ def _ask(args: argparse.Namespace) -> int:
         session_id = args.session or client.create_session(os.getcwd(), title="cli").id
         return _ask_and_wait(client, args, session_id, metadata)
 
-    return _guarded(run, args)
+    with sigterm_as_sigint():
+        return _guarded(run, args)
 
 
 def _ask_and_wait(

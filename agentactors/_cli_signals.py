@@ -1,7 +1,8 @@
 """Ctrl-C on the command line: held while a call must finish, so nothing is left behind.
 
 Outside :func:`sigint_held`, SIGINT raises ``KeyboardInterrupt`` as usual (the command
-line turns it into one line and exit 130).
+line turns it into one line and exit 130); inside :func:`sigterm_as_sigint`, SIGTERM
+(``kill``, ``timeout``) does the same.
 """
 
 from __future__ import annotations
@@ -36,3 +37,18 @@ def sigint_held() -> Iterator[Callable[[], bool]]:
         yield lambda: came
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def sigterm_as_sigint() -> Iterator[None]:
+    """SIGTERM delivered as SIGINT for the block: ``kill`` ends a command the way Ctrl-C
+    does (a pending request withdrawn, not left behind).  Main thread only."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
+import pytest
 import trio
 
 from .http_helpers import Live, open_stream, read_line, serve_process
@@ -115,9 +116,11 @@ async def final_state(url: str, request_id: str) -> dict[str, Any]:
     return state
 
 
-async def test_ask_prints_the_id_and_ctrl_c_withdraws_it(tmp_path: Path) -> None:
-    """While it waits, ask prints the id and the reply command (stderr); Ctrl-C then
-    withdraws the request (rejected, decidedBy asker), prints one line and exits 130."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+async def test_ask_prints_the_id_and_ctrl_c_withdraws_it(tmp_path: Path, signum: int) -> None:
+    """While it waits, ask prints the id and the reply command (stderr); Ctrl-C (or a
+    SIGTERM) then withdraws the request (rejected, decidedBy asker), prints one line and
+    exits 130."""
     async with serve_process(tmp_path, ":memory:") as (_process, url):
         async with open_ask(url, tmp_path, "make deploy") as process:
             assert process.stderr is not None
@@ -129,7 +132,7 @@ async def test_ask_prints_the_id_and_ctrl_c_withdraws_it(tmp_path: Path) -> None
                 f"agentactors: waiting for {request_id}; answer with: "
                 f"agentactors reply {request_id} once|always|reject --url {url}"
             )
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             status, lines, stdout = await finish(process, buffer)
         assert (status, lines, stdout) == (130, [f"agentactors: withdrawn {request_id}"], "")
         final = await final_state(url, request_id)
