@@ -1,20 +1,22 @@
 """agentactors: a permission and event server for AI agents, built as named singleton
 actors.  The public face; the work lives in the subpackages' private modules."""
 
-from .actors import (
-    AlreadyDecided,
-    AlreadyStarted,
-    CallTimeout,
+from agentactors.actors import (
     Config,
-    NotRunning,
-    PermissionNotFound,
-    SessionNotFound,
     load_config,
     lookup,
     snapshot,
     start_services,
     start_singleton,
     stop_services,
+)
+from agentactors.model import (
+    AlreadyDecided,
+    AlreadyStarted,
+    CallTimeout,
+    NotRunning,
+    PermissionNotFound,
+    SessionNotFound,
 )
 
 __version__ = "0.1.0"

@@ -20,13 +20,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from agentactors._cli_signals import INTERRUPTED, sigint_held, sigterm_as_sigint
-from agentactors.actors import (
-    MAX_LIMIT,
-    AgentActorsError,
-    AlreadyDecided,
-    PermissionRequest,
-    wire,
-)
+from agentactors.model import MAX_LIMIT, AgentActorsError, AlreadyDecided, PermissionRequest, wire
 
 if TYPE_CHECKING:  # imported when a command runs: serve's start-up does not need it
     from agentactors.client import Client

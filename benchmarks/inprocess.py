@@ -18,7 +18,8 @@ from typing import Any
 
 import trio
 
-from agentactors.actors import Config, MemoryState, api, new_id, start_services, stop_services
+from agentactors.actors import Config, MemoryState, api, start_services, stop_services
+from agentactors.model import new_id
 
 from ._stats import summary_us
 

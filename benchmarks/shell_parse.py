@@ -12,8 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from agentactors.actors import _shell
-from agentactors.actors._rules import wildcard_match
+from agentactors.actors import _shell, wildcard_match
 
 TYPICAL = "git status && ls -la | grep foo"
 RULES = (("*", "ask"), ("git status", "allow"), ("ls *", "allow"), ("rm *", "deny"))

@@ -14,8 +14,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from agentactors.actors import Rule
-from agentactors.actors._rules import evaluate, wildcard_match
+from agentactors.actors import wildcard_match
+from agentactors.actors._rules import evaluate
+from agentactors.model import Rule
 
 from .shell_parse import measure
 

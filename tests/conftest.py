@@ -10,7 +10,6 @@ import trio
 
 from agentactors.actors import (
     Config,
-    Event,
     MemoryState,
     Services,
     Subscription,
@@ -19,6 +18,7 @@ from agentactors.actors import (
     start_services,
     stop_services,
 )
+from agentactors.model import Event
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import attrs
 import pytest
 import trio
 
-from agentactors.actors import CallTimeout, acall, handles, post
+from agentactors.actors import acall, handles, post
+from agentactors.model import CallTimeout
 
 
 @attrs.frozen

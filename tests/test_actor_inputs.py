@@ -18,19 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors import (
-    MAX_PATTERN,
-    PERMISSION,
-    SESSIONS,
-    Config,
-    Rule,
-    ServiceError,
-    Session,
-    ToolRef,
-    call,
-    registry,
-)
+from agentactors.actors import PERMISSION, SESSIONS, Config, call, registry
 from agentactors.actors.messages import AskPermission, CreateSession, UpdateSession
+from agentactors.model import MAX_PATTERN, Rule, ServiceError, Session, ToolRef
 
 PROJECT = "agentactors.toml"
 

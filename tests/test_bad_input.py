@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import trio
 
-from agentactors.actors import MAX_PATTERN, MAX_PATTERNS, MAX_RULES
+from agentactors.model import MAX_PATTERN, MAX_PATTERNS, MAX_RULES
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     Live,

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import pytest
 import trio
 
-from agentactors.actors import Config, Rule, Services, api
+from agentactors.actors import Config, Services, api
+from agentactors.model import Rule
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove
 from agentactors.plugins.webhook import Webhook

@@ -11,16 +11,15 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
-from agentactors.actors import (
+from agentactors.actors import Services, api
+from agentactors.client import AsyncClient, Client
+from agentactors.model import (
     AlreadyDecided,
     InvalidRequest,
     PermissionNotFound,
-    Services,
     SessionNotFound,
-    api,
     new_id,
 )
-from agentactors.client import AsyncClient, Client
 
 from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.actors import ConfigError, InvalidRequest, Rule, load_config, parse_ruleset
+from agentactors.actors import load_config, parse_ruleset
+from agentactors.model import ConfigError, InvalidRequest, Rule
 
 
 def write(path: Path, text: str) -> Path:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentactors.actors import Decider, Rule, SavedApproval, decide, wildcard_match
+from agentactors.actors import decide, wildcard_match
+from agentactors.model import Decider, Rule, SavedApproval
 
 CONFIG = (
     Rule("bash", "*", "ask"),

@@ -14,15 +14,7 @@ from typing import Any
 import pytest
 import trio
 
-from agentactors.actors import (
-    AlreadyDecided,
-    PermissionNotFound,
-    Subscription,
-    api,
-    is_id,
-    new_id,
-    wire,
-)
+from agentactors.actors import Subscription, api
 from agentactors.http import Settings
 from agentactors.http._doc import schema_of
 from agentactors.http._models import (
@@ -33,6 +25,7 @@ from agentactors.http._models import (
     SavedApproval,
     Session,
 )
+from agentactors.model import AlreadyDecided, PermissionNotFound, is_id, new_id, wire
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     PROJECT,

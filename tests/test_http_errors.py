@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from agentactors.actors import api, new_id
+from agentactors.actors import api
+from agentactors.model import new_id
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     Live,

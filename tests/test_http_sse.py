@@ -11,7 +11,8 @@ import pytest
 import trio
 import trio.testing
 
-from agentactors.actors import Config, api, new_id, publish
+from agentactors.actors import Config, api, publish
+from agentactors.model import new_id
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     PROJECT,

@@ -21,28 +21,27 @@ import trio
 from pykka._envelope import Envelope
 
 from agentactors.actors import (
-    BlockingCallError,
+    BUS,
+    Bus,
     Config,
-    Event,
+    Permission,
     RestartPolicy,
     Service,
-    ServiceCrashed,
-    ServiceRestarting,
     Subscription,
     acall,
     api,
     call,
     handles,
-    new_id,
     post,
+    publish,
     registry,
     start_services,
     start_singleton,
     stop_services,
+    subscribe_now,
 )
-from agentactors.actors._bus import BUS, Bus, publish, subscribe_now
-from agentactors.actors._permission import Permission
 from agentactors.actors._service import current_service
+from agentactors.model import BlockingCallError, Event, ServiceCrashed, ServiceRestarting, new_id
 
 from .service_helpers import Blocks, Boom, Whoami, assert_busy_actor_times_out_trio
 

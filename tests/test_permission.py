@@ -6,19 +6,16 @@ import attrs
 import pytest
 import trio
 
-from agentactors.actors import (
+from agentactors.actors import Config, Services, Subscription, api
+from agentactors.model import (
     AlreadyDecided,
-    Config,
     Decider,
     InvalidRequest,
     PermissionNotFound,
     PermissionRequest,
     Rule,
-    Services,
     SessionNotFound,
-    Subscription,
     ToolRef,
-    api,
     new_id,
 )
 

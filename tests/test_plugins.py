@@ -12,9 +12,6 @@ from agentactors.actors import (
     BUS,
     PERMISSION,
     Crash,
-    Event,
-    PermissionRequest,
-    ServiceCrashed,
     Services,
     Subscription,
     acall,
@@ -24,6 +21,7 @@ from agentactors.actors import (
     snapshot,
 )
 from agentactors.actors.messages import Publish
+from agentactors.model import Event, PermissionRequest, ServiceCrashed
 from agentactors.plugins import PLUGINS, Loaded, Plugin, PluginSpec, start_plugins
 
 from .conftest import next_event

@@ -9,9 +9,10 @@ import httpx
 import trio
 import trio.testing
 
-from agentactors.actors import BUS, Config, Event, acall, api, make_event
+from agentactors.actors import BUS, Config, acall, api, make_event
 from agentactors.actors.messages import Publish
 from agentactors.http import HttpServer, Settings
+from agentactors.model import Event
 from agentactors.plugins import Plugin, PluginSpec, start_plugins
 
 from .conftest import next_event

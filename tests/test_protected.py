@@ -18,7 +18,6 @@ from agentactors.actors import (
     PERMISSION,
     Config,
     Crash,
-    ServiceCrashed,
     Services,
     acall,
     load_config,
@@ -27,6 +26,7 @@ from agentactors.actors import (
 )
 from agentactors.actors._derive import derive
 from agentactors.actors._protected import Protected
+from agentactors.model import ServiceCrashed
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove
 

@@ -10,9 +10,7 @@ import pykka
 import pytest
 
 from agentactors.actors import (
-    AlreadyStarted,
     BridgeFuture,
-    NotRunning,
     Service,
     call,
     handles,
@@ -22,6 +20,7 @@ from agentactors.actors import (
     start_singleton,
 )
 from agentactors.actors._service import Inbox
+from agentactors.model import AlreadyStarted, NotRunning
 
 
 @attrs.frozen

@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentactors.actors import (
-    SESSIONS,
-    Crash,
-    InvalidRequest,
-    Rule,
-    ServiceCrashed,
-    Services,
-    SessionNotFound,
-    Subscription,
-    acall,
-    api,
-    is_id,
-    new_id,
-)
+from agentactors.actors import SESSIONS, Crash, Services, Subscription, acall, api
+from agentactors.model import InvalidRequest, Rule, ServiceCrashed, SessionNotFound, is_id, new_id
 
 from .conftest import next_event, props
 

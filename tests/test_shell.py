@@ -19,15 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors._rules import wildcard_match
-from agentactors.actors._shell import (
-    MAX_COMMAND_CHARS,
-    PLACEHOLDER,
-    BashAnalysis,
-    analyse_bash,
-    display_text,
-)
+from agentactors.actors import wildcard_match
+from agentactors.actors._shell import MAX_COMMAND_CHARS, BashAnalysis, analyse_bash
 from agentactors.actors._shell_arity import prefix_length
+from agentactors.actors._shell_text import display_text
+from agentactors.actors._shell_words import PLACEHOLDER
 from benchmarks.shell_parse import long_command
 
 P = PLACEHOLDER

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.actors import Config, Rule, Services, api
+from agentactors.actors import Config, Services, api
+from agentactors.model import Rule
 
 RULES = (
     Rule("bash", "*", "ask"),

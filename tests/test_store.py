@@ -24,14 +24,8 @@ from agentactors.actors import (
     Asked,
     BreakStore,
     Config,
-    ConfigError,
     Crash,
-    Decider,
-    InvalidRequest,
     MemoryState,
-    PermissionRequest,
-    ServiceCrashed,
-    ServiceRestarting,
     Services,
     StoreError,
     StoreStatus,
@@ -40,16 +34,25 @@ from agentactors.actors import (
     acall,
     api,
     load_config,
-    new_id,
     start_services,
     stop_services,
-    wire,
 )
 from agentactors.actors._bus import Since
-from agentactors.actors._models import Session, now_ms
 from agentactors.actors._store_schema import DB_FILE, LATEST, migrate
 from agentactors.actors.messages import History
 from agentactors.http import HttpServer, Settings
+from agentactors.model import (
+    ConfigError,
+    Decider,
+    InvalidRequest,
+    PermissionRequest,
+    ServiceCrashed,
+    ServiceRestarting,
+    Session,
+    new_id,
+    now_ms,
+    wire,
+)
 
 from .conftest import next_event, props
 

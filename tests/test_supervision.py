@@ -9,19 +9,21 @@ import pytest
 
 from agentactors.actors import (
     ActorInfo,
-    BlockingCallError,
-    CallTimeout,
-    NotRunning,
     RestartPolicy,
     Service,
-    ServiceCrashed,
-    ServiceRestarting,
     call,
     handles,
     post,
     registry,
     snapshot,
     start_singleton,
+)
+from agentactors.model import (
+    BlockingCallError,
+    CallTimeout,
+    NotRunning,
+    ServiceCrashed,
+    ServiceRestarting,
 )
 
 from .service_helpers import Block, Blocks, Boom, Whoami, assert_busy_actor_times_out_trio

@@ -7,18 +7,16 @@ import threading
 import pytest
 import trio
 
-from agentactors.actors import (
+from agentactors.actors import (  # the deadline heap, probed below
     PERMISSION,
-    CallTimeout,
     Crash,
-    PermissionRequest,
-    ServiceCrashed,
     Services,
-    _bridge,  # the deadline heap, probed below
+    _bridge,
     acall,
     api,
     registry,
 )
+from agentactors.model import CallTimeout, PermissionRequest, ServiceCrashed
 
 
 async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> None:

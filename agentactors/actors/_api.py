@@ -3,7 +3,7 @@
 Each function resolves the service by name at call time and sends it one message (abort
 and delete send two: ``sessions`` names the sessions, ``permission`` ends their
 requests).  All are cancel-safe and hold no thread; all raise the typed errors of
-:mod:`agentactors.actors._errors`.
+:mod:`agentactors.model._errors`.
 """
 
 from __future__ import annotations
@@ -14,23 +14,27 @@ from typing import Any
 
 import trio
 
-from ._bridge import DEFAULT_TIMEOUT, acall, post, submit, wait
-from ._bus import BUS, Since, Subscribe, Unsubscribe
-from ._errors import CallTimeout, NotRunning, ServiceRestarting
-from ._future import BridgeFuture
-from ._ids import new_id
-from ._models import (
+from agentactors.model import (
     BY_ASKER,
     BY_USER,
+    DEFAULT_LIMIT,
+    CallTimeout,
     Decider,
     Event,
+    NotRunning,
+    Page,
     PermissionRequest,
     Rule,
     SavedApproval,
+    ServiceRestarting,
     Session,
     ToolRef,
+    new_id,
 )
-from ._page import DEFAULT_LIMIT, Page
+
+from ._bridge import DEFAULT_TIMEOUT, acall, post, submit, wait
+from ._bus import BUS, Since, Subscribe, Unsubscribe
+from ._future import BridgeFuture
 from ._permission_messages import (
     PERMISSION,
     Asked,

@@ -23,7 +23,8 @@ from typing import Any
 import pykka
 import trio
 
-from ._errors import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
+from agentactors.model import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
+
 from ._future import BridgeFuture, Later
 from ._registry import registry
 from ._service import current_service, in_service_thread

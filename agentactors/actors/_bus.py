@@ -23,9 +23,9 @@ from typing import Any
 
 import attrs
 
+from agentactors.model import Event, new_id
+
 from ._bridge import tell
-from ._ids import new_id
-from ._models import Event
 from ._service import Service, current_service, handles
 from ._subscription import Subscription
 

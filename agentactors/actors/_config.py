@@ -29,9 +29,7 @@ from typing import Any
 import attrs
 import platformdirs
 
-from ._errors import ConfigError, InvalidRequest
-from ._limits import MAX_METADATA_BYTES
-from ._models import ACTIONS, Rule
+from agentactors.model import ACTIONS, MAX_METADATA_BYTES, ConfigError, InvalidRequest, Rule
 
 PROJECT_FILE = "agentactors.toml"
 MAX_FILE_BYTES = 1 << 20

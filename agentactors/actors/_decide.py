@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from agentactors.model import STRICTNESS, Action, Rule, SavedApproval
+
 from ._derive import Check
-from ._models import STRICTNESS, Action, Rule, SavedApproval
 from ._rules import approval_covers, evaluate
 
 

@@ -26,9 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._errors import NotRunning, ServiceCrashed, ServiceRestarting
+from agentactors.model import (
+    Event,
+    NotRunning,
+    PermissionRequest,
+    SavedApproval,
+    ServiceCrashed,
+    ServiceRestarting,
+    Session,
+)
+
 from ._future import BridgeFuture, Later, failed
-from ._models import Event, PermissionRequest, SavedApproval, Session
 from ._permission_messages import History
 from ._service import Completion, Service, current_service
 from ._state import MemoryState, check_history

@@ -25,44 +25,49 @@ from typing import Any
 
 import attrs
 
-from . import _wire
-from ._bridge import post, tell
-from ._bus import publish
-from ._config import Config
-from ._decide import Decision, decide_checks
-from ._derive import Derived, derive
-from ._errors import (
-    AlreadyDecided,
-    ApprovalNotFound,
-    ConfigError,
-    InvalidRequest,
-    NotRunning,
-    PermissionNotFound,
-    ServiceCrashed,
-    ServiceRestarting,
-    SessionNotFound,
-)
-from ._future import BridgeFuture, Later, completed
-from ._ids import is_id, new_id
-from ._limits import MAX_MESSAGE, MAX_NAME, check_metadata, check_patterns, check_text
-from ._models import (
+from agentactors.model import (
     BY_ASKER,
     BY_TIMEOUT,
+    MAX_MESSAGE,
+    MAX_NAME,
     REPLIES,
     SCOPES,
     Action,
+    AlreadyDecided,
+    ApprovalNotFound,
+    ConfigError,
     Decider,
+    InvalidRequest,
+    NotRunning,
+    Page,
+    PermissionNotFound,
     PermissionRequest,
     ReplyKind,
     RequestState,
     Rule,
     SavedApproval,
     Scope,
+    ServiceCrashed,
+    ServiceRestarting,
     Session,
+    SessionNotFound,
     ToolRef,
+    check_metadata,
+    check_patterns,
+    check_text,
+    is_id,
+    new_id,
     now_ms,
+    page_by_id,
+    wire,
 )
-from ._page import Page, page_by_id
+
+from ._bridge import post, tell
+from ._bus import publish
+from ._config import Config
+from ._decide import Decision, decide_checks
+from ._derive import Derived, derive
+from ._future import BridgeFuture, Later, completed
 from ._permission_messages import (
     MAX_TIMEOUT,
     PERMISSION,
@@ -317,7 +322,7 @@ class Permission(Service):
         self._state.put_request(request)  # stored before it is published
         self.guard(entry.future)  # not stored: the asker is told (503), not left waiting
         self._arm(entry)
-        publish("permission.asked", _wire.asked(request), request.directory)
+        publish("permission.asked", wire.asked(request), request.directory)
         return Asked(request, entry.future)
 
     # --- policy plugins -----------------------------------------------------------------
@@ -552,7 +557,7 @@ class Permission(Service):
         )
         self._state.put_request(final)
         self.settle(entry.future, final, refused="restart")  # released once stored
-        publish("permission.replied", _wire.replied(final), final.directory)
+        publish("permission.replied", wire.replied(final), final.directory)
         return final
 
     @staticmethod
@@ -607,7 +612,7 @@ class Permission(Service):
         if approval is None:
             raise ApprovalNotFound(message.approval_id)
         self._state.delete_approval(approval.id)
-        publish("permission.saved.revoked", _wire.approval(approval), approval.directory)
+        publish("permission.saved.revoked", wire.approval(approval), approval.directory)
         return approval
 
 

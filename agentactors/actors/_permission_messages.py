@@ -7,17 +7,18 @@ from typing import Any
 
 import attrs
 
-from ._future import BridgeFuture
-from ._models import (
+from agentactors.model import (
     BY_ABORT,
     BY_SHUTDOWN,
     BY_USER,
+    DEFAULT_LIMIT,
     Decider,
     PermissionRequest,
     Session,
     ToolRef,
 )
-from ._page import DEFAULT_LIMIT
+
+from ._future import BridgeFuture
 
 PERMISSION = "permission"
 MAX_TIMEOUT = 7 * 24 * 3600.0

@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 import attrs
 import pykka
 
-from ._errors import AlreadyStarted, NotRunning, ServiceRestarting
+from agentactors.model import AlreadyStarted, NotRunning, ServiceRestarting
+
 from ._service import Service
 
 S = TypeVar("S", bound=Service)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 
+from agentactors.model import STRICTNESS, Action, Rule, SavedApproval
+
 from ._glob import Matcher, compile_glob
-from ._models import STRICTNESS, Action, Rule, SavedApproval
 
 
 @functools.lru_cache(maxsize=4096)

@@ -15,10 +15,11 @@ import os
 
 import attrs
 
+from agentactors.model import AlreadyStarted, NotRunning
+
 from ._bridge import call
 from ._bus import BUS, Bus, PublishMany
 from ._config import Config
-from ._errors import AlreadyStarted, NotRunning
 from ._journal import STORE, Journal
 from ._permission import Permission, PolicyBoard
 from ._permission_messages import PERMISSION, EndAll

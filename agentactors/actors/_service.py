@@ -49,13 +49,14 @@ import attrs
 import pykka
 from pykka._envelope import Envelope  # pinned pykka minor: see pyproject
 
-from ._errors import (
+from agentactors.model import (
     InvalidRequest,
     NotRunning,
     ServiceCrashed,
     ServiceError,
     ServiceRestarting,
 )
+
 from ._future import BridgeFuture, Later
 
 log = logging.getLogger(__name__)

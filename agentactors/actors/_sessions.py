@@ -19,14 +19,29 @@ from typing import Any
 
 import attrs
 
-from . import _wire
+from agentactors.model import (
+    DEFAULT_LIMIT,
+    MAX_TITLE,
+    InvalidRequest,
+    Page,
+    Rule,
+    Session,
+    SessionNotFound,
+    SortedKeys,
+    check_directory,
+    check_limit,
+    check_rules,
+    check_text,
+    is_id,
+    new_id,
+    now_ms,
+    page_of,
+    read_cursor,
+    wire,
+)
+
 from ._bridge import tell
 from ._bus import publish
-from ._errors import InvalidRequest, SessionNotFound
-from ._ids import is_id, new_id
-from ._limits import MAX_TITLE, check_directory, check_rules, check_text
-from ._models import Rule, Session, now_ms
-from ._page import DEFAULT_LIMIT, Page, SortedKeys, check_limit, page_of, read_cursor
 from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
 from ._service import Service, handles
 from ._state import State
@@ -141,7 +156,7 @@ class Sessions(Service):
         self._state.put_session(session)
         # Before our answer: the caller's next message to permission queues behind this.
         tell(PERMISSION, SessionChanged(session))
-        publish(event, {"sessionID": session.id, "info": _wire.session(session)}, session.directory)
+        publish(event, {"sessionID": session.id, "info": wire.session(session)}, session.directory)
         return session
 
     @handles(CreateSession)
@@ -199,7 +214,7 @@ class Sessions(Service):
             self._unlist(gone)
             publish(
                 "session.deleted",
-                {"sessionID": session_id, "info": _wire.session(gone)},
+                {"sessionID": session_id, "info": wire.session(gone)},
                 gone.directory,
             )
         self._state.delete_sessions(ids)

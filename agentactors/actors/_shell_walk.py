@@ -22,6 +22,7 @@ import tree_sitter
 import tree_sitter_bash
 
 from ._shell_arity import prefix_length
+from ._shell_text import display_text
 from ._shell_words import (
     ARITH_REASON,
     EVALUATED_SUBSCRIPT,
@@ -31,7 +32,6 @@ from ._shell_words import (
     WORDS,
     SimpleCommand,
     WordWalker,
-    display_text,
 )
 from ._shell_wrappers import Unwrap, Word, basename, describe
 

@@ -14,10 +14,17 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from ._errors import InvalidRequest
-from ._ids import is_id
-from ._models import PermissionRequest, SavedApproval, Session
-from ._page import Page, check_limit, page_of, read_cursor
+from agentactors.model import (
+    InvalidRequest,
+    Page,
+    PermissionRequest,
+    SavedApproval,
+    Session,
+    check_limit,
+    is_id,
+    page_of,
+    read_cursor,
+)
 
 if TYPE_CHECKING:
     from ._future import Later

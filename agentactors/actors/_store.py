@@ -31,12 +31,12 @@ from typing import Any
 
 import attrs
 
+from agentactors.model import Page, PermissionRequest
+
 from ._bridge import tell
 from ._bus import send_events
 from ._future import Later, failed
 from ._journal import STORE, Commit, Journal, QueryHistory, refuse
-from ._models import PermissionRequest
-from ._page import Page
 from ._service import Reload, Service, handles
 from ._store_schema import (
     DataDir,

@@ -30,10 +30,18 @@ from typing import Any
 
 import attrs
 
-from . import _wire
-from ._errors import AgentActorsError, RuntimeFault
-from ._models import Event, PermissionRequest, SavedApproval, Session, now_ms
-from ._page import Page
+from agentactors.model import (
+    AgentActorsError,
+    Event,
+    Page,
+    PermissionRequest,
+    RuntimeFault,
+    SavedApproval,
+    Session,
+    now_ms,
+    wire,
+)
+
 from ._permission_messages import History
 from ._state import MemoryState, history_bounds, history_page
 
@@ -288,9 +296,9 @@ def load_state(conn: sqlite3.Connection, *, keep_decided: int = 100_000) -> Memo
     newest ``keep_decided`` decided ones (older ones stay in the database: history)."""
     state = MemoryState(keep_decided=keep_decided)
     for (body,) in conn.execute("SELECT body FROM sessions ORDER BY rowid"):
-        state.put_session(_wire.parse_session(json.loads(body)))
+        state.put_session(wire.parse_session(json.loads(body)))
     for (body,) in conn.execute("SELECT body FROM approvals ORDER BY rowid"):
-        state.put_approval(_wire.parse_approval(json.loads(body)))
+        state.put_approval(wire.parse_approval(json.loads(body)))
     rows = conn.execute(
         "SELECT body FROM requests WHERE seq IN ("
         " SELECT seq FROM requests WHERE state = 'pending'"
@@ -301,7 +309,7 @@ def load_state(conn: sqlite3.Connection, *, keep_decided: int = 100_000) -> Memo
         (keep_decided,),
     )
     for (body,) in rows:
-        state.put_request(_wire.parse_request(json.loads(body)))
+        state.put_request(wire.parse_request(json.loads(body)))
     return state
 
 
@@ -321,7 +329,7 @@ def _put_session(conn: sqlite3.Connection, session: Session) -> None:
     conn.execute(
         "INSERT INTO sessions (id, body) VALUES (?, ?) "
         "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-        (session.id, _json(_wire.session(session))),
+        (session.id, _json(wire.session(session))),
     )
 
 
@@ -343,7 +351,7 @@ def _put_request(conn: sqlite3.Connection, request: PermissionRequest) -> None:
             request.created,
             decider,
             request.decided_at,
-            _json(_wire.request_state(request)),
+            _json(wire.request_state(request)),
         ),
     )
 
@@ -352,7 +360,7 @@ def _put_approval(conn: sqlite3.Connection, approval: SavedApproval) -> None:
     conn.execute(
         "INSERT INTO approvals (id, body) VALUES (?, ?) "
         "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-        (approval.id, _json(_wire.approval(approval))),
+        (approval.id, _json(wire.approval(approval))),
     )
 
 
@@ -418,10 +426,10 @@ def query_history(conn: sqlite3.Connection, query: History) -> Page[PermissionRe
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY seq DESC LIMIT ?"
     args.append(query.limit + 1)
-    rows = [_wire.parse_request(json.loads(body)) for (body,) in conn.execute(sql, args)]
+    rows = [wire.parse_request(json.loads(body)) for (body,) in conn.execute(sql, args)]
     return history_page(rows, query)
 
 
 def load_request(conn: sqlite3.Connection, request_id: str) -> PermissionRequest | None:
     row = conn.execute("SELECT body FROM requests WHERE id = ?", (request_id,)).fetchone()
-    return None if row is None else _wire.parse_request(json.loads(row[0]))
+    return None if row is None else wire.parse_request(json.loads(row[0]))

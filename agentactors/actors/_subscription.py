@@ -26,9 +26,9 @@ from typing import Any
 
 import trio
 
+from agentactors.model import Event, new_id
+
 from ._bridge import current_waker
-from ._ids import new_id
-from ._models import Event
 
 LAGGED = "bus.lagged"
 

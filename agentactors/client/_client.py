@@ -25,7 +25,7 @@ from collections.abc import (
 )
 from typing import Any, TypeVar
 
-from agentactors.actors import (
+from agentactors.model import (
     BY_USER,
     DEFAULT_LIMIT,
     Decider,

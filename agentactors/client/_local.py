@@ -15,13 +15,10 @@ from typing import Any
 import attrs
 
 from agentactors.actors import (
-    BY_ASKER,
     DEFAULT_TIMEOUT,
     PERMISSION,
     SESSIONS,
     BridgeFuture,
-    Decider,
-    ServiceRestarting,
     acall,
     call,
     parse_ruleset,
@@ -29,6 +26,7 @@ from agentactors.actors import (
     wait_sync,
 )
 from agentactors.actors import messages as m
+from agentactors.model import BY_ASKER, Decider, ServiceRestarting
 
 from . import _ops as ops
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors import DEFAULT_LIMIT
+from agentactors.model import DEFAULT_LIMIT
 
 
 @attrs.frozen

@@ -17,7 +17,8 @@ from urllib.parse import quote
 import attrs
 import httpx
 
-from agentactors.actors import (
+from agentactors.actors import StoreUnavailable
+from agentactors.model import (
     AlreadyDecided,
     ApprovalNotFound,
     CallTimeout,
@@ -26,15 +27,13 @@ from agentactors.actors import (
     NotRunning,
     Page,
     PermissionNotFound,
-    RemoteError,
     ServiceRestarting,
     SessionNotFound,
-    StoreUnavailable,
-    Unauthorized,
     wire,
 )
 
 from . import _ops as ops
+from ._errors import RemoteError, Unauthorized
 
 USER = "agentactors"
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from agentactors.actors import (
+from agentactors.model import (
     AgentActorsError,
     AlreadyDecided,
     ApprovalNotFound,

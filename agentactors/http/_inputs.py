@@ -22,7 +22,7 @@ import attrs
 import msgspec
 from quart import request
 
-from agentactors.actors import MAX_DEPTH, depth
+from agentactors.model import MAX_DEPTH, depth
 
 from ._errors import BadInput, InputKind
 from ._models import CLOSED, PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader, Scoped

@@ -16,7 +16,8 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 import attrs
 import msgspec
 
-from agentactors.actors import (
+from agentactors.actors import MAX_TIMEOUT
+from agentactors.model import (
     DEFAULT_LIMIT,
     MAX_DIRECTORY,
     MAX_LIMIT,
@@ -26,7 +27,6 @@ from agentactors.actors import (
     MAX_PATTERN,
     MAX_PATTERNS,
     MAX_RULES,
-    MAX_TIMEOUT,
     MAX_TITLE,
     cursor_pattern,
 )

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from quart import Response, request
 
-from agentactors.actors import Page
+from agentactors.model import Page
 
 from ._json import json_response
 

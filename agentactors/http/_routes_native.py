@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, request
 
-from agentactors.actors import CallTimeout, Decider, ToolRef, api, wire
+from agentactors.actors import api
+from agentactors.model import CallTimeout, Decider, ToolRef, wire
 
 from ._context import context
 from ._doc import answers, errors

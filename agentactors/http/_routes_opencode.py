@@ -7,20 +7,14 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, request
 
-from agentactors.actors import Decider, api, wire
+from agentactors.actors import api
+from agentactors.model import Decider, wire
 
 from ._context import context
 from ._doc import answers, errors, public
 from ._inputs import body, directory, query, scoped
 from ._json import json_response
-from ._models import (
-    Health,
-    OpencodeReply,
-    PageHeaders,
-    PendingQuery,
-    PermissionAsked,
-    SessionReply,
-)
+from ._models import Health, OpencodeReply, PageHeaders, PendingQuery, PermissionAsked, SessionReply
 from ._pages import page_response
 from ._quart_schema import deprecate
 

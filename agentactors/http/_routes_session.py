@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from agentactors.actors import api, parse_ruleset, wire
+from agentactors.actors import api, parse_ruleset
+from agentactors.model import wire
 
 from ._context import context
 from ._doc import answers, errors

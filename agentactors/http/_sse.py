@@ -40,16 +40,8 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, request
 
-from agentactors.actors import (
-    LAGGED,
-    Closed,
-    Event,
-    Subscription,
-    api,
-    make_event,
-    subscribe_now,
-    wire,
-)
+from agentactors.actors import LAGGED, Closed, Subscription, api, make_event, subscribe_now
+from agentactors.model import Event, wire
 
 from ._context import Held, context
 from ._doc import answers, stream

@@ -25,17 +25,9 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors import (
-    PERMISSION,
-    AlreadyStarted,
-    RestartPolicy,
-    Service,
-    call,
-    handles,
-    post,
-    registry,
-)
+from agentactors.actors import PERMISSION, RestartPolicy, Service, call, handles, post, registry
 from agentactors.actors.messages import SetPolicies
+from agentactors.model import AlreadyStarted
 
 from ._plugin import Plugin
 

@@ -33,18 +33,9 @@ from typing import Any, ClassVar
 
 import attrs
 
-from agentactors.actors import (
-    Closed,
-    Decider,
-    Event,
-    PermissionRequest,
-    Service,
-    Subscription,
-    api,
-    handles,
-    subscribe_now,
-)
+from agentactors.actors import Closed, Service, Subscription, api, handles, subscribe_now
 from agentactors.actors.messages import Evaluate
+from agentactors.model import Decider, Event, PermissionRequest
 
 DRAIN_BATCH = 64
 """Events handled per drain message before other messages (policy asks) get a turn."""

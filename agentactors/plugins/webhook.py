@@ -24,7 +24,8 @@ import time
 
 import httpx
 
-from agentactors.actors import LAGGED, Event, wire
+from agentactors.actors import LAGGED
+from agentactors.model import Event, wire
 
 from ._plugin import Plugin
 

@@ -108,18 +108,6 @@ class ServiceCrashed(RuntimeFault):
         self.cause = cause
 
 
-class Unauthorized(AgentActorsError):
-    """The server wants credentials (or refused the ones given)."""
-
-    tag = "UnauthorizedError"
-
-
-class RemoteError(AgentActorsError):
-    """A server answer the client has no typed error for (status and body kept)."""
-
-    tag = "RemoteError"
-
-
 class BlockingCallError(RuntimeFault):
     """A service actor tried to block on another actor's reply (a deadlock risk)."""
 
