@@ -1,15 +1,7 @@
 """agentactors: a permission and event server for AI agents, built as named singleton
 actors.  The public face; the work lives in the subpackages' private modules."""
 
-from agentactors.actors import (
-    Config,
-    load_config,
-    lookup,
-    snapshot,
-    start_services,
-    start_singleton,
-    stop_services,
-)
+from agentactors.actors import lookup, snapshot, start_services, start_singleton, stop_services
 from agentactors.model import (
     AlreadyDecided,
     AlreadyStarted,
@@ -18,6 +10,7 @@ from agentactors.model import (
     PermissionNotFound,
     SessionNotFound,
 )
+from agentactors.policy import Config, load_config
 
 __version__ = "0.1.0"
 

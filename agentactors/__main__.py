@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from agentactors._cli_client import add_commands as add_client_commands
 from agentactors._cli_signals import INTERRUPTED
-from agentactors.actors import load_config
 from agentactors.model import ConfigError
+from agentactors.policy import load_config
 
 WORKERS_REFUSED = (
     "--workers {n}: refused. agentactors keeps every service as one named actor in one "

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import trio
 
-from agentactors.actors import _shell as shell
+from agentactors.policy.shell import _analysis as shell
 
 from . import (
     _cpus,

@@ -18,8 +18,9 @@ from typing import Any
 
 import trio
 
-from agentactors.actors import Config, MemoryState, api, start_services, stop_services
+from agentactors.actors import MemoryState, api, start_services, stop_services
 from agentactors.model import new_id
+from agentactors.policy import Config
 
 from ._stats import summary_us
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import trio
 
-from agentactors.actors import Config, MemoryState, api, start_services, stop_services
+from agentactors.actors import MemoryState, api, start_services, stop_services
 from agentactors.model import Event
 from agentactors.plugins import Plugin, PluginSpec, start_plugins
+from agentactors.policy import Config
 
 from ._stats import summary_us
 

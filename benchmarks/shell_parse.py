@@ -12,7 +12,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from agentactors.actors import _shell, wildcard_match
+from agentactors.policy import wildcard_match
+from agentactors.policy.shell import _analysis as _shell
 
 TYPICAL = "git status && ls -la | grep foo"
 RULES = (("*", "ask"), ("git status", "allow"), ("ls *", "allow"), ("rm *", "deny"))

@@ -14,9 +14,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from agentactors.actors import wildcard_match
-from agentactors.actors._rules import evaluate
 from agentactors.model import Rule
+from agentactors.policy import wildcard_match
+from agentactors.policy._rules import evaluate
 
 from .shell_parse import measure
 

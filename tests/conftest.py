@@ -9,7 +9,6 @@ import pytest
 import trio
 
 from agentactors.actors import (
-    Config,
     MemoryState,
     Services,
     Subscription,
@@ -19,6 +18,7 @@ from agentactors.actors import (
     stop_services,
 )
 from agentactors.model import Event
+from agentactors.policy import Config
 
 
 @pytest.fixture(autouse=True)

@@ -23,8 +23,9 @@ import httpx
 import pytest
 import trio
 
-from agentactors.actors import Config, Services
+from agentactors.actors import Services
 from agentactors.http import HttpServer, Settings
+from agentactors.policy import Config
 
 HOST = "127.0.0.1"
 PROJECT = "/work/project"

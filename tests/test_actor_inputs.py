@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors import PERMISSION, SESSIONS, Config, call, registry
+from agentactors.actors import PERMISSION, SESSIONS, call, registry
 from agentactors.actors.messages import AskPermission, CreateSession, UpdateSession
 from agentactors.model import MAX_PATTERN, Rule, ServiceError, Session, ToolRef
+from agentactors.policy import Config
 
 PROJECT = "agentactors.toml"
 

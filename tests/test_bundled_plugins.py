@@ -12,11 +12,12 @@ from typing import Any, ClassVar
 import pytest
 import trio
 
-from agentactors.actors import Config, Services, api
+from agentactors.actors import Services, api
 from agentactors.model import Rule
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove
 from agentactors.plugins.webhook import Webhook
+from agentactors.policy import Config
 
 
 @pytest.fixture

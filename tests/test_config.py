@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.actors import load_config, parse_ruleset
 from agentactors.model import ConfigError, InvalidRequest, Rule
+from agentactors.policy import load_config, parse_ruleset
 
 
 def write(path: Path, text: str) -> Path:

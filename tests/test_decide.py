@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agentactors.actors import decide, wildcard_match
 from agentactors.model import Decider, Rule, SavedApproval
+from agentactors.policy import wildcard_match
+from agentactors.policy._decide import decide
 
 CONFIG = (
     Rule("bash", "*", "ask"),

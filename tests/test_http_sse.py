@@ -11,8 +11,9 @@ import pytest
 import trio
 import trio.testing
 
-from agentactors.actors import Config, api, publish
+from agentactors.actors import api, publish
 from agentactors.model import new_id
+from agentactors.policy import Config
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import
     PROJECT,

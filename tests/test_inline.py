@@ -23,7 +23,6 @@ from pykka._envelope import Envelope
 from agentactors.actors import (
     BUS,
     Bus,
-    Config,
     Permission,
     RestartPolicy,
     Service,
@@ -42,6 +41,7 @@ from agentactors.actors import (
 )
 from agentactors.actors._service import current_service
 from agentactors.model import BlockingCallError, Event, ServiceCrashed, ServiceRestarting, new_id
+from agentactors.policy import Config
 
 from .service_helpers import Blocks, Boom, Whoami, assert_busy_actor_times_out_trio
 

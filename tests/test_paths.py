@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.actors._paths import PathCheck, is_outside, normalise_path
+from agentactors.policy._paths import PathCheck, is_outside, normalise_path
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import attrs
 import pytest
 import trio
 
-from agentactors.actors import Config, Services, Subscription, api
+from agentactors.actors import Services, Subscription, api
 from agentactors.model import (
     AlreadyDecided,
     Decider,
@@ -18,6 +18,7 @@ from agentactors.model import (
     ToolRef,
     new_id,
 )
+from agentactors.policy import Config
 
 from .conftest import next_event, props
 

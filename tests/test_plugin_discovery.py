@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentactors.actors import Services, load_config, registry
+from agentactors.actors import Services, registry
 from agentactors.plugins import discover, start_plugins
+from agentactors.policy import load_config
 
 PLUGIN_FILE = """
 from agentactors.plugins import Plugin

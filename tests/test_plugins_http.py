@@ -9,11 +9,12 @@ import httpx
 import trio
 import trio.testing
 
-from agentactors.actors import BUS, Config, acall, api, make_event
+from agentactors.actors import BUS, acall, api, make_event
 from agentactors.actors.messages import Publish
 from agentactors.http import HttpServer, Settings
 from agentactors.model import Event
 from agentactors.plugins import Plugin, PluginSpec, start_plugins
+from agentactors.policy import Config
 
 from .conftest import next_event
 from .http_helpers import PROJECT, Live, http_settings_fixture, live_fixture  # noqa: F401

@@ -14,21 +14,11 @@ import platformdirs
 import pytest
 import trio
 
-from agentactors.actors import (
-    PERMISSION,
-    Config,
-    Crash,
-    Services,
-    acall,
-    load_config,
-    start_services,
-    stop_services,
-)
-from agentactors.actors._derive import derive
-from agentactors.actors._protected import Protected
+from agentactors.actors import PERMISSION, Crash, Services, acall, start_services, stop_services
 from agentactors.model import ServiceCrashed
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove
+from agentactors.policy import Config, Protected, derive, load_config
 
 from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
 

@@ -19,11 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors import wildcard_match
-from agentactors.actors._shell import MAX_COMMAND_CHARS, BashAnalysis, analyse_bash
-from agentactors.actors._shell_arity import prefix_length
-from agentactors.actors._shell_text import display_text
-from agentactors.actors._shell_words import PLACEHOLDER
+from agentactors.policy import wildcard_match
+from agentactors.policy.shell import BashAnalysis, analyse_bash
+from agentactors.policy.shell._analysis import MAX_COMMAND_CHARS
+from agentactors.policy.shell._arity import prefix_length
+from agentactors.policy.shell._text import display_text
+from agentactors.policy.shell._words import PLACEHOLDER
 from benchmarks.shell_parse import long_command
 
 P = PLACEHOLDER

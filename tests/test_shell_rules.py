@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.actors import Config, Services, api
+from agentactors.actors import Services, api
 from agentactors.model import Rule
+from agentactors.policy import Config
 
 RULES = (
     Rule("bash", "*", "ask"),

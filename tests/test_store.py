@@ -23,7 +23,6 @@ from agentactors.actors import (
     STORE,
     Asked,
     BreakStore,
-    Config,
     Crash,
     MemoryState,
     Services,
@@ -33,7 +32,6 @@ from agentactors.actors import (
     Subscription,
     acall,
     api,
-    load_config,
     start_services,
     stop_services,
 )
@@ -53,6 +51,7 @@ from agentactors.model import (
     now_ms,
     wire,
 )
+from agentactors.policy import Config, load_config
 
 from .conftest import next_event, props
 

@@ -9,8 +9,8 @@ import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors import wildcard_match
-from agentactors.actors._glob import compile_glob
+from agentactors.policy import wildcard_match
+from agentactors.policy._glob import compile_glob
 
 from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
 

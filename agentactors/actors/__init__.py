@@ -8,8 +8,6 @@ from . import _api as api
 from . import messages
 from ._bridge import DEFAULT_TIMEOUT, acall, call, post, tell, wait, wait_sync
 from ._bus import BUS, Bus, make_event, publish, subscribe_now
-from ._config import Config, load_config, parse_ruleset
-from ._decide import Decision, decide
 from ._future import BridgeFuture
 from ._journal import STORE, Journal
 from ._permission import Permission
@@ -25,13 +23,12 @@ from ._registry import (
     start_singleton,
     stop_all,
 )
-from ._rules import wildcard_match
 from ._runtime import Services, running, start_services, stop_services
 from ._service import Crash, InjectedCrash, Reload, Service, handles
 from ._sessions import SESSIONS, Sessions
 from ._state import MemoryState, State
 from ._store import BreakStore, Store, StoreInfo, StoreStatus
-from ._store_schema import StoreError, StoreUnavailable, default_data_dir
+from ._store_schema import StoreError, StoreUnavailable
 from ._subscription import LAGGED, Closed, Subscription
 
 __all__ = [
@@ -48,9 +45,7 @@ __all__ = [
     "BridgeFuture",
     "Bus",
     "Closed",
-    "Config",
     "Crash",
-    "Decision",
     "InjectedCrash",
     "Journal",
     "MemoryState",
@@ -71,14 +66,10 @@ __all__ = [
     "acall",
     "api",
     "call",
-    "decide",
-    "default_data_dir",
     "handles",
-    "load_config",
     "lookup",
     "make_event",
     "messages",
-    "parse_ruleset",
     "post",
     "publish",
     "registry",
@@ -93,5 +84,4 @@ __all__ = [
     "tell",
     "wait",
     "wait_sync",
-    "wildcard_match",
 ]

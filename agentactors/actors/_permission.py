@@ -61,12 +61,18 @@ from agentactors.model import (
     page_by_id,
     wire,
 )
+from agentactors.policy import (
+    Config,
+    Decision,
+    Derived,
+    Protected,
+    decide_checks,
+    derive,
+    protected_of,
+)
 
 from ._bridge import post, tell
 from ._bus import publish
-from ._config import Config
-from ._decide import Decision, decide_checks
-from ._derive import Derived, derive
 from ._future import BridgeFuture, Later, completed
 from ._permission_messages import (
     MAX_TIMEOUT,
@@ -90,7 +96,6 @@ from ._permission_messages import (
     Verdict,
     WaitPermission,
 )
-from ._protected import Protected, protected_of
 from ._service import Service, handles
 from ._state import State
 from ._store_schema import StoreUnavailable

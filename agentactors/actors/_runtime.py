@@ -16,14 +16,13 @@ import os
 import attrs
 
 from agentactors.model import AlreadyStarted, NotRunning
+from agentactors.policy import Config, Protected
 
 from ._bridge import call
 from ._bus import BUS, Bus, PublishMany
-from ._config import Config
 from ._journal import STORE, Journal
 from ._permission import Permission, PolicyBoard
 from ._permission_messages import PERMISSION, EndAll
-from ._protected import Protected
 from ._registry import RestartPolicy, registry
 from ._sessions import SESSIONS, Sessions
 from ._state import MemoryState, State

@@ -174,13 +174,6 @@ def migrate(conn: sqlite3.Connection, path: str, *, target: int = LATEST) -> int
 # --- files --------------------------------------------------------------------------------
 
 
-def default_data_dir() -> str:
-    """The platform's user data dir for agentactors (``platformdirs``)."""
-    import platformdirs  # noqa: PLC0415 - only the server needs it
-
-    return platformdirs.user_data_dir("agentactors")
-
-
 @attrs.define(eq=False)
 class DataDir:
     """An opened data dir: the database path and the process's lock on it."""

@@ -21,12 +21,12 @@ from agentactors.actors import (
     BridgeFuture,
     acall,
     call,
-    parse_ruleset,
     wait,
     wait_sync,
 )
 from agentactors.actors import messages as m
 from agentactors.model import BY_ASKER, Decider, ServiceRestarting
+from agentactors.policy import parse_ruleset
 
 from . import _ops as ops
 

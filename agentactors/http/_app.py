@@ -16,8 +16,8 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from quart_trio.asgi import TrioASGIHTTPConnection
 
-from agentactors.actors import Config
 from agentactors.model import wire
+from agentactors.policy import Config
 
 from . import _errors, _routes_debug, _routes_native, _routes_opencode, _routes_session, _sse
 from ._auth import Policy, Refusal, allowed_origin, cors_headers, verdict

@@ -15,7 +15,7 @@ import attrs
 import trio
 from quart import current_app
 
-from agentactors.actors import Config
+from agentactors.policy import Config
 
 from ._errors import ShuttingDown
 from ._settings import Settings

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from agentactors.actors import api, parse_ruleset
+from agentactors.actors import api
 from agentactors.model import wire
+from agentactors.policy import parse_ruleset
 
 from ._context import context
 from ._doc import answers, errors

@@ -29,14 +29,9 @@ import attrs
 import trio
 from hypercorn.config import Config as HypercornConfig
 
-from agentactors.actors import (
-    Config,
-    StoreError,
-    default_data_dir,
-    start_services,
-    stop_services,
-)
+from agentactors.actors import StoreError, start_services, stop_services
 from agentactors.plugins import start_plugins
+from agentactors.policy import Config, default_data_dir
 
 from . import _hypercorn
 from ._app import App, create_app

@@ -23,8 +23,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agentactors.actors import wildcard_match
 from agentactors.model import PermissionRequest, SessionNotFound
+from agentactors.policy import wildcard_match
 
 from ._plugin import Plugin
 

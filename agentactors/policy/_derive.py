@@ -1,7 +1,7 @@
 """What a request asks, in the terms rules see: one *check* per thing to decide.
 
 An explicit pattern is one check.  A ``bash`` request with ``metadata.command`` and no
-patterns is parsed (:mod:`._shell`): each simple command is a check whose *allow view*
+patterns is parsed (:mod:`.shell`): each simple command is a check whose *allow view*
 keeps unsafe ``VAR=`` prefixes and whose *deny view* strips every one; each file a
 redirection writes is an ``edit`` check; anything unparseable makes the request opaque.
 A file kind (``read``, ``edit``, ...) with ``metadata.path`` is checked under every
@@ -22,7 +22,7 @@ import attrs
 from ._paths import PathCheck, is_outside, normalise_path
 
 if TYPE_CHECKING:
-    from ._shell import BashAnalysis
+    from agentactors.policy.shell import BashAnalysis
 
 FILE_KINDS = frozenset({"read", "edit", "write", "list", "glob", "grep"})
 EXTERNAL = "external_directory"
@@ -80,7 +80,7 @@ def derive(
 def _analyse(command: str) -> BashAnalysis:
     # The shell analyser (tree-sitter and its grammar, ~60 ms of imports) loads with the
     # first bash command, not at start-up: the start to first healthy answer has a goal.
-    from ._shell import analyse_bash  # noqa: PLC0415
+    from agentactors.policy.shell import analyse_bash  # noqa: PLC0415
 
     return analyse_bash(command)
 

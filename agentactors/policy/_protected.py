@@ -31,10 +31,10 @@ from typing import Any, Final
 import attrs
 import platformdirs
 
+from ._config import default_data_dir
 from ._derive import Derived
 from ._glob import compile_glob
 from ._paths import normalise_path
-from ._store_schema import default_data_dir
 
 NAMES: Final = ("agentactors.toml", ".agentactors")
 """Protected wherever they are: the project file, the project's plugin folder."""

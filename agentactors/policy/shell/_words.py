@@ -1,6 +1,6 @@
 """Shell words for permission checks: quote removal, expansions, substitutions inside.
 
-The word-level half of the walker in ``_shell_walk``: ``WordWalker.word(node)`` gives a
+The word-level half of the walker in ``_walk``: ``WordWalker.word(node)`` gives a
 word's text after quote removal (``PLACEHOLDER`` where an expansion is), whether it is
 literal and whether globbing may change it, and on the way collects every command hidden
 inside it (``$(…)``, backticks, ``<(…)``, ``${x:-$(…)}``, arithmetic) and flags the
@@ -15,14 +15,14 @@ from typing import Final
 import attrs
 import tree_sitter
 
-from ._shell_text import (
+from ._text import (
     decode_ansi_c,
     display_text,
     has_unquoted_pattern,
     unescape_double_quoted,
     unescape_unquoted,
 )
-from ._shell_wrappers import Word, is_quiet_target
+from ._wrappers import Word, is_quiet_target
 
 __all__ = ["MAX_DEPTH", "PLACEHOLDER", "Out", "SimpleCommand", "WordWalker", "display_text"]
 

@@ -76,6 +76,11 @@ class Config:
         return self.rules_before_project + self.rules_after_project
 
 
+def default_data_dir() -> str:
+    """The platform's user data dir for agentactors (``platformdirs``)."""
+    return platformdirs.user_data_dir("agentactors")
+
+
 def load_config(
     config_file: str | os.PathLike[str] | None = None,
     *,

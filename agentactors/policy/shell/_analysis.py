@@ -8,7 +8,7 @@ rules see and the text deny rules see, the files its redirections write, one "al
 pattern per command from the arity table, and whether anything could not be resolved to
 literal words (``opaque``: such a command can never be allowed, only asked or denied).
 
-The walk (``_shell_walk``, ``_shell_words``) is an allow-list of node types: anything it
+The walk (``_walk``, ``_words``) is an allow-list of node types: anything it
 does not model makes the result opaque.  Pure functions, thread-safe (one parser per
 thread), never raising.  ``display_text`` sanitises text for the humans asked.
 """
@@ -21,9 +21,9 @@ from typing import Final
 
 import attrs
 
-from ._shell_text import MAX_DISPLAY_CHARS, display_text
-from ._shell_walk import SAFE_ENV_VARS, Walker
-from ._shell_words import PLACEHOLDER, Out, SimpleCommand
+from ._text import MAX_DISPLAY_CHARS, display_text
+from ._walk import SAFE_ENV_VARS, Walker
+from ._words import PLACEHOLDER, Out, SimpleCommand
 
 __all__ = [
     "MAX_COMMAND_CHARS",

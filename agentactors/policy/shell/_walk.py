@@ -1,8 +1,8 @@
-"""The statement walker behind ``analyse_bash`` (see ``_shell`` and design/shell-matching.md).
+"""The statement walker behind ``analyse_bash`` (see ``_analysis`` and design/shell-matching.md).
 
 Walks a tree-sitter-bash tree with an allow-list of node types: every simple command
 is emitted with the text allow rules see and the text deny rules see, wrappers are
-unwrapped (``_shell_wrappers``), literal ``sh -c``/``eval`` code is parsed again, and
+unwrapped (``_wrappers``), literal ``sh -c``/``eval`` code is parsed again, and
 anything not modelled — or modelled as dangerous — is recorded as a reason, which makes
 the whole analysis opaque.  Also repairs the two places found where tree-sitter and bash
 read the same text differently (a line starting with a backslash, a line continuation
@@ -21,9 +21,9 @@ import attrs
 import tree_sitter
 import tree_sitter_bash
 
-from ._shell_arity import prefix_length
-from ._shell_text import display_text
-from ._shell_words import (
+from ._arity import prefix_length
+from ._text import display_text
+from ._words import (
     ARITH_REASON,
     EVALUATED_SUBSCRIPT,
     MAX_DEPTH,
@@ -33,7 +33,7 @@ from ._shell_words import (
     SimpleCommand,
     WordWalker,
 )
-from ._shell_wrappers import Unwrap, Word, basename, describe
+from ._wrappers import Unwrap, Word, basename, describe
 
 __all__ = ["SAFE_ENV_VARS", "Walker"]
 
