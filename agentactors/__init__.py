@@ -1,7 +1,8 @@
 """agentactors: a permission and event server for AI agents, built as named singleton
 actors.  The public face; the work lives in the subpackages' private modules."""
 
-from agentactors.actors import lookup, snapshot, start_services, start_singleton, stop_services
+from agentactors.actors import start_services, stop_services
+from agentactors.actors.runtime import lookup, snapshot, start_singleton
 from agentactors.model import (
     AlreadyDecided,
     AlreadyStarted,

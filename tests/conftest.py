@@ -13,10 +13,10 @@ from agentactors.actors import (
     Services,
     Subscription,
     api,
-    registry,
     start_services,
     stop_services,
 )
+from agentactors.actors.runtime import registry
 from agentactors.model import Event
 from agentactors.policy import Config
 

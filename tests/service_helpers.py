@@ -9,7 +9,7 @@ import attrs
 import pytest
 import trio
 
-from agentactors.actors import acall, handles, post
+from agentactors.actors.runtime import acall, handles, post
 from agentactors.model import CallTimeout
 
 

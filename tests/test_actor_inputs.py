@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors import PERMISSION, SESSIONS, call, registry
+from agentactors.actors import PERMISSION, SESSIONS
 from agentactors.actors.messages import AskPermission, CreateSession, UpdateSession
+from agentactors.actors.runtime import call, registry
 from agentactors.model import MAX_PATTERN, Rule, ServiceError, Session, ToolRef
 from agentactors.policy import Config
 

@@ -13,13 +13,13 @@ from agentactors.actors import (
     Closed,
     Services,
     Subscription,
-    acall,
     api,
     make_event,
     publish,
     subscribe_now,
 )
 from agentactors.actors._bus import Publish, Since, Subscribe
+from agentactors.actors.runtime import acall
 
 
 async def published(subscription: Subscription, count: int) -> list[str]:

@@ -24,22 +24,24 @@ from agentactors.actors import (
     BUS,
     Bus,
     Permission,
-    RestartPolicy,
-    Service,
     Subscription,
-    acall,
     api,
-    call,
-    handles,
-    post,
     publish,
-    registry,
     start_services,
-    start_singleton,
     stop_services,
     subscribe_now,
 )
-from agentactors.actors._service import current_service
+from agentactors.actors.runtime import (
+    RestartPolicy,
+    Service,
+    acall,
+    call,
+    current_service,
+    handles,
+    post,
+    registry,
+    start_singleton,
+)
 from agentactors.model import BlockingCallError, Event, ServiceCrashed, ServiceRestarting, new_id
 from agentactors.policy import Config
 

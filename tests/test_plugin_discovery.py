@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentactors.actors import Services, registry
+from agentactors.actors import Services
+from agentactors.actors.runtime import registry
 from agentactors.plugins import discover, start_plugins
 from agentactors.policy import load_config
 

@@ -8,19 +8,9 @@ from typing import Any
 import pytest
 import trio
 
-from agentactors.actors import (
-    BUS,
-    PERMISSION,
-    Crash,
-    Services,
-    Subscription,
-    acall,
-    api,
-    make_event,
-    registry,
-    snapshot,
-)
+from agentactors.actors import BUS, PERMISSION, Services, Subscription, api, make_event
 from agentactors.actors.messages import Publish
+from agentactors.actors.runtime import Crash, acall, registry, snapshot
 from agentactors.model import Event, PermissionRequest, ServiceCrashed
 from agentactors.plugins import PLUGINS, Loaded, Plugin, PluginSpec, start_plugins
 

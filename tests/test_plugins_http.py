@@ -9,8 +9,9 @@ import httpx
 import trio
 import trio.testing
 
-from agentactors.actors import BUS, acall, api, make_event
+from agentactors.actors import BUS, api, make_event
 from agentactors.actors.messages import Publish
+from agentactors.actors.runtime import acall
 from agentactors.http import HttpServer, Settings
 from agentactors.model import Event
 from agentactors.plugins import Plugin, PluginSpec, start_plugins

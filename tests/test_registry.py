@@ -9,7 +9,7 @@ import attrs
 import pykka
 import pytest
 
-from agentactors.actors import (
+from agentactors.actors.runtime import (
     BridgeFuture,
     Service,
     call,
@@ -19,7 +19,7 @@ from agentactors.actors import (
     snapshot,
     start_singleton,
 )
-from agentactors.actors._service import Inbox
+from agentactors.actors.runtime._service import Inbox
 from agentactors.model import AlreadyStarted, NotRunning
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentactors.actors import SESSIONS, Crash, Services, Subscription, acall, api
+from agentactors.actors import SESSIONS, Services, Subscription, api
+from agentactors.actors.runtime import Crash, acall
 from agentactors.model import InvalidRequest, Rule, ServiceCrashed, SessionNotFound, is_id, new_id
 
 from .conftest import next_event, props

@@ -23,14 +23,12 @@ from agentactors.actors import (
     STORE,
     Asked,
     BreakStore,
-    Crash,
     MemoryState,
     Services,
     StoreError,
     StoreStatus,
     StoreUnavailable,
     Subscription,
-    acall,
     api,
     start_services,
     stop_services,
@@ -38,6 +36,7 @@ from agentactors.actors import (
 from agentactors.actors._bus import Since
 from agentactors.actors._store_schema import DB_FILE, LATEST, migrate
 from agentactors.actors.messages import History
+from agentactors.actors.runtime import Crash, acall
 from agentactors.http import HttpServer, Settings
 from agentactors.model import (
     ConfigError,

@@ -7,8 +7,7 @@ import threading
 import attrs
 import pytest
 
-from agentactors.actors import (
-    ActorInfo,
+from agentactors.actors.runtime import (
     RestartPolicy,
     Service,
     call,
@@ -18,6 +17,7 @@ from agentactors.actors import (
     snapshot,
     start_singleton,
 )
+from agentactors.actors.runtime._registry import ActorInfo
 from agentactors.model import (
     BlockingCallError,
     CallTimeout,

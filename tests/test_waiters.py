@@ -7,15 +7,8 @@ import threading
 import pytest
 import trio
 
-from agentactors.actors import (  # the deadline heap, probed below
-    PERMISSION,
-    Crash,
-    Services,
-    _bridge,
-    acall,
-    api,
-    registry,
-)
+from agentactors.actors import PERMISSION, Services, api  # the deadline heap, probed below
+from agentactors.actors.runtime import Crash, _bridge, acall, registry
 from agentactors.model import CallTimeout, PermissionRequest, ServiceCrashed
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import trio
 
+from agentactors.actors.runtime import DEFAULT_TIMEOUT, BridgeFuture, acall, post, submit, wait
 from agentactors.model import (
     BY_ASKER,
     BY_USER,
@@ -32,9 +33,7 @@ from agentactors.model import (
     new_id,
 )
 
-from ._bridge import DEFAULT_TIMEOUT, acall, post, submit, wait
 from ._bus import BUS, Since, Subscribe, Unsubscribe
-from ._future import BridgeFuture
 from ._permission_messages import (
     PERMISSION,
     Asked,

@@ -7,10 +7,11 @@ every matching :class:`Subscription` with ``offer`` (never blocks), and the last
 
 The subscriptions and the history live in a :class:`_Hub` (one short lock) that the
 ``bus`` actor owns.  A service's batch of events is fanned out by the hub in the
-service's own thread (:func:`send_events`), with no hop through the bus thread: ``offer``
-only appends to a bounded deque and schedules its reader's wake-up, so a service pays
-microseconds per subscriber and never waits.  Subscribing, unsubscribing, replay and
-events published from outside a service go through the ``bus`` actor's mailbox.
+service's own thread (the runtime's ``send_events``, the sink this module installs), with
+no hop through the bus thread: ``offer`` only appends to a bounded deque and schedules
+its reader's wake-up, so a service pays microseconds per subscriber and never waits.
+Subscribing, unsubscribing, replay and events published from outside a service go
+through the ``bus`` actor's mailbox.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from typing import Any
 
 import attrs
 
+from agentactors.actors.runtime import (
+    Service,
+    current_service,
+    handles,
+    install_event_sink,
+    tell,
+)
 from agentactors.model import Event, new_id
 
-from ._bridge import tell
-from ._service import Service, current_service, handles
 from ._subscription import Subscription
 
 BUS = "bus"
@@ -197,7 +203,7 @@ def subscribe_now(subscription: Subscription) -> None:
         tell(BUS, Subscribe(subscription))
 
 
-def send_events(events: list[Event]) -> None:
+def _send_events(events: list[Event]) -> None:
     """Fan a service's batch of events out to the subscribers, in this thread (see the
     module doc); through the bus's mailbox if no bus is running here."""
     hub = _hub
@@ -205,3 +211,6 @@ def send_events(events: list[Event]) -> None:
         hub.fan_out(events)
     else:
         tell(BUS, PublishMany(tuple(events)) if len(events) > 1 else Publish(events[0]))
+
+
+install_event_sink(_send_events)

@@ -26,6 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from agentactors.actors.runtime import (
+    BridgeFuture,
+    Completion,
+    Later,
+    Service,
+    current_service,
+    failed,
+)
 from agentactors.model import (
     Event,
     NotRunning,
@@ -36,14 +44,12 @@ from agentactors.model import (
     Session,
 )
 
-from ._future import BridgeFuture, Later, failed
 from ._permission_messages import History
-from ._service import Completion, Service, current_service
 from ._state import MemoryState, check_history
 from ._store_schema import StoreUnavailable
 
 if TYPE_CHECKING:
-    from ._registry import Registry
+    from agentactors.actors.runtime import Registry
 
 STORE = "store"
 

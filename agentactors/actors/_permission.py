@@ -25,6 +25,17 @@ from typing import Any
 
 import attrs
 
+from agentactors.actors.runtime import (
+    BridgeFuture,
+    Later,
+    Service,
+    TimerHandle,
+    completed,
+    handles,
+    post,
+    tell,
+    timers,
+)
 from agentactors.model import (
     BY_ASKER,
     BY_TIMEOUT,
@@ -71,9 +82,7 @@ from agentactors.policy import (
     protected_of,
 )
 
-from ._bridge import post, tell
 from ._bus import publish
-from ._future import BridgeFuture, Later, completed
 from ._permission_messages import (
     MAX_TIMEOUT,
     PERMISSION,
@@ -96,10 +105,8 @@ from ._permission_messages import (
     Verdict,
     WaitPermission,
 )
-from ._service import Service, handles
 from ._state import State
 from ._store_schema import StoreUnavailable
-from ._timers import TimerHandle, timers
 
 
 @attrs.define(eq=False)

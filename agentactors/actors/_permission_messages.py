@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from agentactors.actors.runtime import BridgeFuture
 from agentactors.model import (
     BY_ABORT,
     BY_SHUTDOWN,
@@ -17,8 +18,6 @@ from agentactors.model import (
     Session,
     ToolRef,
 )
-
-from ._future import BridgeFuture
 
 PERMISSION = "permission"
 MAX_TIMEOUT = 7 * 24 * 3600.0

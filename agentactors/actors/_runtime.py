@@ -15,15 +15,14 @@ import os
 
 import attrs
 
+from agentactors.actors.runtime import RestartPolicy, call, registry
 from agentactors.model import AlreadyStarted, NotRunning
 from agentactors.policy import Config, Protected
 
-from ._bridge import call
 from ._bus import BUS, Bus, PublishMany
 from ._journal import STORE, Journal
 from ._permission import Permission, PolicyBoard
 from ._permission_messages import PERMISSION, EndAll
-from ._registry import RestartPolicy, registry
 from ._sessions import SESSIONS, Sessions
 from ._state import MemoryState, State
 from ._store import Store

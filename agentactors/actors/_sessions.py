@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from agentactors.actors.runtime import Service, handles, tell
 from agentactors.model import (
     DEFAULT_LIMIT,
     MAX_TITLE,
@@ -40,10 +41,8 @@ from agentactors.model import (
     wire,
 )
 
-from ._bridge import tell
 from ._bus import publish
 from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
-from ._service import Service, handles
 from ._state import State
 
 SESSIONS = "sessions"

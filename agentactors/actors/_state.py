@@ -27,9 +27,9 @@ from agentactors.model import (
 )
 
 if TYPE_CHECKING:
-    from ._future import Later
+    from agentactors.actors.runtime import Later, Service
+
     from ._permission_messages import History
-    from ._service import Service
 
 DECIDER_KINDS = (
     "user", "plugin", "rule", "approval", "timeout", "abort", "cascade", "shutdown", "asker",

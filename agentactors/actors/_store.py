@@ -31,13 +31,10 @@ from typing import Any
 
 import attrs
 
+from agentactors.actors.runtime import Later, Reload, Service, failed, handles, send_events, tell
 from agentactors.model import Page, PermissionRequest
 
-from ._bridge import tell
-from ._bus import send_events
-from ._future import Later, failed
 from ._journal import STORE, Commit, Journal, QueryHistory, refuse
-from ._service import Reload, Service, handles
 from ._store_schema import (
     DataDir,
     StoreUnavailable,

@@ -26,9 +26,8 @@ from typing import Any
 
 import trio
 
+from agentactors.actors.runtime import current_waker
 from agentactors.model import Event, new_id
-
-from ._bridge import current_waker
 
 LAGGED = "bus.lagged"
 

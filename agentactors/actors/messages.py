@@ -1,5 +1,7 @@
 """Every message the services answer: the vocabulary of ``post``/``call``/``acall``."""
 
+from agentactors.actors.runtime import Crash
+
 from ._bus import Publish, PublishMany, Since, Subscribe, Unsubscribe
 from ._permission_messages import (
     Asked,
@@ -21,7 +23,6 @@ from ._permission_messages import (
     Verdict,
     WaitPermission,
 )
-from ._service import Crash
 from ._sessions import (
     AbortSession,
     CreateSession,

@@ -14,17 +14,9 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors import (
-    DEFAULT_TIMEOUT,
-    PERMISSION,
-    SESSIONS,
-    BridgeFuture,
-    acall,
-    call,
-    wait,
-    wait_sync,
-)
+from agentactors.actors import PERMISSION, SESSIONS
 from agentactors.actors import messages as m
+from agentactors.actors.runtime import DEFAULT_TIMEOUT, BridgeFuture, acall, call, wait, wait_sync
 from agentactors.model import BY_ASKER, Decider, ServiceRestarting
 from agentactors.policy import parse_ruleset
 

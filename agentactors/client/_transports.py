@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
-from agentactors.actors import BUS, Subscription, acall, api, call
+from agentactors.actors import BUS, Subscription, api
 from agentactors.actors.messages import Subscribe
+from agentactors.actors.runtime import acall, call
 from agentactors.model import Decider, Event
 
 from . import _local

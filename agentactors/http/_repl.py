@@ -27,7 +27,8 @@ from typing import Any, TextIO
 
 import trio
 
-from agentactors.actors import api, call, lookup, registry, snapshot
+from agentactors.actors import api
+from agentactors.actors.runtime import call, lookup, registry, snapshot
 
 from ._settings import PASSWORD_ENV, USERNAME
 

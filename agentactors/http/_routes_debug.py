@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from agentactors.actors import snapshot
+from agentactors.actors.runtime import snapshot
 
 from ._context import context
 from ._doc import answers, errors

@@ -25,8 +25,9 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors import PERMISSION, RestartPolicy, Service, call, handles, post, registry
+from agentactors.actors import PERMISSION
 from agentactors.actors.messages import SetPolicies
+from agentactors.actors.runtime import RestartPolicy, Service, call, handles, post, registry
 from agentactors.model import AlreadyStarted
 
 from ._plugin import Plugin

@@ -33,8 +33,9 @@ from typing import Any, ClassVar
 
 import attrs
 
-from agentactors.actors import Closed, Service, Subscription, api, handles, subscribe_now
+from agentactors.actors import Closed, Subscription, api, subscribe_now
 from agentactors.actors.messages import Evaluate
+from agentactors.actors.runtime import Service, handles
 from agentactors.model import Decider, Event, PermissionRequest
 
 DRAIN_BATCH = 64

@@ -22,6 +22,8 @@ from typing import Any, Generic, TypeVar
 
 import pykka
 
+from ._current import current_service
+
 T = TypeVar("T")
 Callback = Callable[["BridgeFuture[Any]"], None]
 
@@ -152,8 +154,6 @@ def _wake_thread(release: Callable[[], None]) -> None:
     """Wake a thread blocked in :meth:`BridgeFuture.get`; from a service's thread, once
     that service is about to wait for mail (after the trio wake-ups of the same batch,
     so the trio waiter is not beaten to the GIL by a plugin thread)."""
-    from ._service import current_service  # noqa: PLC0415 - _service imports this module
-
     service = current_service()
     if service is not None and not service.may_block:
         service.defer(release)

@@ -25,9 +25,9 @@ import trio
 
 from agentactors.model import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
 
+from ._current import current_service, in_service_thread
 from ._future import BridgeFuture, Later
 from ._registry import registry
-from ._service import current_service, in_service_thread
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a call waits for a service's answer (OTP's ``gen_server:call`` default)."""

@@ -57,25 +57,14 @@ from agentactors.model import (
     ServiceRestarting,
 )
 
+from ._current import thread_role
+from ._events import send_events
 from ._future import BridgeFuture, Later
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 CrashHook = Callable[["Service", BaseException], None]
-
-_thread_role = threading.local()
-
-
-def in_service_thread() -> bool:
-    """Whether the calling thread belongs to a service that must never block."""
-    service = getattr(_thread_role, "service", None)
-    return service is not None and not service.may_block
-
-
-def current_service() -> Service | None:
-    """The service whose thread this is, or None."""
-    return getattr(_thread_role, "service", None)
 
 
 def handles(message_type: type) -> Callable[[F], F]:
@@ -388,8 +377,6 @@ class Service(pykka.ThreadingActor):
             completions, self._completions = self._completions, []
             self.journal.commit(self, writes, events, completions)
         elif events:
-            from ._bus import send_events  # noqa: PLC0415 - _bus imports this module
-
             send_events(events)
 
     # --- pykka hooks (pinned minor) -------------------------------------------------
@@ -457,7 +444,7 @@ class Service(pykka.ThreadingActor):
     # --- life cycle -------------------------------------------------------------------
 
     def _actor_loop_setup(self) -> None:  # pykka's hook around on_start (pinned minor)
-        _thread_role.service = self
+        thread_role.service = self
         try:
             self.setup()
             self.on_start()
@@ -524,7 +511,7 @@ class Service(pykka.ThreadingActor):
             if inbox._items or self._closed or self.actor_stopped.is_set():
                 return None
             future: BridgeFuture[Any] = BridgeFuture()
-            role = _thread_role
+            role = thread_role
             caller = getattr(role, "service", None)
             role.service = self
             try:

@@ -1,0 +1,54 @@
+"""The actor runtime: named singletons and their supervision, the service base class,
+futures, the pykka-trio bridge and the timers.  It knows no particular actor; imports
+only ``agentactors.model``.  See ``design/actor-map.md``.
+"""
+
+from ._bridge import (
+    DEFAULT_TIMEOUT,
+    acall,
+    call,
+    current_waker,
+    post,
+    submit,
+    tell,
+    wait,
+    wait_sync,
+)
+from ._current import current_service
+from ._events import install_event_sink, send_events
+from ._future import BridgeFuture, Later, completed, failed
+from ._registry import Registry, RestartPolicy, lookup, registry, snapshot, start_singleton
+from ._service import Completion, Crash, Reload, Service, handles
+from ._timers import TimerHandle, timers
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "BridgeFuture",
+    "Completion",
+    "Crash",
+    "Later",
+    "Registry",
+    "Reload",
+    "RestartPolicy",
+    "Service",
+    "TimerHandle",
+    "acall",
+    "call",
+    "completed",
+    "current_service",
+    "current_waker",
+    "failed",
+    "handles",
+    "install_event_sink",
+    "lookup",
+    "post",
+    "registry",
+    "send_events",
+    "snapshot",
+    "start_singleton",
+    "submit",
+    "tell",
+    "timers",
+    "wait",
+    "wait_sync",
+]
