@@ -18,7 +18,8 @@ from typing import Any
 
 import trio
 
-from agentactors.actors import MemoryState, api, start_services, stop_services
+from agentactors.actors import api, start_services, stop_services
+from agentactors.actors.store import MemoryState
 from agentactors.model import new_id
 from agentactors.policy import Config
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import trio
 
-from agentactors.actors import MemoryState, api, start_services, stop_services
+from agentactors.actors import api, start_services, stop_services
+from agentactors.actors.store import MemoryState
 from agentactors.model import Event
 from agentactors.plugins import Plugin, PluginSpec, start_plugins
 from agentactors.policy import Config

@@ -8,15 +8,10 @@ from typing import Any
 import pytest
 import trio
 
-from agentactors.actors import (
-    MemoryState,
-    Services,
-    Subscription,
-    api,
-    start_services,
-    stop_services,
-)
+from agentactors.actors import Subscription, api, start_services, stop_services
+from agentactors.actors._runtime import Services
 from agentactors.actors.runtime import registry
+from agentactors.actors.store import MemoryState
 from agentactors.model import Event
 from agentactors.policy import Config
 

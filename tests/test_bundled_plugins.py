@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import pytest
 import trio
 
-from agentactors.actors import Services, api
+from agentactors.actors import api
+from agentactors.actors._runtime import Services
 from agentactors.model import Rule
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove

@@ -7,18 +7,9 @@ import threading
 import pytest
 import trio
 
-from agentactors.actors import (
-    BUS,
-    LAGGED,
-    Closed,
-    Services,
-    Subscription,
-    api,
-    make_event,
-    publish,
-    subscribe_now,
-)
-from agentactors.actors._bus import Publish, Since, Subscribe
+from agentactors.actors import BUS, LAGGED, Closed, Subscription, api, make_event, subscribe_now
+from agentactors.actors._runtime import Services
+from agentactors.actors.bus import Publish, Since, Subscribe, publish
 from agentactors.actors.runtime import acall
 
 

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
-from agentactors.actors import Services, api
+from agentactors.actors import api
+from agentactors.actors._runtime import Services
 from agentactors.client import AsyncClient, Client
 from agentactors.model import (
     AlreadyDecided,

@@ -11,7 +11,8 @@ import pytest
 import trio
 import trio.testing
 
-from agentactors.actors import api, publish
+from agentactors.actors import api
+from agentactors.actors.bus import publish
 from agentactors.model import new_id
 from agentactors.policy import Config
 

@@ -14,7 +14,8 @@ import pytest
 import trio
 import trio.testing
 
-from agentactors.actors import LAGGED, publish
+from agentactors.actors import LAGGED
+from agentactors.actors.bus import publish
 from agentactors.policy import Config, load_config
 
 from .http_helpers import (  # noqa: F401 - fixtures, registered by import

@@ -20,17 +20,9 @@ import pytest
 import trio
 from pykka._envelope import Envelope
 
-from agentactors.actors import (
-    BUS,
-    Bus,
-    Permission,
-    Subscription,
-    api,
-    publish,
-    start_services,
-    stop_services,
-    subscribe_now,
-)
+from agentactors.actors import BUS, Subscription, api, start_services, stop_services, subscribe_now
+from agentactors.actors.bus import Bus, publish
+from agentactors.actors.permission import Permission
 from agentactors.actors.runtime import (
     RestartPolicy,
     Service,

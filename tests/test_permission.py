@@ -6,7 +6,8 @@ import attrs
 import pytest
 import trio
 
-from agentactors.actors import Services, Subscription, api
+from agentactors.actors import Subscription, api
+from agentactors.actors._runtime import Services
 from agentactors.model import (
     AlreadyDecided,
     Decider,
@@ -188,7 +189,8 @@ async def test_reject_cascades_to_the_sessions_other_requests(
 
 async def test_reject_cascade_can_be_turned_off(config: Config) -> None:
     """With reject_cascade = false only the rejected request ends."""
-    from agentactors.actors import MemoryState, start_services, stop_services
+    from agentactors.actors import start_services, stop_services
+    from agentactors.actors.store import MemoryState
 
     start_services(Config(reject_cascade=False, read_project_files=False), state=MemoryState())
     try:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import trio
 
-from agentactors.actors import BUS, PERMISSION, Services, Subscription, api, make_event
+from agentactors.actors import BUS, PERMISSION, Subscription, api, make_event
+from agentactors.actors._runtime import Services
 from agentactors.actors.messages import Publish
 from agentactors.actors.runtime import Crash, acall, registry, snapshot
 from agentactors.model import Event, PermissionRequest, ServiceCrashed

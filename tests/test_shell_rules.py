@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.actors import Services, api
+from agentactors.actors import api
+from agentactors.actors._runtime import Services
 from agentactors.model import Rule
 from agentactors.policy import Config
 

@@ -17,26 +17,15 @@ import pytest
 import trio
 
 from agentactors.__main__ import main
-from agentactors.actors import (
-    BUS,
-    PERMISSION,
-    STORE,
-    Asked,
-    BreakStore,
-    MemoryState,
-    Services,
-    StoreError,
-    StoreStatus,
-    StoreUnavailable,
-    Subscription,
-    api,
-    start_services,
-    stop_services,
-)
-from agentactors.actors._bus import Since
-from agentactors.actors._store_schema import DB_FILE, LATEST, migrate
+from agentactors.actors import BUS, PERMISSION, Subscription, api, start_services, stop_services
+from agentactors.actors._permission_messages import Asked
+from agentactors.actors._runtime import Services
+from agentactors.actors.bus import Since
 from agentactors.actors.messages import History
 from agentactors.actors.runtime import Crash, acall
+from agentactors.actors.store import STORE, MemoryState, StoreError, StoreUnavailable
+from agentactors.actors.store._actor import BreakStore, StoreStatus
+from agentactors.actors.store._schema import DB_FILE, LATEST, migrate
 from agentactors.http import HttpServer, Settings
 from agentactors.model import (
     ConfigError,

@@ -1,21 +1,18 @@
-"""The actor runtime and the services: the public face of ``agentactors/actors/``.
+"""The actors: ``permission``, ``sessions``, ``bus`` and ``store``, started and stopped
+together, and ``api``, the in-process operations on them.
 
-Everything here re-exports private modules; see ``design/actor-map.md``.  This package
-imports nothing from ``agentactors.http`` or ``agentactors.plugins``.
+Below this package's own modules lie ``runtime/`` (the actor runtime) and ``store/``
+(state and persistence); it imports ``agentactors.model`` and ``agentactors.policy``,
+and nothing from ``agentactors.client``, ``http`` or ``plugins``.  See
+``design/actor-map.md``.
 """
 
-from . import _api as api
-from . import messages
-from ._bus import BUS, Bus, make_event, publish, subscribe_now
-from ._journal import STORE, Journal
-from ._permission import Permission
-from ._permission_messages import MAX_TIMEOUT, PERMISSION, Asked
-from ._runtime import Services, running, start_services, stop_services
-from ._sessions import SESSIONS, Sessions
-from ._state import MemoryState, State
-from ._store import BreakStore, Store, StoreInfo, StoreStatus
-from ._store_schema import StoreError, StoreUnavailable
+from . import api, messages
+from ._permission_messages import MAX_TIMEOUT, PERMISSION
+from ._runtime import start_services, stop_services
 from ._subscription import LAGGED, Closed, Subscription
+from .bus import BUS, make_event, subscribe_now
+from .sessions import SESSIONS
 
 __all__ = [
     "BUS",
@@ -23,28 +20,11 @@ __all__ = [
     "MAX_TIMEOUT",
     "PERMISSION",
     "SESSIONS",
-    "STORE",
-    "Asked",
-    "BreakStore",
-    "Bus",
     "Closed",
-    "Journal",
-    "MemoryState",
-    "Permission",
-    "Services",
-    "Sessions",
-    "State",
-    "Store",
-    "StoreError",
-    "StoreInfo",
-    "StoreStatus",
-    "StoreUnavailable",
     "Subscription",
     "api",
     "make_event",
     "messages",
-    "publish",
-    "running",
     "start_services",
     "stop_services",
     "subscribe_now",

@@ -132,27 +132,6 @@ class RevokeSaved:
 
 
 @attrs.frozen
-class History:
-    """A page of the audit log, newest first (requests in the order they were asked).
-
-    Every filter is optional: ``decider`` is a ``decidedBy`` kind (user, plugin, rule,
-    approval, timeout, abort, cascade, shutdown, asker); ``since``/``until`` bound
-    ``created`` (Unix ms, since inclusive, until exclusive).  Where to start: after
-    ``cursor``, the previous page's ``next_cursor``, and before ``before``, a request id:
-    only requests asked before it follow (either or both; an unknown id gives none).
-    """
-
-    session_id: str | None = None
-    state: str | None = None
-    limit: int = DEFAULT_LIMIT
-    decider: str | None = None
-    since: int | None = None
-    until: int | None = None
-    before: str | None = None
-    cursor: str | None = None
-
-
-@attrs.frozen
 class SetPolicies:
     """From the plugin host: the plugin actors whose policy hook sees each ask."""
 

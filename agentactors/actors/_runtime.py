@@ -16,25 +16,27 @@ import os
 import attrs
 
 from agentactors.actors.runtime import RestartPolicy, call, registry
-from agentactors.model import AlreadyStarted, NotRunning
-from agentactors.policy import Config, Protected
-
-from ._bus import BUS, Bus, PublishMany
-from ._journal import STORE, Journal
-from ._permission import Permission, PolicyBoard
-from ._permission_messages import PERMISSION, EndAll
-from ._sessions import SESSIONS, Sessions
-from ._state import MemoryState, State
-from ._store import Store
-from ._store_schema import (
+from agentactors.actors.store import (
     MEMORY,
+    STORE,
     DataDir,
+    Journal,
+    MemoryState,
+    State,
+    Store,
     data_dir_path,
     load_state,
     lock_data_dir,
     open_database,
     recent_events,
 )
+from agentactors.model import AlreadyStarted, NotRunning
+from agentactors.policy import Config, Protected
+
+from ._permission_messages import PERMISSION, EndAll
+from .bus import BUS, Bus, PublishMany
+from .permission import Permission, PolicyBoard
+from .sessions import SESSIONS, Sessions
 
 
 @attrs.frozen

@@ -1,8 +1,8 @@
 """Every message the services answer: the vocabulary of ``post``/``call``/``acall``."""
 
 from agentactors.actors.runtime import Crash
+from agentactors.actors.store import History
 
-from ._bus import Publish, PublishMany, Since, Subscribe, Unsubscribe
 from ._permission_messages import (
     Asked,
     AskPermission,
@@ -11,7 +11,6 @@ from ._permission_messages import (
     Evaluate,
     Expire,
     GetPermission,
-    History,
     ListPending,
     ListSaved,
     PolicyDeadline,
@@ -23,7 +22,8 @@ from ._permission_messages import (
     Verdict,
     WaitPermission,
 )
-from ._sessions import (
+from .bus import Publish, PublishMany, Since, Subscribe, Unsubscribe
+from .sessions import (
     AbortSession,
     CreateSession,
     DeleteSession,

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import attrs
 import httpx
 
-from agentactors.actors import StoreUnavailable
+from agentactors.actors.store import StoreUnavailable
 from agentactors.model import (
     AlreadyDecided,
     ApprovalNotFound,

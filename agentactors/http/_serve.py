@@ -29,7 +29,8 @@ import attrs
 import trio
 from hypercorn.config import Config as HypercornConfig
 
-from agentactors.actors import StoreError, start_services, stop_services
+from agentactors.actors import start_services, stop_services
+from agentactors.actors.store import StoreError
 from agentactors.plugins import start_plugins
 from agentactors.policy import Config, default_data_dir
 

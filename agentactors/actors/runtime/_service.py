@@ -23,7 +23,7 @@ the recovery hook a restarted incarnation uses to reload its state) and
 
 **Batches.** What a handler changes leaves in one batch when the inbox runs dry (or the
 batch fills): the events it published (:meth:`emit`), and — for a service whose state
-is durable (``self.journal`` set, see ``_journal.py``) — the state writes it staged
+is durable (``self.journal`` set, see ``store/_journal.py``) — the state writes it staged
 (:meth:`stage`), the futures to complete once those writes are stored
 (:meth:`settle`), and the answers of the messages it handled.  A durable service's
 batch goes to the ``store`` as one ``Commit``: the store writes it in one transaction,

@@ -15,6 +15,7 @@ from typing import Any
 import trio
 
 from agentactors.actors.runtime import DEFAULT_TIMEOUT, BridgeFuture, acall, post, submit, wait
+from agentactors.actors.store import History
 from agentactors.model import (
     BY_ASKER,
     BY_USER,
@@ -33,21 +34,21 @@ from agentactors.model import (
     new_id,
 )
 
-from ._bus import BUS, Since, Subscribe, Unsubscribe
 from ._permission_messages import (
     PERMISSION,
     Asked,
     AskPermission,
     EndSessions,
     GetPermission,
-    History,
     ListPending,
     ListSaved,
     ReplyPermission,
     RevokeSaved,
     WaitPermission,
 )
-from ._sessions import (
+from ._subscription import Subscription
+from .bus import BUS, Since, Subscribe, Unsubscribe
+from .sessions import (
     SESSIONS,
     AbortSession,
     CreateSession,
@@ -56,7 +57,6 @@ from ._sessions import (
     ListSessions,
     UpdateSession,
 )
-from ._subscription import Subscription
 
 RESTART_RETRY = 0.01  # seconds between re-attach attempts while a service restarts
 

@@ -1,6 +1,6 @@
 """The durable state the services write through: a mirror in memory, batches to SQLite.
 
-A :class:`Journal` has :class:`~agentactors.actors._state.MemoryState`'s methods, so
+A :class:`Journal` has :class:`~agentactors.actors.store.MemoryState`'s methods, so
 ``sessions`` and ``permission`` use it as they use the memory state.  A write changes the
 in-memory *mirror* at once (the writing service reads its own writes) and is *staged* in
 the writing service's current batch; the batch leaves as one :class:`Commit` message to
@@ -44,9 +44,9 @@ from agentactors.model import (
     Session,
 )
 
-from ._permission_messages import History
-from ._state import MemoryState, check_history
-from ._store_schema import StoreUnavailable
+from ._history import History, check_history
+from ._schema import StoreUnavailable
+from ._state import MemoryState
 
 if TYPE_CHECKING:
     from agentactors.actors.runtime import Registry

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from agentactors.actors.runtime import Service, handles, tell
+from agentactors.actors.store import State
 from agentactors.model import (
     DEFAULT_LIMIT,
     MAX_TITLE,
@@ -41,9 +42,8 @@ from agentactors.model import (
     wire,
 )
 
-from ._bus import publish
 from ._permission_messages import PERMISSION, SessionChanged, SessionsRemoved
-from ._state import State
+from .bus import publish
 
 SESSIONS = "sessions"
 

@@ -11,7 +11,7 @@ Crash: the decision futures fail with :class:`ServiceRestarting`; waiters re-att
 id (``api.wait``) to the restarted incarnation, which reloads pending requests, saved
 approvals and timers from the state object in :meth:`Permission.setup`.
 
-Durable state (a journal, see ``_journal.py``): futures are completed through
+Durable state (a journal, see ``store/_journal.py``): futures are completed through
 :meth:`Service.settle`, so "complete the future" means "once the change is stored"; a
 failed commit makes the store send ``Reload``, which fails the decision futures with
 :class:`ServiceRestarting` (waiters re-attach) and reloads from the stored state.
@@ -36,6 +36,7 @@ from agentactors.actors.runtime import (
     tell,
     timers,
 )
+from agentactors.actors.store import History, State, StoreUnavailable
 from agentactors.model import (
     BY_ASKER,
     BY_TIMEOUT,
@@ -82,7 +83,6 @@ from agentactors.policy import (
     protected_of,
 )
 
-from ._bus import publish
 from ._permission_messages import (
     MAX_TIMEOUT,
     PERMISSION,
@@ -93,7 +93,6 @@ from ._permission_messages import (
     Evaluate,
     Expire,
     GetPermission,
-    History,
     ListPending,
     ListSaved,
     PolicyDeadline,
@@ -105,8 +104,7 @@ from ._permission_messages import (
     Verdict,
     WaitPermission,
 )
-from ._state import State
-from ._store_schema import StoreUnavailable
+from .bus import publish
 
 
 @attrs.define(eq=False)

@@ -1,6 +1,6 @@
 """The ``store`` service: the one owner of the SQLite connection (contract §7).
 
-It receives :class:`~agentactors.actors._journal.Commit` batches from the durable
+It receives :class:`~agentactors.actors.store._journal.Commit` batches from the durable
 services and, per batch, in order: writes the state changes and the batch's events in
 the open transaction; commits (several batches queued back to back share one
 transaction: a *group commit*, never held while the inbox is empty); completes the
@@ -35,7 +35,7 @@ from agentactors.actors.runtime import Later, Reload, Service, failed, handles, 
 from agentactors.model import Page, PermissionRequest
 
 from ._journal import STORE, Commit, Journal, QueryHistory, refuse
-from ._store_schema import (
+from ._schema import (
     DataDir,
     StoreUnavailable,
     append_events,

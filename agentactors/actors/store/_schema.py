@@ -3,7 +3,7 @@
 Plain functions over a ``sqlite3.Connection``; no actor here.  The runtime calls
 :func:`open_database` and :func:`load_state` once from the main thread before the services
 start (blocking is allowed there); afterwards only the ``store`` actor touches the
-database, through its own connection (``_store.py``).
+database, through its own connection (``_actor.py``).
 
 Layout: ``<data dir>/agentactors.db`` (+ ``-wal``, ``-shm``) and ``agentactors.lock``, an
 advisory lock one server process holds for its lifetime, so two servers never share (and
@@ -42,8 +42,8 @@ from agentactors.model import (
     wire,
 )
 
-from ._permission_messages import History
-from ._state import MemoryState, history_bounds, history_page
+from ._history import History, history_bounds, history_page
+from ._state import MemoryState
 
 DB_FILE = "agentactors.db"
 LOCK_FILE = "agentactors.lock"
