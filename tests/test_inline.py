@@ -21,8 +21,8 @@ import trio
 from pykka._envelope import Envelope
 
 from agentactors.actors import BUS, Subscription, api, start_services, stop_services, subscribe_now
-from agentactors.actors.bus import Bus, publish
-from agentactors.actors.permission import Permission
+from agentactors.actors.bus import BusActor, publish
+from agentactors.actors.permission import PermissionActor
 from agentactors.actors.runtime import (
     RestartPolicy,
     Service,
@@ -244,7 +244,7 @@ async def test_a_crash_in_an_inline_run_restarts_the_name() -> None:
 
 
 async def test_a_blocking_call_inside_an_inline_run_is_refused_as_a_crash() -> None:
-    start_singleton(BUS, Bus)
+    start_singleton(BUS, BusActor)
     start_singleton("b", Borrowable)
     wait_idle(actor("b"))
     with pytest.raises(ServiceCrashed) as info:
@@ -254,7 +254,7 @@ async def test_a_blocking_call_inside_an_inline_run_is_refused_as_a_crash() -> N
 
 
 async def test_events_of_an_inline_run_leave_before_the_caller_is_answered() -> None:
-    start_singleton(BUS, Bus)
+    start_singleton(BUS, BusActor)
     start_singleton("b", Borrowable)
     wait_idle(actor("b"))
     subscription = Subscription(["test.announced"])
@@ -271,15 +271,15 @@ async def test_with_the_sqlite_store_inline_runs_keep_stored_before_published(
     """Asks and replies run inline in the trio thread; every event, answer and release
     still comes after the change is committed to SQLite."""
     borrowed: list[str] = []
-    original = Permission.run_inline
+    original = PermissionActor.run_inline
 
-    def counted(self: Permission, message: Any) -> Any:
+    def counted(self: PermissionActor, message: Any) -> Any:
         future = original(self, message)
         if future is not None:
             borrowed.append(type(message).__name__)
         return future
 
-    monkeypatch.setattr(Permission, "run_inline", counted)
+    monkeypatch.setattr(PermissionActor, "run_inline", counted)
     services = start_services(Config(read_project_files=False), data_dir=tmp_path)
     try:
         database = Path(services.database or "")

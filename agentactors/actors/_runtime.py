@@ -23,7 +23,7 @@ from agentactors.actors.store import (
     Journal,
     MemoryState,
     State,
-    Store,
+    StoreActor,
     data_dir_path,
     load_state,
     lock_data_dir,
@@ -34,9 +34,9 @@ from agentactors.model import AlreadyStarted, NotRunning
 from agentactors.policy import Config, Protected
 
 from ._permission_messages import PERMISSION, EndAll
-from .bus import BUS, Bus, PublishMany
-from .permission import Permission, PolicyBoard
-from .sessions import SESSIONS, Sessions
+from .bus import BUS, BusActor, PublishMany
+from .permission import PermissionActor, PolicyBoard
+from .sessions import SESSIONS, SessionsActor
 
 
 @attrs.frozen
@@ -88,22 +88,22 @@ def start_services(
         finally:
             conn.close()
         journal = Journal(mirror, registry=registry)
-        registry.start_singleton(BUS, Bus, history=config.bus_history, restart=restart)
+        registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
         if seed:  # no one subscribes yet: this only fills the replay history
             registry.resolve(BUS).post(PublishMany(tuple(seed)))
         registry.start_singleton(
             STORE,
-            Store,
+            StoreActor,
             journal=journal,
             data_dir=opened,
             synchronous=config.store_synchronous,
             event_retention=config.event_retention,
             restart=restart,
         )
-        registry.start_singleton(SESSIONS, Sessions, state=journal, restart=restart)
+        registry.start_singleton(SESSIONS, SessionsActor, state=journal, restart=restart)
         registry.start_singleton(
             PERMISSION,
-            Permission,
+            PermissionActor,
             config=config,
             state=journal,
             policies=PolicyBoard(),
@@ -121,10 +121,15 @@ def start_services(
 
 
 def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> Services:
-    registry.start_singleton(BUS, Bus, history=config.bus_history, restart=restart)
-    registry.start_singleton(SESSIONS, Sessions, state=state, restart=restart)
+    registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
+    registry.start_singleton(SESSIONS, SessionsActor, state=state, restart=restart)
     registry.start_singleton(
-        PERMISSION, Permission, config=config, state=state, policies=PolicyBoard(), restart=restart
+        PERMISSION,
+        PermissionActor,
+        config=config,
+        state=state,
+        policies=PolicyBoard(),
+        restart=restart,
     )
     services = Services(config, state, (BUS, SESSIONS, PERMISSION))
     _started.append(services)

@@ -119,7 +119,7 @@ _hub: _Hub | None = None
 """The running bus's hub (None when no bus runs); services fan out through it."""
 
 
-class Bus(Service):
+class BusActor(Service):
     """Fan-out of events to subscriptions; keeps recent history."""
 
     def __init__(self, *, history: int = 1024) -> None:

@@ -4,12 +4,12 @@ One actor owns every pending request.  Nothing here blocks: a waiter gets the re
 *decision future* (completed when the request ends) and awaits it in its own world (trio
 task or thread); expiry comes as an :class:`Expire` message from the timer thread; events
 are posted to the bus.  Every end of a request — reply, cascade, expiry, abort,
-shutdown — goes through :meth:`Permission._finish`, which stores the final state,
+shutdown — goes through :meth:`PermissionActor._finish`, which stores the final state,
 completes the future and publishes ``permission.replied``, in that order.
 
 Crash: the decision futures fail with :class:`ServiceRestarting`; waiters re-attach by
 id (``api.wait``) to the restarted incarnation, which reloads pending requests, saved
-approvals and timers from the state object in :meth:`Permission.setup`.
+approvals and timers from the state object in :meth:`PermissionActor.setup`.
 
 Durable state (a journal, see ``store/_journal.py``): futures are completed through
 :meth:`Service.settle`, so "complete the future" means "once the change is stored"; a
@@ -153,7 +153,7 @@ def _check_tool(tool: object) -> None:
     check_text(tool.call_id, "tool.callID", limit=MAX_NAME)
 
 
-class Permission(Service):
+class PermissionActor(Service):
     """Owns pending requests and saved approvals; decides, waits, cascades."""
 
     inline = True

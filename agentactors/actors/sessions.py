@@ -4,7 +4,7 @@ Sessions form a tree (``parent_id``).  Deleting or aborting a session answers wi
 ids of it and all its descendants; the caller (``agentactors.actors.api``) hands those to
 ``permission`` so their pending requests end — the two services never block on each
 other.  State is written through to the runtime's state object and reloaded by a
-restarted incarnation in :meth:`Sessions.setup`.
+restarted incarnation in :meth:`SessionsActor.setup`.
 
 Lists are pages, most recently updated first (OpenCode's order; ties by id, newest
 first), read from a sorted index per directory (and one of all), so a page costs the
@@ -93,7 +93,7 @@ class AbortSession:
     session_id: str
 
 
-class Sessions(Service):
+class SessionsActor(Service):
     """Owns every session; answers with frozen :class:`Session` values."""
 
     inline = True

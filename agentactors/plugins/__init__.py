@@ -3,7 +3,7 @@
 from ._host import (
     PLUGINS,
     Loaded,
-    PluginHost,
+    PluginHostActor,
     PluginSpec,
     Status,
     discover,
@@ -16,7 +16,7 @@ __all__ = [
     "PLUGINS",
     "Loaded",
     "Plugin",
-    "PluginHost",
+    "PluginHostActor",
     "PluginSpec",
     "Status",
     "discover",

@@ -105,7 +105,7 @@ def discover(
     return specs
 
 
-class PluginHost(Service):
+class PluginHostActor(Service):
     """Starts and lists plugins; never waits on them."""
 
     def __init__(
@@ -198,7 +198,7 @@ def start_plugins(
     """
     specs = [*discover(declared, directory), *extra]
     registry.start_singleton(
-        PLUGINS, PluginHost, specs=specs, directory=directory, policy_timeout=policy_timeout
+        PLUGINS, PluginHostActor, specs=specs, directory=directory, policy_timeout=policy_timeout
     )
     loaded: Loaded = call(PLUGINS, Status())  # after setup(), which posted SetPolicies
     return loaded

@@ -4,7 +4,7 @@ Imports ``agentactors.model``, ``agentactors.policy`` and the runtime; see
 ``design/state.md``.
 """
 
-from ._actor import Store
+from ._actor import StoreActor
 from ._history import History
 from ._journal import STORE, Journal
 from ._schema import (
@@ -28,7 +28,7 @@ __all__ = [
     "Journal",
     "MemoryState",
     "State",
-    "Store",
+    "StoreActor",
     "StoreError",
     "StoreUnavailable",
     "data_dir_path",

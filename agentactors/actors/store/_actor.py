@@ -8,7 +8,7 @@ batch's futures (the answers, the askers' decisions); forwards the events to the
 So a request is stored before ``permission.asked`` is published, a reply before its
 answer, and an asker is released only after its decision is stored.
 
-It never waits on another actor.  The connection is opened in :meth:`Store.setup`, in
+It never waits on another actor.  The connection is opened in :meth:`StoreActor.setup`, in
 the store's thread; the runtime has already migrated the schema and loaded the committed
 state into the journal's mirror.  A restarted store (after a crash) recovers as after a
 failed commit.
@@ -48,7 +48,7 @@ from ._schema import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["STORE", "BreakStore", "Store", "StoreInfo", "StoreStatus"]
+__all__ = ["STORE", "BreakStore", "StoreActor", "StoreInfo", "StoreStatus"]
 
 
 @attrs.frozen
@@ -76,7 +76,7 @@ class StoreInfo:
     broken: str | None  # why every change is refused, if it is
 
 
-class Store(Service):
+class StoreActor(Service):
     """Owns the SQLite connection; stores batches, then completes and publishes them."""
 
     GROUP_LIMIT = 64
