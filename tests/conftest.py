@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from agentactors.actors import Subscription, api, start_services, stop_services
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.runtime import registry
 from agentactors.actors.store import MemoryState
 from agentactors.model import Event

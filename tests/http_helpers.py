@@ -23,7 +23,7 @@ import httpx
 import pytest
 import trio
 
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.http import HttpServer, Settings
 from agentactors.policy import Config
 

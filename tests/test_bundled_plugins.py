@@ -13,7 +13,7 @@ import pytest
 import trio
 
 from agentactors.actors import api
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.model import Rule
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove

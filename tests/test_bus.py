@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from agentactors.actors import BUS, LAGGED, Closed, Subscription, api, make_event, subscribe_now
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.bus import Publish, Since, Subscribe, publish
 from agentactors.actors.runtime import acall
 

@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from agentactors.actors import api
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.client import AsyncClient, Client
 from agentactors.model import (
     AlreadyDecided,

@@ -15,7 +15,7 @@ import trio
 import trustme
 
 from agentactors.__main__ import main
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.http import PASSWORD_ENV, ConsoleServer
 
 from .http_helpers import serve_process

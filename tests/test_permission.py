@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from agentactors.actors import Subscription, api
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.model import (
     AlreadyDecided,
     Decider,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.runtime import registry
 from agentactors.plugins import discover, start_plugins
 from agentactors.policy import load_config

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from agentactors.actors import BUS, PERMISSION, Subscription, api, make_event
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.messages import Publish
 from agentactors.actors.runtime import Crash, acall, registry, snapshot
 from agentactors.model import Event, PermissionRequest, ServiceCrashed

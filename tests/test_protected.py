@@ -15,7 +15,7 @@ import pytest
 import trio
 
 from agentactors.actors import PERMISSION, start_services, stop_services
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.runtime import Crash, acall
 from agentactors.model import ServiceCrashed
 from agentactors.plugins import PluginSpec, start_plugins

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentactors.actors import SESSIONS, Subscription, api
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.runtime import Crash, acall
 from agentactors.model import InvalidRequest, Rule, ServiceCrashed, SessionNotFound, is_id, new_id
 

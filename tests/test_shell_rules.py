@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agentactors.actors import api
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.model import Rule
 from agentactors.policy import Config
 

@@ -18,8 +18,8 @@ import trio
 
 from agentactors.__main__ import main
 from agentactors.actors import BUS, PERMISSION, Subscription, api, start_services, stop_services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors._permission_messages import Asked
-from agentactors.actors._runtime import Services
 from agentactors.actors.bus import Since
 from agentactors.actors.messages import History
 from agentactors.actors.runtime import Crash, acall

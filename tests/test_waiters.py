@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from agentactors.actors import PERMISSION, api  # the deadline heap, probed below
-from agentactors.actors._runtime import Services
+from agentactors.actors._lifecycle import Services
 from agentactors.actors.runtime import Crash, _bridge, acall, registry
 from agentactors.model import CallTimeout, PermissionRequest, ServiceCrashed
 

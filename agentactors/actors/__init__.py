@@ -8,8 +8,8 @@ and nothing from ``agentactors.client``, ``http`` or ``plugins``.  See
 """
 
 from . import api, messages
+from ._lifecycle import start_services, stop_services
 from ._permission_messages import MAX_TIMEOUT, PERMISSION
-from ._runtime import start_services, stop_services
 from ._subscription import LAGGED, Closed, Subscription
 from .bus import BUS, make_event, subscribe_now
 from .sessions import SESSIONS

@@ -2,12 +2,12 @@
 
 ``Client.in_process()`` talks to the services of this process by name;
 ``Client.connect(url, password=...)`` talks to a server over HTTP.  Both raise the same
-typed errors (:class:`~agentactors.actors.PermissionNotFound`,
-:class:`~agentactors.actors.AlreadyDecided`, ``Unauthorized``, ``CallTimeout``, ...) and
-return the same values (:class:`~agentactors.actors.Session`,
-:class:`~agentactors.actors.PermissionRequest`, ...).
+typed errors (:class:`~agentactors.model.PermissionNotFound`,
+:class:`~agentactors.model.AlreadyDecided`, ``CallTimeout``, ...; over HTTP also
+:class:`~agentactors.client.Unauthorized`) and return the same values
+(:class:`~agentactors.model.Session`, :class:`~agentactors.model.PermissionRequest`, ...).
 
-The list methods answer one :class:`~agentactors.actors.Page` (a list, at most ``limit``
+The list methods answer one :class:`~agentactors.model.Page` (a list, at most ``limit``
 rows) whose ``next_cursor`` is passed as ``cursor`` for the next page; ``walk`` follows
 the cursors: ``for session in client.walk(client.list_sessions, directory)``.
 """

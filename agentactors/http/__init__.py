@@ -3,24 +3,16 @@ served by hypercorn inside the same ``trio.run`` as the actors' bridge, so one p
 holds the registry.  See ``design/http.md``.
 """
 
-from ._app import App, create_app
 from ._repl import ConsoleServer, attach
-from ._serve import HttpServer, hypercorn_config, run, serve_until_signal
-from ._settings import MAX_BODY, PASSWORD_ENV, USERNAME, Settings, StartRefused, is_loopback
+from ._serve import HttpServer, run
+from ._settings import PASSWORD_ENV, Settings, StartRefused
 
 __all__ = [
-    "MAX_BODY",
     "PASSWORD_ENV",
-    "USERNAME",
-    "App",
     "ConsoleServer",
     "HttpServer",
     "Settings",
     "StartRefused",
     "attach",
-    "create_app",
-    "hypercorn_config",
-    "is_loopback",
     "run",
-    "serve_until_signal",
 ]

@@ -4,7 +4,7 @@ pykka's ``ThreadingFuture`` can only be waited on by blocking a thread.  Trio co
 never do that (stack-notes: a thread per waiter deadlocks at 40), so this future adds
 ``add_done_callback``: the trio bridge registers a callback that wakes the waiting task
 through the trio token, holding no thread.  Services create it through pykka's
-``Actor._create_future`` hook (pinned pykka minor; ``tests/test_runtime.py`` guards it).
+``Actor._create_future`` hook (pinned pykka minor; ``tests/test_registry.py`` guards it).
 
 Callbacks run in the thread that completes the future (an actor thread) and must not
 raise or block; an exception from one is logged and swallowed so it can never kill the
