@@ -100,16 +100,8 @@ def start_services(
             event_retention=config.event_retention,
             restart=restart,
         )
-        registry.start_singleton(SESSIONS, SessionsActor, state=journal, restart=restart)
-        registry.start_singleton(
-            PERMISSION,
-            PermissionActor,
-            config=config,
-            state=journal,
-            policies=PolicyBoard(),
-            protected=Protected.of(config.sources, str(opened.directory)),
-            restart=restart,
-        )
+        protected = Protected.of(config.sources, str(opened.directory))
+        _start_deciders(config, journal, restart, protected)
     except BaseException:
         _release(opened)
         raise
@@ -120,8 +112,14 @@ def start_services(
     return services
 
 
-def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> Services:
-    registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
+def _start_deciders(
+    config: Config,
+    state: State,
+    restart: RestartPolicy | None,
+    protected: Protected | None = None,
+) -> None:
+    """Start ``sessions`` and ``permission`` on ``state`` (``protected``: the paths no
+    rule releases; by default those of the config's sources)."""
     registry.start_singleton(SESSIONS, SessionsActor, state=state, restart=restart)
     registry.start_singleton(
         PERMISSION,
@@ -129,8 +127,14 @@ def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) ->
         config=config,
         state=state,
         policies=PolicyBoard(),
+        protected=protected,
         restart=restart,
     )
+
+
+def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> Services:
+    registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
+    _start_deciders(config, state, restart)
     services = Services(config, state, (BUS, SESSIONS, PERMISSION))
     _started.append(services)
     return services
