@@ -13,8 +13,8 @@ SDK_STAMP = $(SDK_DIR)/node_modules/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# compat: a plain path in a .pth; the default editable finder costs ~20 ms at every
-	# interpreter start, a tenth of the start-up goal (design/performance.md).  Falls
+	# compat: a plain path in a .pth; the default editable finder's import hook slows
+	# every interpreter start, and start-up has a goal (design/performance.md).  Falls
 	# back to the default where a newer setuptools has dropped the mode.
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat \
 		|| $(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -1,4 +1,4 @@
-"""``python -m agentactors`` and the ``agentactors`` console script (contract §6).
+"""``python -m agentactors`` and the ``agentactors`` console script.
 
 ``serve`` runs the server (the HTTP server inside this process's trio run, with the actors);
 ``repl --url`` attaches to a running server's debug console; ``ask``, ``list`` and

@@ -214,7 +214,7 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(
 
 
 def test_serving_imports_no_pydantic() -> None:
-    """quart-schema would import pydantic (~80 ms of every start) whenever it is installed;
+    """quart-schema would import pydantic (slowing every start) whenever it is installed;
     the server uses msgspec only, and a plugin may still import pydantic itself."""
     code = (
         "import sys, agentactors.http, agentactors.__main__\n"

@@ -89,7 +89,8 @@ def restart(config: Config, data_dir: Path) -> Services:
 async def test_a_restart_keeps_sessions_requests_approvals_and_decisions(
     durable: Services, config: Config, data_dir: Path
 ) -> None:
-    """Everything of contract §7 comes back after a clean stop and start."""
+    """Sessions (with their tree), pending requests (every field), decisions and saved
+    approvals come back after a clean stop and start."""
     session = await api.create_session(PROJECT, title="kept")
     child = await api.create_session(PROJECT, parent_id=session.id)
     saved = await api.ask(session.id, "bash", ["git push"], always=["git push *"])

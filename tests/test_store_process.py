@@ -1,4 +1,4 @@
-"""A real server process killed with SIGKILL loses nothing (contract §7).
+"""A real server process killed with SIGKILL loses nothing.
 
 ``python -m agentactors serve --port 0 --data-dir DIR`` in a subprocess, driven over HTTP
 with httpx: 100 pending requests and a few decisions and saved approvals, then

@@ -62,7 +62,7 @@ def start_services(
 ) -> Services:
     """Start the services under their names.
 
-    ``data_dir``: keep the state in SQLite there (created if missing; contract §7);
+    ``data_dir``: keep the state in SQLite there (created if missing; ``design/state.md``);
     ``None`` or ``":memory:"``: in memory only (``state``, or a fresh ``MemoryState``),
     lost at exit.
 

@@ -1,4 +1,4 @@
-"""The ``permission`` service: ask, reply, wait, expire, cascade (contract §4).
+"""The ``permission`` service: ask, reply, wait, expire, cascade (``design/flows.md``).
 
 One actor owns every pending request.  Nothing here blocks: a waiter gets the request's
 *decision future* (completed when the request ends) and awaits it in its own world (trio
@@ -158,8 +158,8 @@ class PermissionActor(Service):
 
     inline = True
     """Callers may run a message here while it is idle (``Service.run_inline``): every
-    handler is CPU-only and short (tens of µs: decide, dict updates, a stage or a
-    memory-state write, posts, timer pushes, an outbox append) and never waits."""
+    handler is CPU-only and short (decide, dict updates, a stage or a memory-state
+    write, posts, timer pushes, an outbox append) and never waits."""
 
     def __init__(
         self,

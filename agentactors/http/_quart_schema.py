@@ -1,8 +1,8 @@
 """quart-schema, imported without pydantic.
 
 quart-schema 0.25 imports pydantic and pydantic_core at import time whenever they are
-installed (to support pydantic models), which costs ~80 ms of every start.  This server
-uses msgspec only.  So while quart_schema is first imported, pydantic is marked absent
+installed (to support pydantic models), which slows every start.  This server uses
+msgspec only.  So while quart_schema is first imported, pydantic is marked absent
 (``None`` in ``sys.modules`` makes its import raise ImportError), then the marks are
 removed: quart-schema takes its msgspec path, and anything else in the process (a plugin)
 may still import pydantic as usual.  Where pydantic is already imported, nothing is

@@ -1,7 +1,8 @@
-"""JSON shapes of the domain values (OpenCode's where it has one; see opencode-wire.md).
+"""JSON shapes of the domain values: OpenCode's where it has one (camelCase keys, times
+in Unix milliseconds), with this server's own fields beside them.
 
-The HTTP layer and event properties use these; the domain classes stay free of JSON.
-Pure functions.
+The HTTP layer, event properties and the store's rows use these; the domain classes stay
+free of JSON.  Pure functions.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def derive(
 
 
 def _analyse(command: str) -> BashAnalysis:
-    # The shell analyser (tree-sitter and its grammar, ~60 ms of imports) loads with the
+    # The shell analyser (tree-sitter and its grammar, slow to import) loads with the
     # first bash command, not at start-up: the start to first healthy answer has a goal.
     from agentactors.policy.shell import analyse_bash  # noqa: PLC0415
 

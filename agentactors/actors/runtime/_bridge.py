@@ -132,9 +132,9 @@ async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) ->
 class _Waker:
     """Wakes trio tasks from other threads, one ``run_sync_soon`` per batch.
 
-    ``run_sync_soon`` writes to trio's wake-up socket on every call; under load that
-    syscall dominated (py-spy: 12 % of all samples).  Completions append to a deque and
-    only the first of a batch schedules a drain, which resumes every ready task.
+    ``run_sync_soon`` writes to trio's wake-up socket on every call, a system call per
+    completion.  Here completions append to a deque and only the first of a batch
+    schedules a drain, which resumes every ready task.
     """
 
     def __init__(self, token: trio.lowlevel.TrioToken) -> None:
@@ -215,9 +215,8 @@ class _Parked:
 class _Deadlines:
     """Times out parked waits: one heap and one system task per trio run.
 
-    A ``CancelScope`` per call (enter + exit) was the top cost of the trio thread under
-    1,000 concurrent calls (py-spy/cProfile: ~25 %): it walks the task's cancel-status
-    tree.  Here a wait costs a heap push; a finished wait stays in the heap until its
+    A ``CancelScope`` per call (enter + exit) walks the task's cancel-status tree, a cost
+    the trio thread would pay twice per call.  Here a wait costs a heap push; a finished wait stays in the heap until its
     deadline (compacted when dead entries dominate).  The reaper wakes at most every
     ``GRAIN`` seconds, so a timeout may fire up to ``GRAIN`` late.
     """

@@ -1,7 +1,8 @@
 """The future every service call returns: pykka's threading future plus callbacks.
 
 pykka's ``ThreadingFuture`` can only be waited on by blocking a thread.  Trio code must
-never do that (stack-notes: a thread per waiter deadlocks at 40), so this future adds
+never do that (a thread per waiter: ``trio.to_thread`` admits 40 threads by default, so
+the 41st waiter would wait for one of the first 40), so this future adds
 ``add_done_callback``: the trio bridge registers a callback that wakes the waiting task
 through the trio token, holding no thread.  Services create it through pykka's
 ``Actor._create_future`` hook (pinned pykka minor; ``tests/test_registry.py`` guards it).

@@ -12,7 +12,8 @@ A :class:`Service` is a pykka ``ThreadingActor`` with four additions:
   under the same name (OTP's "let it crash").
 * **A gated mailbox.** :meth:`post` and the teardown share a lock, so a message is either
   handled, or failed by the teardown, or refused because the actor is closed — never put
-  into an inbox nobody will read (the pykka trap in stack-notes).
+  into an inbox nobody will read (pykka's ``tell``/``ask`` look whether the actor is
+  alive, then put: a message sent while it stops can land after its last drain).
 * **No blocking on peers.** ``on_start`` marks the thread as a service thread; the
   runtime's blocking ``call`` refuses to run there (:class:`BlockingCallError`).
 
@@ -248,7 +249,7 @@ class Inbox:
 
 
 class Service(pykka.ThreadingActor):
-    """A named, supervised actor.  See the module docstring for the contract."""
+    """A named, supervised actor.  See the module docstring for what it adds to pykka's."""
 
     use_daemon_thread = True  # the runtime stops every actor at shutdown; never hang exit
     may_block: ClassVar[bool] = False

@@ -1,4 +1,4 @@
-"""The ``store`` service: the one owner of the SQLite connection (contract §7).
+"""The ``store`` service: the one owner of the SQLite connection.
 
 It receives :class:`~agentactors.actors.store._journal.Commit` batches from the durable
 services and, per batch, in order: writes the state changes and the batch's events in
