@@ -1,4 +1,4 @@
-"""The in-process operations, for trio code: HTTP handlers and the in-process client.
+"""The in-process operations, for trio code: the HTTP handlers and the debug console.
 
 Each function resolves the service by name at call time and sends it one message (abort
 and delete send two: ``sessions`` names the sessions, ``permission`` ends their

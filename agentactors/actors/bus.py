@@ -181,8 +181,9 @@ def make_event(type_: str, properties: Mapping[str, Any], directory: str | None 
 def publish(type_: str, properties: Mapping[str, Any], directory: str | None = None) -> Event:
     """Build and publish an event; never blocks (dropped if the bus is not running).
 
-    From a service's handler the event joins that service's outbox and leaves in a
-    batch when its inbox runs dry (one bus wake-up for many events under load).
+    From a service's handler the event joins that service's outbox and leaves with its
+    batch when its inbox runs dry, fanned out in that service's thread (no bus hop);
+    from anywhere else it is posted to the bus.
     """
     event = make_event(type_, properties, directory)
     service = current_service()

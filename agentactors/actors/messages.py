@@ -1,4 +1,7 @@
-"""Every message the services answer: the vocabulary of ``post``/``call``/``acall``."""
+"""The messages callers send to ``sessions``, ``permission`` and ``bus`` (with ``Asked``,
+the answer to an ask, and the runtime's ``Crash``), by one import: the vocabulary of
+``post``/``call``/``acall``.  What only the runtime and the store exchange (``Reload``,
+``Commit``) and each service's status queries stay with their modules."""
 
 from agentactors.actors.runtime import Crash
 from agentactors.actors.store import History

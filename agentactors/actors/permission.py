@@ -3,13 +3,17 @@
 One actor owns every pending request.  Nothing here blocks: a waiter gets the request's
 *decision future* (completed when the request ends) and awaits it in its own world (trio
 task or thread); expiry comes as an :class:`Expire` message from the timer thread; events
-are posted to the bus.  Every end of a request — reply, cascade, expiry, abort,
+leave with the actor's batch.  An ask the rules leave at ``ask`` is first shown to the
+policy plugins (``Evaluate``; their ``Verdict`` or the ``PolicyDeadline`` decides), then
+made pending.  Every end of a pending request — reply, cascade, expiry, abort,
 shutdown — goes through :meth:`PermissionActor._finish`, which stores the final state,
-completes the future and publishes ``permission.replied``, in that order.
+completes the future and publishes ``permission.replied``, in that order.  It keeps a
+read copy of the sessions, fed by ``sessions`` (``SessionChanged``, ``SessionsRemoved``).
 
 Crash: the decision futures fail with :class:`ServiceRestarting`; waiters re-attach by
-id (``api.wait``) to the restarted incarnation, which reloads pending requests, saved
-approvals and timers from the state object in :meth:`PermissionActor.setup`.
+id (``WaitPermission``: ``api.wait_permission``) to the restarted incarnation, which
+reloads pending requests, saved approvals and timers from its :class:`State` in
+:meth:`PermissionActor.setup`.
 
 Durable state (a journal, see ``store/_journal.py``): futures are completed through
 :meth:`Service.settle`, so "complete the future" means "once the change is stored"; a
@@ -579,7 +583,7 @@ class PermissionActor(Service):
         decided_by: Decider,
         message: str | None,
     ) -> PermissionRequest:
-        # Spelled out: attrs.evolve (introspection per call) was the top cost of _finish.
+        # Spelled out: attrs.evolve introspects the class on every call (a hot path).
         return PermissionRequest(
             id=request.id,
             session_id=request.session_id,

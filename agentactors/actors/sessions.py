@@ -3,8 +3,9 @@
 Sessions form a tree (``parent_id``).  Deleting or aborting a session answers with the
 ids of it and all its descendants; the caller (``agentactors.actors.api``) hands those to
 ``permission`` so their pending requests end — the two services never block on each
-other.  State is written through to the runtime's state object and reloaded by a
-restarted incarnation in :meth:`SessionsActor.setup`.
+other.  Every change is told to ``permission`` (``SessionChanged``, ``SessionsRemoved``:
+its read copy of the sessions), written through to the :class:`State` (memory or
+journal) and reloaded from it by a restarted incarnation in :meth:`SessionsActor.setup`.
 
 Lists are pages, most recently updated first (OpenCode's order; ties by id, newest
 first), read from a sorted index per directory (and one of all), so a page costs the

@@ -3,7 +3,7 @@
 msgspec validates bodies and query strings against these classes (``_inputs``) and
 quart-schema turns the same classes into the OpenAPI document (``_doc``), so what the
 server accepts and what ``/doc`` says cannot drift apart.  Answers are rendered by
-``agentactors.actors.wire``; a test checks its real output against these models.
+``agentactors.model.wire``; a test checks its real output against these models.
 
 Attribute names are the JSON names (OpenCode's camelCase).  Optional fields default to
 None: a body may leave them out (or send null).  Pure declarations.
@@ -31,7 +31,7 @@ from agentactors.model import (
     cursor_pattern,
 )
 
-ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # of agentactors.actors.new_id
+ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # of agentactors.model.new_id
 ULID_LENGTH = 26
 _ULID = f"[0-9A-HJKMNP-TV-Z]{{{ULID_LENGTH}}}"
 

@@ -1,4 +1,4 @@
-"""``agentactors.Plugin``: a plugin is a supervised actor named ``plugin:<name>``.
+"""``agentactors.plugins.Plugin``: a plugin is a supervised actor named ``plugin:<name>``.
 
 Write one by subclassing and overriding any of the hooks::
 
@@ -103,7 +103,8 @@ class Plugin(Service):
             api.unsubscribe(self._subscription)
 
     def _nudge(self) -> None:
-        """Called by the bus thread on every offer; posts at most one drain at a time."""
+        """Called on every offer (in the publishing thread); posts at most one drain at a
+        time."""
         with self._nudge_lock:
             if self._nudged:
                 return

@@ -3,7 +3,8 @@
 Layers, each appending its rules after the earlier ones (so later layers win ties):
 built-in defaults, the user's ``config.toml`` in the platform config dir
 (``agentactors/``), the project's ``agentactors.toml`` in the directory in scope (read
-per directory, cached by modification time), ``--config FILE``, then session rules.
+per directory, cached by file identity, size and modification time), ``--config FILE``,
+then session rules.
 
 A file that does not parse, a key this module does not know (with the nearest known one
 suggested), a rule naming an unknown action, or a setting of the wrong type raises

@@ -1,11 +1,18 @@
 """Calling services: blocking from plain threads, awaiting from trio.
 
-``call`` blocks the calling thread (scripts, plugin threads, the REPL).  ``acall`` is the
-trio face: it posts the message and parks the task on a ``trio.Event`` that the future's
-done-callback sets through the trio token's ``run_sync_soon``.  No thread is held per
-waiter, the event loop never blocks, and cancelling the task (a client went away) only
-removes the callback: the message itself may still be handled (it was delivered), but
-nothing is left waiting.  Both raise :class:`CallTimeout` if no answer comes in time.
+``post`` and ``tell`` send and never wait.  ``call`` blocks the calling thread (scripts,
+plugin threads, the REPL).  ``acall`` is the trio face: it sends the message (``submit``)
+and parks the task with ``wait_task_rescheduled`` (:func:`wait`); the future's
+done-callback, run in the completing thread, queues the task's wake-up on this trio run's
+:class:`_Waker`, which calls the trio token's ``run_sync_soon`` once per burst.  No thread
+is held per waiter, the event loop never blocks, and cancelling the task (a client went
+away) only removes the callback: the message itself may still be handled (it was
+delivered), but nothing is left waiting.  Both raise :class:`CallTimeout` if no answer
+comes in time (trio waits are timed out by one deadline heap per run, :class:`_Deadlines`);
+both unwrap a :class:`Later` answer within the same timeout.
+
+A service that opts in (``Service.inline``) and is idle runs the message in the caller's
+thread instead (:meth:`Service.run_inline`); the future is then already completed.
 
 Every name is resolved at call time, so a restarted service is reached by its name.
 """
@@ -215,9 +222,9 @@ class _Parked:
 class _Deadlines:
     """Times out parked waits: one heap and one system task per trio run.
 
-    A ``CancelScope`` per call (enter + exit) walks the task's cancel-status tree, a cost
-    the trio thread would pay twice per call.  Here a wait costs a heap push; a finished wait stays in the heap until its
-    deadline (compacted when dead entries dominate).  The reaper wakes at most every
+    A ``CancelScope`` per call walks the task's cancel-status tree on entry and on exit.
+    Here a wait costs a heap push; a finished wait stays in the heap until its deadline
+    (compacted when dead entries dominate).  The reaper wakes at most every
     ``GRAIN`` seconds, so a timeout may fire up to ``GRAIN`` late.
     """
 

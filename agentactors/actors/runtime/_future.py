@@ -1,11 +1,12 @@
-"""The future every service call returns: pykka's threading future plus callbacks.
+"""The future every service call returns: a ``pykka.Future`` with done-callbacks.
 
 pykka's ``ThreadingFuture`` can only be waited on by blocking a thread.  Trio code must
 never do that (a thread per waiter: ``trio.to_thread`` admits 40 threads by default, so
 the 41st waiter would wait for one of the first 40), so this future adds
 ``add_done_callback``: the trio bridge registers a callback that wakes the waiting task
 through the trio token, holding no thread.  Services create it through pykka's
-``Actor._create_future`` hook (pinned pykka minor; ``tests/test_registry.py`` guards it).
+``Actor._create_future`` hook (pinned pykka minor;
+``tests/test_registry.py::test_pykka_future_hook_still_applies`` guards it).
 
 Callbacks run in the thread that completes the future (an actor thread) and must not
 raise or block; an exception from one is logged and swallowed so it can never kill the

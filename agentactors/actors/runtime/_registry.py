@@ -6,14 +6,15 @@ threads racing to start one name, exactly one starts an actor and every other ge
 :class:`AlreadyStarted` carrying the live ref.
 
 Supervision is OTP's ``one_for_one``: when a service's handler crashes, the crashed
-incarnation stops itself and calls :meth:`Registry._restart` from its own thread.  The
-registry starts a fresh incarnation under the same name unless the name has crashed more
-than ``policy.max_restarts`` times within ``policy.within`` seconds, in which case the
-name is marked stopped with the reason and lookups raise :class:`NotRunning` naming it.
+incarnation stops itself and calls :meth:`Registry._restart` from the thread that ran the
+handler (its own, or the caller's in an inline run).  The registry starts a fresh
+incarnation under the same name unless the name has crashed more than its
+:class:`RestartPolicy`'s ``max_restarts`` times within ``within`` seconds, in which case
+the name is marked stopped with the reason and lookups raise :class:`NotRunning` naming it.
 
 Callers never keep an actor: they resolve the name on each call (:func:`resolve`), so a
 restarted service is reached by the same name.  Nothing here blocks on an actor; the only
-waits are :func:`stop_all`'s bounded joins at shutdown.
+waits are the bounded joins of :meth:`Registry.stop` and :func:`stop_all`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The base class of every named service actor.
 
-A :class:`Service` is a pykka ``ThreadingActor`` with four additions:
+A :class:`Service` is a pykka ``ThreadingActor`` with these additions:
 
 * **Typed dispatch.** Messages are frozen attrs instances; methods marked
   ``@handles(MessageType)`` answer them.  An unknown message type is an
-  :class:`~agentactors.actors.InvalidRequest`, not a crash.
+  :class:`~agentactors.model.InvalidRequest`, not a crash.
 * **Crash = stop + restart.** A handler that raises a :class:`ServiceError` has answered
   (the error goes to the caller).  Any other exception is a crash: the caller gets
   :class:`ServiceCrashed`, the actor stops at once, the messages still queued get
@@ -14,8 +14,15 @@ A :class:`Service` is a pykka ``ThreadingActor`` with four additions:
   handled, or failed by the teardown, or refused because the actor is closed — never put
   into an inbox nobody will read (pykka's ``tell``/``ask`` look whether the actor is
   alive, then put: a message sent while it stops can land after its last drain).
-* **No blocking on peers.** ``on_start`` marks the thread as a service thread; the
-  runtime's blocking ``call`` refuses to run there (:class:`BlockingCallError`).
+* **No blocking on peers.** Before ``setup`` the thread is marked as this service's
+  (``_current.thread_role``); the runtime's blocking ``call`` refuses to run there
+  (:class:`BlockingCallError`) unless the service sets ``may_block`` (plugins).
+* **Its own inbox and loop.** :class:`Inbox` (a deque, one reader) replaces pykka's
+  ``queue.Queue`` and ``_actor_loop_running`` is replaced by a leaner loop with an *idle
+  point*: when the inbox runs dry, the batch leaves (below) and the wake-ups it deferred
+  (:meth:`defer`) run.
+* **Inline runs.** A service that sets ``inline`` may have a message run in its caller's
+  thread while it is idle (:meth:`run_inline`), as if in its own.
 
 Subclasses override :meth:`setup` (runs in the actor's thread before any message; this is
 the recovery hook a restarted incarnation uses to reload its state) and

@@ -1,7 +1,6 @@
 """What must survive a crash or a restart: the in-memory state a restarted actor reloads
 from, the journal that makes it durable, the ``store`` actor and its SQLite schema.
-Imports ``agentactors.model``, ``agentactors.policy`` and the runtime; see
-``design/state.md``.
+Imports ``agentactors.model`` and the runtime; see ``design/state.md``.
 """
 
 from ._actor import StoreActor

@@ -8,10 +8,11 @@ batch's futures (the answers, the askers' decisions); forwards the events to the
 So a request is stored before ``permission.asked`` is published, a reply before its
 answer, and an asker is released only after its decision is stored.
 
-It never waits on another actor.  The connection is opened in :meth:`StoreActor.setup`, in
-the store's thread; the runtime has already migrated the schema and loaded the committed
-state into the journal's mirror.  A restarted store (after a crash) recovers as after a
-failed commit.
+It also answers the audit log's queries (``QueryHistory``) from the stored state, after
+the batches queued before them.  It never waits on another actor.  The connection is
+opened in :meth:`StoreActor.setup`, in the store's thread; ``start_services`` has already
+migrated the schema and loaded the committed state into the journal's mirror.  A
+restarted store (after a crash) recovers as after a failed commit.
 
 A failed commit (disk full, I/O error, a closed connection, a read-only file): the
 transaction is rolled back, the connection reopened, the committed state reloaded into

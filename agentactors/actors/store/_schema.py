@@ -1,9 +1,10 @@
 """The SQLite side of the store: files, schema migrations, rows <-> values, queries.
 
-Plain functions over a ``sqlite3.Connection``; no actor here.  The runtime calls
-:func:`open_database` and :func:`load_state` once from the main thread before the services
-start (blocking is allowed there); afterwards only the ``store`` actor touches the
-database, through its own connection (``_actor.py``).
+Plain functions over a ``sqlite3.Connection``; no actor here.  ``start_services`` calls
+:func:`open_database` and :func:`load_state` once from its calling thread before the
+services start (blocking is allowed there); afterwards only the ``store`` actor touches
+the database, through its own connection (``_actor.py``), which it reopens and reloads
+from after a failed commit.
 
 Layout: ``<data dir>/agentactors.db`` (+ ``-wal``, ``-shm``) and ``agentactors.lock``, an
 advisory lock one server process holds for its lifetime, so two servers never share (and
