@@ -3,7 +3,7 @@ rule set deciding typical patterns.
 
 Run: ``.venv/bin/python -m benchmarks.wildcard [--rounds N]``.  The pathological figure
 is the slowest median over several texts built to defeat a matcher (a backtracking regex
-took seconds at 44 characters), and the same for a pattern of ``?`` pieces; the typical
+takes exponential time on them), and the same for a pattern of ``?`` pieces; the typical
 figure is one pattern decided against the rule set (last matching rule, compiled
 patterns cached as in the server).
 """
