@@ -12,7 +12,6 @@ import random
 import shutil
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -407,12 +406,9 @@ def test_reasons_explain() -> None:
 def test_ten_thousand_chars_are_analysed() -> None:
     command = long_command(10_000)
     assert 9_900 < len(command) <= 10_000
-    started = time.perf_counter()
     analysis = analyse_bash(command)
-    elapsed = time.perf_counter() - started
     assert not analysis.opaque
     assert len(analysis.commands) == 2 * command.count(" && ") + 2
-    assert elapsed < 1.0  # far above the benchmark's figure: catches a pathological slowdown
 
 
 def test_oversize_is_opaque_but_deny_still_sees() -> None:
