@@ -91,6 +91,7 @@ async def test_a_project_file_that_does_not_load_answers_that_ask_and_stops_noth
             "unknown key": ("[permision]\nbash = 'allow'\n", "did you mean 'permission'?"),
             "plugins": ('plugins = ["x.py:X"]\n', "a project file may set [permission] only"),
             "settings": ("[requests]\ntimeout = 1\n", "a project file may set [permission]"),
+            "deep": ("x = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
         }
         for name, (text, expected) in failures.items():
             _project(tmp_path / "bad", text)
@@ -99,6 +100,12 @@ async def test_a_project_file_that_does_not_load_answers_that_ask_and_stops_noth
             assert response.json()["_tag"] == "ConfigError", name
             assert expected in response.json()["message"], (name, response.json())
 
+        (tmp_path / "bad" / "agentactors.toml").unlink()
+        os.mkfifo(tmp_path / "bad" / "agentactors.toml")  # opening it must not block
+        response = await _ask(client, bad_session)
+        assert response.json()["message"].endswith("agentactors.toml: not a regular file")
+        assert (await client.get("/global/health")).status_code == 200
+        (tmp_path / "bad" / "agentactors.toml").unlink()
         _project(tmp_path / "bad", '[permission]\nbash = "deny"\n')
         fixed = await _ask(client, bad_session)
         assert fixed.status_code == 200

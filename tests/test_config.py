@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,31 @@ def test_a_directory_that_is_not_a_path_has_no_project_file() -> None:
     config = load_config(None, user_config=False)
     assert config.rules_for("/tmp/a\x00b") == ()
     assert config.rules_for("/" + "x" * 10_000) == ()
+
+
+def test_project_files_that_are_not_regular_files_are_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    """A FIFO (whose open would block until a writer came), a symlink loop and TOML nested
+    deeper than the parser goes are ConfigErrors naming the file, never a hang or a crash."""
+    project = tmp_path / "agentactors.toml"
+    config = load_config(None, user_config=False)
+    os.mkfifo(project)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        config.rules_for(str(tmp_path))
+    project.unlink()
+    project.symlink_to(project)
+    with pytest.raises(ConfigError, match="cannot read"):
+        config.rules_for(str(tmp_path))
+    project.unlink()
+    write(project, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        config.rules_for(str(tmp_path))
+
+
+def test_a_config_file_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    """--config naming a FIFO is an error at once, not a start that hangs."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(fifo, user_config=False)

@@ -16,9 +16,11 @@ write, so plugins (code) and server-wide settings there are refused, not ignored
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
 import re
+import stat
 import threading
 import time
 import tomllib
@@ -127,11 +129,19 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def _read(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`.  Never blocks on
+    what is not a regular file (a FIFO, a device, a directory): those are refused."""
     try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}", file=str(path)) from exc
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ConfigError(f"{path}: not a regular file", file=str(path))
+        try:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}", file=str(path)) from exc
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes", file=str(path))
     return raw
@@ -147,6 +157,8 @@ def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
         ) from None
     try:
         return tomllib.loads(text), text
+    except RecursionError:  # arrays or inline tables nested deeper than the parser goes
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = int(at[1]) if at else None
@@ -287,7 +299,7 @@ def _unknown(key: str, known: Sequence[str]) -> str:
 
 # --- project layer: read per directory, cached by file identity and content -------------
 
-_Stamp = tuple[int, int, int, int]  # device, inode, size, mtime in ns
+_Stamp = tuple[int, int, int, int, int]  # device, inode, size, mtime and ctime in ns
 _Loaded = tuple[Rule, ...] | ConfigError
 
 
@@ -309,7 +321,7 @@ _project_lock = threading.Lock()
 def _project_rules(directory: str) -> tuple[Rule, ...]:
     """The rules of ``directory``'s project file (none if it has none).
 
-    A stat per call; the file is read again when its identity, size or mtime changed,
+    A stat per call; the file is read again when its identity, size, mtime or ctime changed,
     or when it changed in the last two seconds (then it is parsed again only if its
     content differs).  A file that failed to load fails again from the cache until it
     changes.  Raises ConfigError.
@@ -317,9 +329,14 @@ def _project_rules(directory: str) -> tuple[Rule, ...]:
     path = os.path.join(directory, PROJECT_FILE)
     try:
         info = os.stat(path)
-    except (OSError, ValueError):  # absent, unreachable, or not a path (NUL)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # none, or not a path (NUL)
         return ()
-    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no such directory can exist
+            return ()
+        # a symlink loop, a permission denied: a file is there and cannot be read
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", file=path) from None
+    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     with _project_lock:
         cached = _project_cache.get(path)
     racy = time.time_ns() - info.st_mtime_ns < _RACY_NS
