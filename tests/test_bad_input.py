@@ -269,3 +269,40 @@ async def test_the_documented_bounds_are_the_enforced_ones(live: Live) -> None:
     too_late = await live.client.get("/permission/history", params={"since": 2**53})
     assert too_late.status_code == 400
     assert json.loads(too_late.text)["field"] == "since"
+
+
+async def test_a_route_without_a_body_refuses_one(live: Live) -> None:
+    """abort, delete and withdraw read no body: a body other than {} is a 400, not a
+    silent success; none, or {}, is fine."""
+    session_id = (await live.session())["id"]
+    request_id = (await _ask(live.client, session_id)).json()["id"]
+    for method, path in [
+        ("POST", f"/session/{session_id}/abort"),
+        ("DELETE", f"/session/{session_id}"),
+        ("POST", f"/permission/{request_id}/withdraw"),
+    ]:
+        for content in (b"not json", b'{"force": true}', b"[]"):
+            refused = await live.client.request(method, path, content=content)
+            assert refused.status_code == 400, (method, path, content, refused.text)
+            assert refused.json()["field"] == "body"
+    state = await live.client.get(f"/permission/{request_id}")
+    assert state.json()["state"] == "pending"
+    assert (await live.client.post(f"/session/{session_id}/abort", json={})).status_code == 200
+    assert (await live.client.delete(f"/session/{session_id}")).status_code == 200
+
+
+async def test_the_directory_in_scope_is_bounded_and_given_once(live: Live) -> None:
+    """A directory longer than 4096 characters, or the header given twice, is a 400 that
+    names it."""
+    long = "/" + "d" * 5000
+    query = await live.client.get("/session", params={"directory": long})
+    assert query.status_code == 400
+    assert query.json()["data"]["kind"] == "Query"
+    header = await live.client.get("/session", headers={"x-opencode-directory": long})
+    assert header.status_code == 400
+    assert header.json()["data"]["kind"] == "Headers"
+    twice = await live.client.get(
+        "/session", headers=[("x-opencode-directory", "/a"), ("x-opencode-directory", "\x01")]
+    )
+    assert twice.status_code == 400
+    assert "more than once" in twice.json()["message"]

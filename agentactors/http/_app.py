@@ -23,7 +23,7 @@ from . import _errors, _routes_debug, _routes_native, _routes_opencode, _routes_
 from ._auth import Policy, Refusal, allowed_origin, cors_headers, verdict
 from ._context import KEY, Context
 from ._doc import Provider
-from ._inputs import check_path_ids
+from ._inputs import check_path_ids, no_body
 from ._quart_schema import QuartSchema
 from ._settings import Settings
 
@@ -106,6 +106,7 @@ def create_app(
         if refusal is not None:
             return _refuse(refusal)
         check_path_ids(request.view_args)
+        await no_body(app.view_functions.get(request.endpoint or ""))
         return None
 
     @app.after_request

@@ -22,7 +22,7 @@ import attrs
 import msgspec
 from quart import request
 
-from agentactors.model import MAX_DEPTH, depth
+from agentactors.model import MAX_DEPTH, MAX_DIRECTORY, depth
 
 from ._errors import BadInput, InputKind
 from ._models import CLOSED, PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader, Scoped
@@ -114,6 +114,20 @@ def body(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Aw
     return decorate
 
 
+async def no_body(handler: Callable[..., Any] | None) -> None:
+    """A route that reads no body (no :func:`body` model) takes none: no body or ``{}``.
+    Anything else is a 400, so a client's misplaced input is never silently dropped."""
+    if handler is None or hasattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE):
+        return
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    raw = await request.get_data(as_text=False)
+    data = _json(raw if isinstance(raw, bytes) else raw.encode())
+    if data != {}:
+        raise BadInput("body: this route takes no body (send none, or {})", field="body",
+                       kind="Payload")  # fmt: skip
+
+
 def query(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """The handler gets the query string as ``model`` (keyword ``query``): text converted
     to the model's types (``?limit=5``).  A parameter given twice is a 400."""
@@ -165,7 +179,14 @@ def directory(default: str) -> str:
     """The directory in scope: ``?directory=``, else the ``x-opencode-directory`` header
     (URL-encoded; empty means absent), else ``default``.  Normalised.  Raises BadInput if
     either given is not absolute or holds NUL."""
-    header = request.headers.get("x-opencode-directory")
+    headers = request.headers.getlist("x-opencode-directory")
+    if len(headers) > 1:
+        raise BadInput(
+            "x-opencode-directory: given more than once",
+            field="x-opencode-directory",
+            kind="Headers",
+        )
+    header = headers[0] if headers else None
     if header:  # checked even when the query names the directory: bad input is never ignored
         default = _absolute(unquote(header), "x-opencode-directory", "Headers")
     values = request.args.getlist("directory")
@@ -179,6 +200,12 @@ def _absolute(path: str, field: str, kind: InputKind) -> str:
         raise BadInput(f"{field}: must be an absolute directory", field=field, kind=kind)
     if "\x00" in path:
         raise BadInput(f"{field}: must not contain a NUL character", field=field, kind=kind)
+    if len(path) > MAX_DIRECTORY:
+        raise BadInput(
+            f"{field}: {len(path)} characters long; at most {MAX_DIRECTORY} are allowed",
+            field=field,
+            kind=kind,
+        )
     return os.path.normpath(path)
 
 
