@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 import trio
@@ -641,3 +642,24 @@ async def test_over_http_a_reply_the_store_refuses_is_a_503_and_stays_pending(
     assert (ok.status_code, ok.json()) == (200, True)
     final = (await client.get(f"/permission/{request_id}/wait")).json()
     assert final["decidedBy"] == {"kind": "user", "address": "127.0.0.1"}
+
+
+def test_memory_keeps_decided_requests_within_a_byte_budget() -> None:
+    """Big decided requests are forgotten oldest first once their estimated bytes pass
+    the budget; pending ones are always kept."""
+    state = MemoryState(keep_decided_bytes=10 * 1024 * 1024)
+    pending = PermissionRequest(
+        id=new_id("per"), session_id=new_id("ses"), directory=PROJECT, permission="bash",
+        patterns=("x" * 1024 * 1024,), created=1,
+    )  # fmt: skip
+    state.put_request(pending)
+    decided = [
+        attrs.evolve(pending, id=new_id("per"), state="replied", reply="reject", decided_at=2)
+        for _ in range(40)
+    ]
+    for request in decided:
+        state.put_request(request)
+    kept = [r.id for r in state.history() if not r.pending]
+    assert 5 <= len(kept) <= 10
+    assert kept == [r.id for r in decided[-len(kept) :]]
+    assert state.request(pending.id) == pending

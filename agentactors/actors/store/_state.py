@@ -10,6 +10,7 @@ satisfy :class:`State`, which is all the services see.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
@@ -48,18 +49,37 @@ class State(Protocol):
     def approvals(self) -> list[SavedApproval]: ...
 
 
+KEEP_DECIDED_BYTES = 64 * 1024 * 1024
+"""Decided requests kept in memory, at most, by their estimated size."""
+
+
+def _weight(request: PermissionRequest) -> int:
+    """About how many bytes a request holds: its texts and its metadata as JSON."""
+    texts = sum(len(text) for text in (*request.patterns, *request.always))
+    try:
+        metadata = len(json.dumps(request.metadata, default=repr))
+    except (TypeError, ValueError, RecursionError):
+        metadata = 0
+    return 512 + texts + metadata
+
+
 class MemoryState:
     """Sessions, requests (pending and final) and saved approvals, in memory."""
 
     durable = False
 
-    def __init__(self, *, keep_decided: int = 100_000) -> None:
+    def __init__(
+        self, *, keep_decided: int = 100_000, keep_decided_bytes: int = KEEP_DECIDED_BYTES
+    ) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._requests: dict[str, PermissionRequest] = {}
         self._pending: set[str] = set()
         self._approvals: dict[str, SavedApproval] = {}
         self._keep_decided = keep_decided
+        self._keep_decided_bytes = keep_decided_bytes
+        self._weights: dict[str, int] = {}  # decided requests' estimated sizes
+        self._decided_bytes = 0
 
     def attach(self, service: Service) -> None:
         """A service (re)loads from this state: nothing to do in memory."""
@@ -71,6 +91,8 @@ class MemoryState:
             self._requests = other._requests
             self._pending = other._pending
             self._approvals = other._approvals
+            self._weights = other._weights
+            self._decided_bytes = other._decided_bytes
 
     # sessions
     def put_session(self, session: Session) -> None:
@@ -94,18 +116,25 @@ class MemoryState:
                 self._pending.add(request.id)
             else:
                 self._pending.discard(request.id)
+                weight = _weight(request)
+                self._decided_bytes += weight - self._weights.get(request.id, 0)
+                self._weights[request.id] = weight
                 self._trim()
 
     def _trim(self) -> None:
+        """Forget the oldest decided requests past ``keep_decided`` of them or past
+        ``keep_decided_bytes`` of them (a durable state still has them: history)."""
         excess = len(self._requests) - len(self._pending) - self._keep_decided
-        if excess <= 0:
+        if excess <= 0 and self._decided_bytes <= self._keep_decided_bytes:
             return
         for request_id in list(self._requests):  # insertion order: oldest first
-            if request_id not in self._pending:
-                del self._requests[request_id]
-                excess -= 1
-                if not excess:
-                    return
+            if request_id in self._pending:
+                continue
+            del self._requests[request_id]
+            self._decided_bytes -= self._weights.pop(request_id, 0)
+            excess -= 1
+            if excess <= 0 and self._decided_bytes <= self._keep_decided_bytes:
+                return
 
     def request(self, request_id: str) -> PermissionRequest | None:
         return self._requests.get(request_id)
