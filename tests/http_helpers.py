@@ -1,10 +1,6 @@
-"""Fixtures and helpers for the HTTP tests: a real HTTP server on an ephemeral port
-inside the test's trio run, an httpx client against it, and an SSE reader.
-
-Test modules register the fixtures by importing them::
-
-    from .http_helpers import http_settings_fixture, live_fixture  # noqa: F401 - fixtures
-"""
+"""Helpers for the HTTP tests: :class:`Live` (a real HTTP server on an ephemeral port
+inside the test's trio run, with an httpx client against it; the ``live`` fixture in
+``conftest.py`` starts it), raw h11 connections, an SSE reader and ``serve`` processes."""
 
 from __future__ import annotations
 
@@ -20,12 +16,9 @@ from typing import Any
 import attrs
 import h11
 import httpx
-import pytest
 import trio
 
-from agentactors.actors._lifecycle import Services
-from agentactors.http import HttpServer, Settings
-from agentactors.policy import Config
+from agentactors.http import HttpServer
 
 HOST = "127.0.0.1"
 PROJECT = "/work/project"
@@ -121,25 +114,6 @@ class Live:
         """``POST /session/{id}/permission`` for a bash command (no wait)."""
         body = {"permission": "bash", "metadata": {"command": command}, **body}
         return await self.client.post(f"/session/{session_id}/permission", json=body)
-
-
-@pytest.fixture(name="http_settings")
-def http_settings_fixture() -> Settings:
-    """The live server's settings; a module overrides this fixture to change them."""
-    return Settings(port=0, directory=PROJECT)
-
-
-@pytest.fixture(name="live")
-async def live_fixture(
-    services: Services, config: Config, http_settings: Settings
-) -> AsyncIterator[Live]:
-    """The real server on 127.0.0.1:<ephemeral>, shut down gracefully after the test."""
-    server = HttpServer(http_settings, config)
-    async with trio.open_nursery() as nursery:
-        url = await nursery.start(server.run)
-        async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
-            yield Live(url, client, server)
-        server.shutdown()
 
 
 @attrs.frozen

@@ -22,7 +22,7 @@ from agentactors.model import (
     new_id,
 )
 
-from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+from .http_helpers import Live
 
 
 @pytest.fixture(params=["in-process", "http"])
