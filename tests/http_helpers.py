@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ import h11
 import httpx
 import trio
 
+from agentactors.client import SseEvent, SseParser
 from agentactors.http import HttpServer
 
 HOST = "127.0.0.1"
@@ -135,7 +137,8 @@ class Message:
 
 
 class Stream:
-    """An open SSE response over a raw h11 connection, read one message at a time.
+    """An open SSE response over a raw h11 connection, read one message at a time
+    (parsed by the client's :class:`SseParser`).
 
     (httpx's line iterators leave a generator unclosed when a stream is left early,
     which is a ResourceWarning, an error in this suite.)
@@ -144,7 +147,8 @@ class Stream:
     def __init__(self, stream: trio.SocketStream, connection: h11.Connection) -> None:
         self._stream = stream
         self._connection = connection
-        self._buffer = ""
+        self._parser = SseParser()
+        self._ready: deque[SseEvent] = deque()  # parsed, not yet read
         self.status = 0
         self.headers: dict[str, str] = {}
 
@@ -165,16 +169,13 @@ class Stream:
     async def next(self, timeout: float = 5.0) -> Message:
         """The next message.  Fails after ``timeout``; raises StopAsyncIteration at end."""
         with trio.fail_after(timeout):
-            while True:
-                while "\n\n" not in self._buffer:
-                    event = await self._event()
-                    if not isinstance(event, h11.Data):
-                        raise StopAsyncIteration  # EndOfMessage or ConnectionClosed
-                    self._buffer += bytes(event.data).decode()
-                block, _, self._buffer = self._buffer.partition("\n\n")
-                fields = dict(line.split(": ", 1) for line in block.splitlines())
-                if "data" in fields:
-                    return Message(fields.get("id"), json.loads(fields["data"]))
+            while not self._ready:
+                event = await self._event()
+                if not isinstance(event, h11.Data):
+                    raise StopAsyncIteration  # EndOfMessage or ConnectionClosed
+                self._ready.extend(self._parser.feed(bytes(event.data)))
+        message = self._ready.popleft()
+        return Message(message.id, json.loads(message.data))
 
     async def next_of(self, *types: str, timeout: float = 5.0) -> Message:
         """The next message of one of ``types``, skipping others."""
