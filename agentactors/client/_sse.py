@@ -62,6 +62,27 @@ class SseParser:
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """The events ``chunk`` completes, in order (often none)."""
+        events: list[SseEvent] = []
+        data = self._data
+        for line in self._lines(chunk):
+            if not line:
+                if data:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    events.append(SseEvent(text, self._event or "message", self._id))
+                    data = self._data = []
+                self._event, self._id = "", None
+            elif line[0] != ":":
+                name, _, value = line.partition(":")
+                if value[:1] == " ":
+                    value = value[1:]
+                if name == "data":
+                    data.append(value)
+                else:
+                    self._field(name, value)
+        return events
+
+    def _lines(self, chunk: bytes) -> list[str]:
+        """The lines ``chunk`` completes, their ends dropped (the rest kept for later)."""
         text = self._decoder.decode(chunk)
         if not text:
             return []
@@ -79,26 +100,10 @@ class SseParser:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
         self._line = lines.pop()
-        events: list[SseEvent] = []
-        for line in lines:
-            if not line:
-                if self._data:
-                    events.append(
-                        SseEvent("\n".join(self._data), self._event or "message", self._id)
-                    )
-                    self._data = []
-                self._event, self._id = "", None
-            elif line[0] != ":":
-                self._field(line)
-        return events
+        return lines
 
-    def _field(self, line: str) -> None:
-        name, _, value = line.partition(":")
-        if value[:1] == " ":
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
+    def _field(self, name: str, value: str) -> None:
+        if name == "event":
             self._event = value
         elif name == "id":
             if "\0" not in value:
