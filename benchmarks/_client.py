@@ -3,7 +3,8 @@
 The measurements must not be limited by their own client: h11 (or httpx) spends more
 CPU on a request than the server does, so a load generator built on it would measure
 itself.  :class:`Client` is one kept-alive connection; :class:`EventStream` is one
-``GET /event`` stream whose body arrives de-chunked, piece by piece or as SSE messages.
+``GET /event`` stream whose body arrives de-chunked, piece by piece or as events (parsed by
+the client's :class:`SseParser`).
 Loopback only; callers bound every wait.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 
 import httptools
 import trio
+
+from agentactors.client import SseEvent, SseParser
 
 HOST = "127.0.0.1"
 
@@ -103,7 +106,7 @@ class Client:
 
 class EventStream:
     """``GET path`` as a stream: :meth:`open` reads the head, :meth:`pieces` yields the
-    body (de-chunked) as it arrives."""
+    body (de-chunked) as it arrives, :meth:`events` its events."""
 
     def __init__(self, port: int, path: str = "/event") -> None:
         self.port = port
@@ -135,15 +138,14 @@ class EventStream:
                 return
             await self._feed()
 
-    async def messages(self) -> AsyncIterator[list[bytes]]:
-        """The SSE messages (blocks between blank lines) as they arrive: each item is the
-        messages one read completed, in order."""
-        buffer = b""
+    async def events(self) -> AsyncIterator[list[SseEvent]]:
+        """The stream's events as they arrive (the client's :class:`SseParser`): each item
+        is the events one read completed, in order."""
+        parser = SseParser()
         async for piece in self.pieces():
-            buffer += piece
-            if b"\n\n" in buffer:
-                *blocks, buffer = buffer.split(b"\n\n")
-                yield blocks
+            events = parser.feed(piece)
+            if events:
+                yield events
 
     async def _feed(self) -> None:
         assert self.stream is not None

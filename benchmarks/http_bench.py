@@ -35,13 +35,15 @@ from typing import Any
 
 import trio
 
+from agentactors.client import SseEvent
+
 from ._client import HOST, Client, EventStream
 from ._cpus import client_cpus, pinned, server_cpu
 from ._stats import summary_us
 
 
 class Events:
-    """``GET /event`` read message by message; ``asked`` routes each asked id by pattern."""
+    """``GET /event`` read event by event; ``waiting`` routes each asked id by pattern."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -52,22 +54,21 @@ class Events:
         try:
             await stream.open()
             started = False
-            async for blocks in stream.messages():
+            async for events in stream.events():
                 if not started:
                     started = True
                     task_status.started()  # server.connected (the first): subscribed
-                for block in blocks:
-                    self._dispatch(block)
+                for event in events:
+                    self._dispatch(event)
         finally:
             await stream.aclose()
 
-    def _dispatch(self, block: bytes) -> None:
-        for line in block.split(b"\n"):
-            if line.startswith(b"data: ") and b'"permission.asked"' in line:
-                properties = json.loads(line[6:])["properties"]
-                channel = self.waiting.pop(properties["patterns"][0], None)
-                if channel is not None:
-                    channel.send_nowait(properties["id"])
+    def _dispatch(self, event: SseEvent) -> None:
+        if '"permission.asked"' in event.data:
+            properties = json.loads(event.data)["properties"]
+            channel = self.waiting.pop(properties["patterns"][0], None)
+            if channel is not None:
+                channel.send_nowait(properties["id"])
 
 
 # --- the server process --------------------------------------------------------------------
@@ -232,14 +233,13 @@ async def measure_waiters(port: int, pid: int, count: int) -> dict[str, Any]:
 
     counted = 0  # asked events seen (parked.release() once per parked request)
 
-    def count_asked(block: bytes) -> None:
+    def count_asked(event: SseEvent) -> None:
         nonlocal counted
-        if b'"permission.asked"' in block:
+        if '"permission.asked"' in event.data:
             counted += 1
             parked.release()
-        elif b'"bus.lagged"' in block:  # the stream fell behind the burst: count those too
-            dropped = json.loads(block.split(b"data: ", 1)[1])["properties"]["dropped"]
-            for _ in range(dropped):
+        elif '"bus.lagged"' in event.data:  # the stream fell behind the burst: count those too
+            for _ in range(json.loads(event.data)["properties"]["dropped"]):
                 parked.release()
 
     events._dispatch = count_asked  # type: ignore[method-assign] # count, not route

@@ -1,10 +1,6 @@
-"""Fixtures and helpers for the HTTP tests: a real HTTP server on an ephemeral port
-inside the test's trio run, an httpx client against it, and an SSE reader.
-
-Test modules register the fixtures by importing them::
-
-    from .http_helpers import http_settings_fixture, live_fixture  # noqa: F401 - fixtures
-"""
+"""Helpers for the HTTP tests: :class:`Live` (a real HTTP server on an ephemeral port
+inside the test's trio run, with an httpx client against it; the ``live`` fixture in
+``conftest.py`` starts it), raw h11 connections, an SSE reader and ``serve`` processes."""
 
 from __future__ import annotations
 
@@ -12,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,12 +17,10 @@ from typing import Any
 import attrs
 import h11
 import httpx
-import pytest
 import trio
 
-from agentactors.actors._lifecycle import Services
-from agentactors.http import HttpServer, Settings
-from agentactors.policy import Config
+from agentactors.client import SseEvent, SseParser
+from agentactors.http import HttpServer
 
 HOST = "127.0.0.1"
 PROJECT = "/work/project"
@@ -123,25 +118,6 @@ class Live:
         return await self.client.post(f"/session/{session_id}/permission", json=body)
 
 
-@pytest.fixture(name="http_settings")
-def http_settings_fixture() -> Settings:
-    """The live server's settings; a module overrides this fixture to change them."""
-    return Settings(port=0, directory=PROJECT)
-
-
-@pytest.fixture(name="live")
-async def live_fixture(
-    services: Services, config: Config, http_settings: Settings
-) -> AsyncIterator[Live]:
-    """The real server on 127.0.0.1:<ephemeral>, shut down gracefully after the test."""
-    server = HttpServer(http_settings, config)
-    async with trio.open_nursery() as nursery:
-        url = await nursery.start(server.run)
-        async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
-            yield Live(url, client, server)
-        server.shutdown()
-
-
 @attrs.frozen
 class Message:
     """One SSE message: its ``id:`` field (or None) and its JSON ``data:``."""
@@ -161,7 +137,8 @@ class Message:
 
 
 class Stream:
-    """An open SSE response over a raw h11 connection, read one message at a time.
+    """An open SSE response over a raw h11 connection, read one message at a time
+    (parsed by the client's :class:`SseParser`).
 
     (httpx's line iterators leave a generator unclosed when a stream is left early,
     which is a ResourceWarning, an error in this suite.)
@@ -170,7 +147,8 @@ class Stream:
     def __init__(self, stream: trio.SocketStream, connection: h11.Connection) -> None:
         self._stream = stream
         self._connection = connection
-        self._buffer = ""
+        self._parser = SseParser()
+        self._ready: deque[SseEvent] = deque()  # parsed, not yet read
         self.status = 0
         self.headers: dict[str, str] = {}
 
@@ -191,16 +169,13 @@ class Stream:
     async def next(self, timeout: float = 5.0) -> Message:
         """The next message.  Fails after ``timeout``; raises StopAsyncIteration at end."""
         with trio.fail_after(timeout):
-            while True:
-                while "\n\n" not in self._buffer:
-                    event = await self._event()
-                    if not isinstance(event, h11.Data):
-                        raise StopAsyncIteration  # EndOfMessage or ConnectionClosed
-                    self._buffer += bytes(event.data).decode()
-                block, _, self._buffer = self._buffer.partition("\n\n")
-                fields = dict(line.split(": ", 1) for line in block.splitlines())
-                if "data" in fields:
-                    return Message(fields.get("id"), json.loads(fields["data"]))
+            while not self._ready:
+                event = await self._event()
+                if not isinstance(event, h11.Data):
+                    raise StopAsyncIteration  # EndOfMessage or ConnectionClosed
+                self._ready.extend(self._parser.feed(bytes(event.data)))
+        message = self._ready.popleft()
+        return Message(message.id, json.loads(message.data))
 
     async def next_of(self, *types: str, timeout: float = 5.0) -> Message:
         """The next message of one of ``types``, skipping others."""

@@ -19,13 +19,7 @@ import trio
 
 from agentactors.model import MAX_PATTERN, MAX_PATTERNS, MAX_RULES
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    Live,
-    http_settings_fixture,
-    live_fixture,
-    open_stream,
-    serve_process,
-)
+from .http_helpers import Live, open_stream, serve_process
 
 ASK = {"permission": "bash", "patterns": ["git status"]}
 SERVE = [sys.executable, "-m", "agentactors", "serve", "--port", "0", "--data-dir", ":memory:"]

@@ -22,7 +22,7 @@ from agentactors.model import (
     new_id,
 )
 
-from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+from .http_helpers import Live
 
 
 @pytest.fixture(params=["in-process", "http"])
@@ -143,6 +143,38 @@ async def test_withdraw_ends_only_that_request_decided_by_the_asker(client: Asyn
     assert info.value.request.decided_by == final.decided_by
     with pytest.raises(PermissionNotFound):
         await client.withdraw(new_id("per"))
+
+
+async def test_events_of_the_types_asked_for_in_order(client: AsyncClient) -> None:
+    """``events(types)`` yields those events as they are published, in order, and never
+    the stream's own notices (``server.connected``)."""
+    session = await client.create_session("/work/project")
+    seen: list[tuple[str, str]] = []
+    with trio.fail_after(10):
+        async with client.events(["permission.asked", "permission.replied"]) as stream:
+            request = await client.ask(session.id, "bash", ["make deploy"])
+            await client.reply(request.id, "once")
+            async for event in stream:
+                seen.append((event.type, event.properties.get("id", request.id)))
+                if len(seen) == 2:
+                    break
+    assert [t for t, _ in seen] == ["permission.asked", "permission.replied"]
+    assert seen[0][1] == request.id
+
+
+async def test_blocking_client_reads_events_over_http(live: Live) -> None:
+    """The blocking HTTP client's ``events`` reads the stream from a plain thread."""
+    session = await api.create_session("/work/project")
+
+    def script() -> list[str]:
+        with Client.connect(live.url) as client, client.events(["permission.asked"]) as stream:
+            asked = client.ask(session.id, "bash", ["make deploy"])
+            event = next(iter(stream))
+            return [asked.id, event.properties["id"]]
+
+    with trio.fail_after(10):
+        asked, received = await trio.to_thread.run_sync(script)
+    assert received == asked
 
 
 def test_blocking_client_from_a_thread(services: Services) -> None:

@@ -44,7 +44,7 @@ FACES: dict[str, str] = {  # package: its names, split at white space
         BUS LAGGED MAX_TIMEOUT PERMISSION SESSIONS Closed Subscription api make_event messages
         start_services stop_services subscribe_now
     """,
-    "agentactors.client": "AsyncClient Client RemoteError Unauthorized",
+    "agentactors.client": "AsyncClient Client RemoteError SseEvent SseParser Unauthorized",
     "agentactors.http": """
         PASSWORD_ENV ConsoleServer HttpServer Settings StartRefused attach run
     """,

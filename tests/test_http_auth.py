@@ -9,7 +9,7 @@ import pytest
 from agentactors.http import Settings, StartRefused
 from agentactors.http._auth import Policy, allowed_origin, authorized, verdict
 
-from .http_helpers import PROJECT, Live, live_fixture  # noqa: F401 - fixture, registered by import
+from .http_helpers import PROJECT, Live
 
 PASSWORD = "s3cret-pässword"
 

@@ -27,13 +27,7 @@ from agentactors.http._models import (
 )
 from agentactors.model import AlreadyDecided, PermissionNotFound, is_id, new_id, wire
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    PROJECT,
-    Live,
-    http_settings_fixture,
-    live_fixture,
-    open_stream,
-)
+from .http_helpers import PROJECT, Live, open_stream
 
 
 def _validator(doc: dict[str, Any], schema: dict[str, Any]) -> Any:

@@ -10,11 +10,7 @@ import pytest
 from agentactors.actors import api
 from agentactors.model import new_id
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    Live,
-    http_settings_fixture,
-    live_fixture,
-)
+from .http_helpers import Live
 
 UNKNOWN_SES, UNKNOWN_PER, UNKNOWN_APR = new_id("ses"), new_id("per"), new_id("apr")
 ASK = {"permission": "bash", "patterns": ["ls"]}

@@ -13,13 +13,7 @@ import trio.testing
 from agentactors.actors import Subscription, api
 
 from .conftest import next_event
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    Live,
-    http_settings_fixture,
-    live_fixture,
-    open_stream,
-    raw_request,
-)
+from .http_helpers import Live, open_stream, raw_request
 
 
 async def _held_ask(live: Live, session_id: str, command: str, out: list[httpx.Response]) -> None:

@@ -285,6 +285,7 @@ async def test_connection_failure_is_contained(
     caplog: pytest.LogCaptureFixture,
     connect: Connect,
 ) -> None:
+    # private (hypercorn's): no public hook makes one connection's handling fail
     create_stream = H11Protocol._create_stream
 
     async def failing(protocol: H11Protocol, event: h11.Request) -> None:

@@ -7,12 +7,7 @@ import h11
 import trio
 import trio.testing
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    Conn,
-    Live,
-    http_settings_fixture,
-    live_fixture,
-)
+from .http_helpers import Conn, Live
 
 HEALTHY = (200, {"healthy": True, "version": "0.1.0"})
 

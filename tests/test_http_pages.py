@@ -13,12 +13,7 @@ import pytest
 
 from agentactors.actors import api
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    PROJECT,
-    Live,
-    http_settings_fixture,
-    live_fixture,
-)
+from .http_helpers import PROJECT, Live
 
 LISTS = ("/session", "/permission", "/permission/history", "/permission/saved")
 _LINK = re.compile(r'^<(?P<url>/[^>]*)>; rel="next"$')

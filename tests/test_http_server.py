@@ -13,11 +13,7 @@ import trio.testing
 
 from agentactors.actors import api
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    Live,
-    http_settings_fixture,
-    live_fixture,
-)
+from .http_helpers import Live
 
 
 async def _exchange(live: Live, raw: bytes, *, until_closed: bool = True) -> bytes:

@@ -16,14 +16,7 @@ from agentactors.actors.bus import publish
 from agentactors.model import new_id
 from agentactors.policy import Config
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    PROJECT,
-    Live,
-    Stream,
-    http_settings_fixture,
-    live_fixture,
-    open_stream,
-)
+from .http_helpers import Live, Stream, open_stream
 
 HEARTBEAT = 0.05
 

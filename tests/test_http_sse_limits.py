@@ -18,14 +18,7 @@ from agentactors.actors import LAGGED
 from agentactors.actors.bus import publish
 from agentactors.policy import Config, load_config
 
-from .http_helpers import (  # noqa: F401 - fixtures, registered by import
-    HOST,
-    Live,
-    Stream,
-    http_settings_fixture,
-    live_fixture,
-    open_stream,
-)
+from .http_helpers import HOST, Live, Stream, open_stream
 
 CAP = 256 << 10  # bytes a stream may hold
 MAX_STREAMS = 4

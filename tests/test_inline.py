@@ -110,6 +110,7 @@ def wait_idle(service: Service) -> None:
     """Until the actor's thread has released its execution lock (it waits for mail)."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
+        # private: nothing public tells an actor is parked waiting for mail
         if service._exec.acquire(blocking=False):
             service._exec.release()
             return
@@ -194,6 +195,7 @@ async def test_no_inline_run_while_mail_is_queued() -> None:
     start_singleton("b", Borrowable)
     service = actor("b")
     wait_idle(service)
+    # private: mail put in the inbox without a wake-up has no public way in
     queued: Any = service._create_future()
     service.actor_inbox._items.append(Envelope(Record(1), reply_to=queued))  # type: ignore[attr-defined] # no wake-up
     assert service.run_inline(Record(2)) is None
@@ -232,6 +234,7 @@ async def test_a_crash_in_an_inline_run_restarts_the_name() -> None:
     with pytest.raises(ServiceRestarting):
         old.post(Whoami()).get(timeout=1)  # the crashed incarnation refuses
     deadline = time.monotonic() + 5
+    # private: a replaced incarnation's teardown is visible nowhere public
     while old.actor_ref.is_alive() or not old._closed:
         assert time.monotonic() < deadline, "the crashed actor's thread never tore down"
         await trio.sleep(0.001)

@@ -18,7 +18,7 @@ from agentactors.plugins import Plugin, PluginSpec, start_plugins
 from agentactors.policy import Config
 
 from .conftest import next_event
-from .http_helpers import PROJECT, Live, http_settings_fixture, live_fixture  # noqa: F401
+from .http_helpers import PROJECT, Live
 
 
 def start(*classes: type[Plugin]) -> None:

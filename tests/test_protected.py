@@ -22,7 +22,7 @@ from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove
 from agentactors.policy import Config, Protected, derive, load_config
 
-from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+from .http_helpers import Live
 
 ASK_EDITS = [{"permission": "edit", "pattern": "*", "action": "ask"}]
 """Session rules under which saved approvals and policy plugins decide edits."""

@@ -85,6 +85,7 @@ async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: S
     session = await api.create_session("/tmp/project")
     for _ in range(6000):
         await api.get_session(session.id)
+    # private: the bridge's deadline heap is observable nowhere public
     deadlines = _bridge._current_deadlines()
     assert deadlines is not None
     assert deadlines.live == 0

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from agentactors.policy import wildcard_match
 from agentactors.policy._glob import compile_glob
 
-from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+from .http_helpers import Live
 
 PATHOLOGICAL = "*a*a*a*a*a*a*a*a*b"
 

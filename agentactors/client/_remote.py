@@ -9,8 +9,8 @@ after ``timeout`` seconds (:class:`CallTimeout`).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +34,7 @@ from agentactors.model import (
 
 from . import _ops as ops
 from ._errors import RemoteError, Unauthorized
+from ._sse import SseParser
 
 USER = "agentactors"
 
@@ -199,12 +200,29 @@ def _answer(call: Call, response: httpx.Response) -> Any:
     return call.parse(response.json())
 
 
-def _sse_events(lines: Iterable[str]) -> Iterator[Event]:
-    for line in lines:
-        if line.startswith("data:"):
-            event = wire.parse_event(json.loads(line[5:]))
-            if not event.type.startswith("server."):
-                yield event
+def _events(parser: SseParser, chunk: bytes, wanted: set[str] | None) -> Iterator[Event]:
+    """The events ``chunk`` completes, but the stream's own (``server.*``) and those not
+    ``wanted`` (None: all)."""
+    for message in parser.feed(chunk):
+        event = wire.parse_event(json.loads(message.data))
+        if not event.type.startswith("server.") and (wanted is None or event.type in wanted):
+            yield event
+
+
+async def _aevents(chunks: AsyncIterator[bytes], wanted: set[str] | None) -> AsyncGenerator[Event]:
+    parser = SseParser()
+    async for chunk in chunks:
+        for event in _events(parser, chunk, wanted):
+            yield event
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Run a closed response's bytes to their end (the closed connection raises), so that
+    httpx's and httpcore's generators under them finish here, not in the garbage
+    collector (where trio warns of each, unfinished)."""
+    with suppress(httpx.StreamError, httpx.TransportError):
+        async for _ in chunks:
+            pass
 
 
 def _event_path(directory: str | None) -> tuple[str, dict[str, str]]:
@@ -238,7 +256,8 @@ class RemoteTransport:
             if response.status_code >= 400:
                 response.read()
                 raise error_from(response)
-            yield (e for e in _sse_events(response.iter_lines()) if not wanted or e.type in wanted)
+            parser = SseParser()
+            yield (e for chunk in response.iter_bytes() for e in _events(parser, chunk, wanted))
 
     def close(self) -> None:
         self._http.close()
@@ -277,13 +296,14 @@ class AsyncRemoteTransport:
                 await response.aread()
                 raise error_from(response)
 
-            async def stream() -> AsyncIterator[Event]:
-                async for line in response.aiter_lines():
-                    for event in _sse_events([line]):
-                        if not wanted or event.type in wanted:
-                            yield event
-
-            yield stream()
+            chunks = response.aiter_bytes()
+            stream = _aevents(chunks, wanted)
+            try:
+                yield stream
+            finally:
+                await stream.aclose()
+                await response.aclose()
+                await _drain(chunks)
 
     async def aclose(self) -> None:
         await self._http.aclose()
