@@ -14,12 +14,13 @@ or http://127.0.0.1:4096); the password comes from ``$AGENTACTORS_SERVER_PASSWOR
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from agentactors._cli_signals import INTERRUPTED, sigint_held, sigterm_as_sigint
+from agentactors._cli_signals import INTERRUPTED, ended_as_sigint, sigint_held
 from agentactors.model import MAX_LIMIT, AgentActorsError, AlreadyDecided, PermissionRequest, wire
 
 if TYPE_CHECKING:  # imported when a command runs: serve's start-up does not need it
@@ -37,7 +38,7 @@ def add_commands(commands: Any) -> None:
     ask.add_argument("--command", help="a shell command for the server to parse (bash)")
     ask.add_argument("--path", help="a file path for the server to normalise (file kinds)")
     ask.add_argument("--session", help="the session (default: a new one here)")
-    ask.add_argument("--timeout", type=float, help="seconds before the request expires")
+    ask.add_argument("--timeout", type=_seconds, help="seconds before the request expires")
     ask.set_defaults(run=_ask)
 
     pending = commands.add_parser("list", help="list pending requests")
@@ -61,6 +62,17 @@ def _client(args: argparse.Namespace) -> Client:
     return Client.connect(args.url, password=os.environ.get("AGENTACTORS_SERVER_PASSWORD"))
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
 def _guarded(run: Any, args: argparse.Namespace) -> int:
     import httpx  # noqa: PLC0415 - not on serve's start-up path
 
@@ -70,6 +82,8 @@ def _guarded(run: Any, args: argparse.Namespace) -> int:
             return status
     except httpx.TransportError as exc:
         print(f"agentactors: cannot reach {args.url}: {exc}", file=sys.stderr)
+    except httpx.InvalidURL as exc:
+        print(f"agentactors: --url {args.url}: {exc}", file=sys.stderr)
     except AgentActorsError as exc:
         print(f"agentactors: {exc.message}", file=sys.stderr)
     except KeyboardInterrupt:
@@ -95,7 +109,7 @@ def _ask(args: argparse.Namespace) -> int:
         session_id = args.session or client.create_session(os.getcwd(), title="cli").id
         return _ask_and_wait(client, args, session_id, metadata)
 
-    with sigterm_as_sigint():
+    with ended_as_sigint():
         return _guarded(run, args)
 
 

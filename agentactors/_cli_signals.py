@@ -1,8 +1,8 @@
 """Ctrl-C on the command line: held while a call must finish, so nothing is left behind.
 
 Outside :func:`sigint_held`, SIGINT raises ``KeyboardInterrupt`` as usual (the command
-line turns it into one line and exit 130); inside :func:`sigterm_as_sigint`, SIGTERM
-(``kill``, ``timeout``) does the same.
+line turns it into one line and exit 130); inside :func:`ended_as_sigint`, SIGTERM
+(``kill``, ``timeout``) and SIGHUP (a closed terminal) do the same.
 """
 
 from __future__ import annotations
@@ -40,15 +40,20 @@ def sigint_held() -> Iterator[Callable[[], bool]]:
 
 
 @contextmanager
-def sigterm_as_sigint() -> Iterator[None]:
-    """SIGTERM delivered as SIGINT for the block: ``kill`` ends a command the way Ctrl-C
-    does (a pending request withdrawn, not left behind).  Main thread only."""
+def ended_as_sigint() -> Iterator[None]:
+    """SIGTERM and SIGHUP delivered as SIGINT for the block: ``kill``, ``timeout`` or a
+    closed terminal end a command the way Ctrl-C does (a pending request withdrawn, not
+    left behind).  A signal this process ignores stays ignored.  Main thread only."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         signal.raise_signal(signal.SIGINT)
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -116,7 +116,7 @@ async def final_state(url: str, request_id: str) -> dict[str, Any]:
     return state
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 async def test_ask_prints_the_id_and_ctrl_c_withdraws_it(tmp_path: Path, signum: int) -> None:
     """While it waits, ask prints the id and the reply command (stderr); Ctrl-C (or a
     SIGTERM) then withdraws the request (rejected, decidedBy asker), prints one line and
@@ -193,3 +193,25 @@ async def test_an_ask_decided_at_once_prints_only_the_verdict(tmp_path: Path) ->
     assert allowed.stdout.decode().startswith("allowed (replied, by rule")
     assert (denied.returncode, denied.stderr) == (1, b"")
     assert denied.stdout.decode().startswith("rejected (replied, by rule")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["ask", "bash", "x", "--timeout", "nan"], "must be a positive number of seconds"),
+        (["ask", "bash", "x", "--timeout", "inf"], "must be a positive number of seconds"),
+        (["ask", "bash", "x", "--url", "http://[::1"], "--url http://[::1: Invalid port"),
+        (["list", "--url", "http://[::1"], "--url http://[::1: Invalid port"),
+    ],
+)
+async def test_bad_arguments_are_one_line_and_exit_2(argv: list[str], expected: str) -> None:
+    """A bad --timeout or --url is one line naming it, exit 2, no traceback."""
+    with trio.fail_after(30):
+        result = await trio.run_process(
+            [sys.executable, "-m", "agentactors", *argv],
+            capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
+    lines = result.stderr.decode().splitlines()
+    assert result.returncode == 2
+    assert expected in lines[-1]
+    assert not any("Traceback" in line for line in lines)
