@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentactors.model import ConfigError, InvalidRequest, Rule
+from agentactors.model import MAX_RULES, ConfigError, InvalidRequest, Rule
 from agentactors.policy import load_config, parse_ruleset
 
 
@@ -177,3 +177,12 @@ def test_a_config_file_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match="not a regular file"):
         load_config(fifo, user_config=False)
+
+
+def test_a_project_file_holds_at_most_max_rules(tmp_path: Path) -> None:
+    """A project file with more rules than a session may have is refused (its rules are
+    matched at every ask in its directory)."""
+    rules = "".join(f'"z?{i}*" = "allow"\n' for i in range(MAX_RULES + 1))
+    write(tmp_path / "agentactors.toml", "[permission.bash]\n" + rules)
+    with pytest.raises(ConfigError, match=f"a project file may hold at most {MAX_RULES}"):
+        load_config(None, user_config=False).rules_for(str(tmp_path))

@@ -32,7 +32,14 @@ from typing import Any
 import attrs
 import platformdirs
 
-from agentactors.model import ACTIONS, MAX_METADATA_BYTES, ConfigError, InvalidRequest, Rule
+from agentactors.model import (
+    ACTIONS,
+    MAX_METADATA_BYTES,
+    MAX_RULES,
+    ConfigError,
+    InvalidRequest,
+    Rule,
+)
 
 PROJECT_FILE = "agentactors.toml"
 MAX_FILE_BYTES = 1 << 20
@@ -361,12 +368,22 @@ def _load_project(path: Path, stamp: _Stamp, cached: _Cached | None) -> _Cached:
     if cached is not None and cached.digest == digest:
         return _Cached(stamp, digest, cached.loaded)
     try:
-        data, text = _parse(path, raw)
-        _check_keys(data, str(path), text, project=True)
-        loaded: _Loaded = tuple(rules_from_table(data.get("permission", {}), str(path), text))
+        loaded: _Loaded = _project_file_rules(path, raw)
     except ConfigError as exc:
         loaded = exc
     return _Cached(stamp, digest, loaded)
+
+
+def _project_file_rules(path: Path, raw: bytes) -> tuple[Rule, ...]:
+    data, text = _parse(path, raw)
+    _check_keys(data, str(path), text, project=True)
+    rules = tuple(rules_from_table(data.get("permission", {}), str(path), text))
+    if len(rules) > MAX_RULES:
+        raise ConfigError(
+            f"{path}: {len(rules)} rules; a project file may hold at most {MAX_RULES}",
+            file=str(path),
+        )
+    return rules
 
 
 def parse_ruleset(value: Any, *, field: str = "permission") -> tuple[Rule, ...]:
