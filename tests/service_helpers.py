@@ -4,27 +4,28 @@ one check both make."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import attrs
 import pytest
 import trio
 
-from agentactors.actors.runtime import acall, handles, post
+from agentactors.actors.runtime import Request, acall, handles, post
 from agentactors.model import CallTimeout
 
 
 @attrs.frozen
-class Boom:
+class Boom(Request[None]):
     """Crash the handler."""
 
 
 @attrs.frozen
-class Whoami:
+class Whoami(Request[Any]):
     """Answer the incarnation (or thread) that handled it."""
 
 
 @attrs.frozen
-class Block:
+class Block(Request[str]):
     """Hold the handler until ``release`` is set; ``entered`` says it has begun."""
 
     release: threading.Event = attrs.field(eq=False)

@@ -40,16 +40,16 @@ async def test_auto_approve_covers_child_sessions(services: Services) -> None:
                         "sessions": [parent.id]})  # fmt: skip
     with trio.fail_after(10):
         allowed = await api.ask(child.id, "bash", metadata={"command": "git status"})
-        assert allowed.request.effect == "allow"
-        assert allowed.request.decided_by is not None
-        assert allowed.request.decided_by.name == "auto-approve"
-        assert (await api.ask(stranger.id, "bash", ["git status"])).request.effect == "ask"
-        assert (await api.ask(child.id, "bash", ["make"])).request.effect == "ask"
+        assert allowed.effect == "allow"
+        assert allowed.decided_by is not None
+        assert allowed.decided_by.name == "auto-approve"
+        assert (await api.ask(stranger.id, "bash", ["git status"])).effect == "ask"
+        assert (await api.ask(child.id, "bash", ["make"])).effect == "ask"
         # a configured deny is never reached by the plugin
-        assert (await api.ask(child.id, "bash", ["git push origin"])).request.effect == "deny"
+        assert (await api.ask(child.id, "bash", ["git push origin"])).effect == "deny"
         # an opaque command is never auto-approved
         opaque = await api.ask(child.id, "bash", metadata={"command": "git $(x)"})
-        assert opaque.request.effect == "ask"
+        assert opaque.effect == "ask"
 
 
 async def test_auto_approve_is_time_boxed(services: Services) -> None:
@@ -57,7 +57,7 @@ async def test_auto_approve_is_time_boxed(services: Services) -> None:
     session = await api.create_session("/p")
     start(AutoApprove, {"rules": [{"permission": "bash"}], "until": time.time() - 1})
     with trio.fail_after(10):
-        assert (await api.ask(session.id, "bash", ["ls"])).request.effect == "ask"
+        assert (await api.ask(session.id, "bash", ["ls"])).effect == "ask"
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -101,5 +101,5 @@ async def test_webhook_posts_asked_events_with_retry(services: Services, hook_ur
     assert Hook.attempts == 2
     (body,) = Hook.received
     assert body["type"] == "permission.asked"
-    assert body["properties"]["id"] == asked.request.id
+    assert body["properties"]["id"] == asked.id
     assert body["directory"] == "/p"

@@ -121,6 +121,7 @@ async def test_replay_since_an_event(services: Services) -> None:
     publish("b", {})
     publish("c", {})
     after = await acall(BUS, Since(first.id))
+    assert after is not None
     assert [e.type for e in after] == ["b", "c"]
     assert await acall(BUS, Since("evt_unknown")) is None
 
@@ -137,9 +138,9 @@ async def test_a_service_event_is_offered_before_its_caller_is_released(
     first = subscription.get_nowait()
     assert first is not None
     assert first.type == "permission.asked"
-    await api.reply(asked.request.id, "once")
+    await api.reply(asked.id, "once")
     second = subscription.get_nowait()
     assert second is not None
     assert second.type == "permission.replied"
-    assert second.properties["requestID"] == asked.request.id
+    assert second.properties["requestID"] == asked.id
     api.unsubscribe(subscription)

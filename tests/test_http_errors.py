@@ -176,8 +176,8 @@ async def test_bad_input(  # noqa: PLR0917 - parametrized: pytest passes them by
     session = await live.session()
     pending = await api.ask(session["id"], "bash", ["make deploy"])
     done = await api.ask(session["id"], "bash", ["make test"])
-    await api.reply(done.request.id, "once")
-    target = path.format(sid=session["id"], rid=pending.request.id, done=done.request.id)
+    await api.reply(done.id, "once")
+    target = path.format(sid=session["id"], rid=pending.id, done=done.id)
     response = await live.client.request(method, target, **request_kwargs)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
@@ -188,7 +188,7 @@ async def test_bad_input(  # noqa: PLR0917 - parametrized: pytest passes them by
         assert field in body["message"]
     if status == 405:
         assert "GET" in response.headers["allow"]
-    assert (await api.get_permission(pending.request.id)).pending
+    assert (await api.get_permission(pending.id)).pending
 
 
 async def test_a_bug_is_a_logged_500(

@@ -118,13 +118,13 @@ async def test_a_chunked_body_over_the_limit_is_413_and_nothing_changes(live: Li
     chunk = b"x" * 65536
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
     raw = (
-        f"POST /permission/{asked.request.id}/reply HTTP/1.1\r\nHost: localhost\r\n"
+        f"POST /permission/{asked.id}/reply HTTP/1.1\r\nHost: localhost\r\n"
         "Transfer-Encoding: chunked\r\n\r\n"
     ).encode() + body
     [(status, _, answer)] = _answers(await _exchange(live, raw))
     assert status == 413
     assert _json(answer)["_tag"] == "PayloadTooLargeError"
-    assert (await api.get_permission(asked.request.id)).pending
+    assert (await api.get_permission(asked.id)).pending
 
 
 async def test_expect_100_continue_gets_a_100_then_the_answer(live: Live) -> None:
@@ -133,7 +133,7 @@ async def test_expect_100_continue_gets_a_100_then_the_answer(live: Live) -> Non
     asked = await api.ask(session["id"], "bash", ["make deploy"])
     body = b'{"reply":"once"}'
     head = (
-        f"POST /permission/{asked.request.id}/reply HTTP/1.1\r\nHost: localhost\r\n"
+        f"POST /permission/{asked.id}/reply HTTP/1.1\r\nHost: localhost\r\n"
         f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
     ).encode()
     with trio.fail_after(5):

@@ -24,6 +24,7 @@ from agentactors.actors import BUS, Subscription, api, start_services, stop_serv
 from agentactors.actors.bus import BusActor, publish
 from agentactors.actors.permission import PermissionActor
 from agentactors.actors.runtime import (
+    Request,
     RestartPolicy,
     Service,
     acall,
@@ -41,7 +42,7 @@ from .service_helpers import Blocks, Boom, Whoami, assert_busy_actor_times_out_t
 
 
 @attrs.frozen
-class Record:
+class Record(Request[int]):
     """Log ``n`` and the thread that handled it; yield the GIL inside the handler."""
 
     n: int
@@ -49,12 +50,12 @@ class Record:
 
 
 @attrs.frozen
-class CallOut:
+class CallOut(Request[object]):
     pass
 
 
 @attrs.frozen
-class Announce:
+class Announce(Request[None]):
     pass
 
 

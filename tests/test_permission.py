@@ -39,11 +39,11 @@ async def test_allow_passes_at_once_and_is_audited(services: Services) -> None:
     """An allowed ask is decided at once (reply once, by the rule) and kept in history."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["git status"])
-    assert asked.request.effect == "allow"
-    assert asked.decision.done()
-    final = await api.decision(asked)
+    assert asked.effect == "allow"
+    assert not asked.pending  # decided at once
+    final = await api.wait_permission(asked.id)
     assert (final.state, final.reply, final.decided_by.kind) == ("replied", "once", "rule")  # type: ignore[union-attr]
-    assert [r.id for r in await api.history()] == [asked.request.id]
+    assert [r.id for r in await api.history()] == [asked.id]
     assert await api.list_pending() == []
 
 
@@ -51,7 +51,7 @@ async def test_deny_answers_at_once_naming_the_rule(services: Services) -> None:
     """A denied ask ends at once with reject and the rule that denied it."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["ls", "rm -rf /"])
-    final = await api.decision(asked)
+    final = await api.wait_permission(asked.id)
     assert final.effect == "deny"
     assert final.reply == "reject"
     assert final.rule == Rule("bash", "rm *", "deny")
@@ -66,7 +66,7 @@ async def test_ask_is_pending_and_published(services: Services, events: Subscrip
     )
     event = await next_event(events, "permission.asked")
     assert props(event) | {"time": None} == {
-        "id": asked.request.id,
+        "id": asked.id,
         "sessionID": session.id,
         "permission": "bash",
         "patterns": ["git push"],
@@ -74,7 +74,7 @@ async def test_ask_is_pending_and_published(services: Services, events: Subscrip
         "always": ["git push *"],
         "time": None,
     }
-    assert [r.id for r in await api.list_pending("/p")] == [asked.request.id]
+    assert [r.id for r in await api.list_pending("/p")] == [asked.id]
     assert await api.list_pending("/elsewhere") == []
 
 
@@ -85,12 +85,12 @@ async def test_every_reply_releases_and_publishes(
     """once/always/reject each release the asker and publish permission.replied."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"])
-    final = await api.reply(asked.request.id, reply, message="because")
-    assert (await api.decision(asked, timeout=5)) == final
+    final = await api.reply(asked.id, reply, message="because")
+    assert (await api.wait_permission(asked.id, timeout=5)) == final
     event = await next_event(events, "permission.replied")
     assert props(event) == {
         "sessionID": session.id,
-        "requestID": asked.request.id,
+        "requestID": asked.id,
         "reply": reply,
         "message": "because",
         "decidedBy": {"kind": "user"},
@@ -102,9 +102,9 @@ async def test_second_reply_is_already_decided_with_final_state(services: Servic
     """A reply to a decided request raises AlreadyDecided carrying the final state."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"])
-    await api.reply(asked.request.id, "once")
+    await api.reply(asked.id, "once")
     with pytest.raises(AlreadyDecided) as info:
-        await api.reply(asked.request.id, "reject")
+        await api.reply(asked.id, "reject")
     assert info.value.request.reply == "once"
 
 
@@ -118,10 +118,10 @@ async def test_unknown_malformed_and_foreign_ids(services: Services) -> None:
     with pytest.raises(InvalidRequest, match="per_"):
         await api.reply("nope", "once")
     with pytest.raises(InvalidRequest, match="reply"):
-        await api.reply(asked.request.id, "maybe")
+        await api.reply(asked.id, "maybe")
     with pytest.raises(PermissionNotFound):
-        await api.reply(asked.request.id, "once", session_id=mine.id)
-    assert (await api.get_permission(asked.request.id)).pending  # left alone
+        await api.reply(asked.id, "once", session_id=mine.id)
+    assert (await api.get_permission(asked.id)).pending  # left alone
     with pytest.raises(SessionNotFound):
         await api.ask(new_id("ses"), "bash", ["make"])
 
@@ -134,17 +134,17 @@ async def test_always_saves_and_releases_what_now_passes(services: Services) -> 
     uncovered = await api.ask(session.id, "bash", ["make deploy"])
     other_session = await api.create_session("/p")
     elsewhere = await api.ask(other_session.id, "bash", ["npm run lint"])
-    await api.reply(first.request.id, "always")
-    released = await api.decision(covered, timeout=5)
+    await api.reply(first.id, "always")
+    released = await api.wait_permission(covered.id, timeout=5)
     assert released.reply == "always"
     assert released.decided_by.kind == "approval"  # type: ignore[union-attr]
-    assert (await api.get_permission(uncovered.request.id)).pending
-    assert (await api.get_permission(elsewhere.request.id)).pending  # session scope
+    assert (await api.get_permission(uncovered.id)).pending
+    assert (await api.get_permission(elsewhere.id)).pending  # session scope
     saved = await api.list_saved()
     assert [(a.pattern, a.scope) for a in saved] == [("npm run *", "session")]
     # and later asks in that session pass silently
     later = await api.ask(session.id, "bash", ["npm run anything"])
-    assert later.request.effect == "allow"
+    assert later.effect == "allow"
 
 
 async def test_project_scope_covers_other_sessions_of_the_directory(services: Services) -> None:
@@ -155,18 +155,18 @@ async def test_project_scope_covers_other_sessions_of_the_directory(services: Se
     first = await api.ask(one.id, "bash", ["cargo build"], always=["cargo build *"])
     same_dir = await api.ask(two.id, "bash", ["cargo build --release"])
     other_dir = await api.ask(three.id, "bash", ["cargo build"])
-    await api.reply(first.request.id, "always", scope="project")
-    assert (await api.decision(same_dir, timeout=5)).allowed
-    assert (await api.get_permission(other_dir.request.id)).pending
+    await api.reply(first.id, "always", scope="project")
+    assert (await api.wait_permission(same_dir.id, timeout=5)).allowed
+    assert (await api.get_permission(other_dir.id)).pending
 
 
 async def test_always_never_beats_a_configured_deny(services: Services) -> None:
     """An approval of "*" still leaves rm denied."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"], always=["*"])
-    await api.reply(asked.request.id, "always")
-    assert (await api.ask(session.id, "bash", ["anything"])).request.effect == "allow"
-    assert (await api.ask(session.id, "bash", ["rm -rf /"])).request.effect == "deny"
+    await api.reply(asked.id, "always")
+    assert (await api.ask(session.id, "bash", ["anything"])).effect == "allow"
+    assert (await api.ask(session.id, "bash", ["rm -rf /"])).effect == "deny"
 
 
 async def test_reject_cascades_to_the_sessions_other_requests(
@@ -178,13 +178,13 @@ async def test_reject_cascades_to_the_sessions_other_requests(
     first = await api.ask(session.id, "bash", ["a"])
     second = await api.ask(session.id, "bash", ["b"])
     foreign = await api.ask(other.id, "bash", ["c"])
-    await api.reply(first.request.id, "reject", message="no")
-    cascaded = await api.decision(second, timeout=5)
+    await api.reply(first.id, "reject", message="no")
+    cascaded = await api.wait_permission(second.id, timeout=5)
     assert cascaded.reply == "reject"
-    assert cascaded.decided_by == Decider("cascade", name=first.request.id)
-    assert (await api.get_permission(foreign.request.id)).pending
+    assert cascaded.decided_by == Decider("cascade", name=first.id)
+    assert (await api.get_permission(foreign.id)).pending
     ends = {props(await next_event(events, "permission.replied"))["requestID"] for _ in range(2)}
-    assert ends == {first.request.id, second.request.id}
+    assert ends == {first.id, second.id}
 
 
 async def test_reject_cascade_can_be_turned_off(config: Config) -> None:
@@ -197,8 +197,8 @@ async def test_reject_cascade_can_be_turned_off(config: Config) -> None:
         session = await api.create_session("/p")
         first = await api.ask(session.id, "bash", ["a"])
         second = await api.ask(session.id, "bash", ["b"])
-        await api.reply(first.request.id, "reject")
-        assert (await api.get_permission(second.request.id)).pending
+        await api.reply(first.id, "reject")
+        assert (await api.get_permission(second.id)).pending
     finally:
         stop_services()
 
@@ -207,8 +207,8 @@ async def test_timeout_expires_the_request(services: Services, events: Subscript
     """A request with a timeout ends as expired (reject, decidedBy timeout), published."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"], timeout=0.05)
-    assert asked.request.expires_at is not None
-    final = await api.decision(asked, timeout=5)
+    assert asked.expires_at is not None
+    final = await api.wait_permission(asked.id, timeout=5)
     assert (final.state, final.reply, final.decided_by) == ("expired", "reject", Decider("timeout"))
     event = await next_event(events, "permission.replied")
     assert props(event)["decidedBy"] == {"kind": "timeout"}
@@ -232,19 +232,19 @@ async def test_abort_ends_the_session_tree(services: Services, events: Subscript
     c = await api.ask(bystander.id, "bash", ["c"])
     assert set(await api.abort_session(parent.id)) == {parent.id, child.id}
     for asked in (a, b):
-        final = await api.decision(asked, timeout=5)
+        final = await api.wait_permission(asked.id, timeout=5)
         assert (final.state, final.decided_by) == ("aborted", Decider("abort"))
-    assert (await api.get_permission(c.request.id)).pending
+    assert (await api.get_permission(c.id)).pending
 
 
 async def test_patterns_are_derived_or_required(services: Services) -> None:
     """No patterns: bash uses metadata.command, file kinds metadata.path, else invalid."""
     session = await api.create_session("/p")
     bash = await api.ask(session.id, "bash", metadata={"command": "git status"})
-    assert bash.request.patterns == ("git status",)
-    assert bash.request.effect == "allow"
+    assert bash.patterns == ("git status",)
+    assert bash.effect == "allow"
     edit = await api.ask(session.id, "edit", metadata={"path": "src/../x.py"})
-    assert edit.request.patterns == ("/p/x.py",)
+    assert edit.patterns == ("/p/x.py",)
     with pytest.raises(InvalidRequest, match="patterns"):
         await api.ask(session.id, "webfetch")
 
@@ -256,13 +256,13 @@ async def test_many_waiters_on_one_request(services: Services) -> None:
     seen: list[str | None] = []
 
     async def waiter() -> None:
-        seen.append((await api.wait_permission(asked.request.id, timeout=5)).reply)
+        seen.append((await api.wait_permission(asked.id, timeout=5)).reply)
 
     async with trio.open_nursery() as nursery:
         for _ in range(10):
             nursery.start_soon(waiter)
         await trio.testing.wait_all_tasks_blocked()
-        await api.reply(asked.request.id, "once")
+        await api.reply(asked.id, "once")
     assert seen == ["once"] * 10
 
 
@@ -270,10 +270,10 @@ async def test_revoke_saved_approval(services: Services, events: Subscription) -
     """A revoked approval no longer applies; revoking twice is not found."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"], always=["make *"])
-    await api.reply(asked.request.id, "always")
+    await api.reply(asked.id, "always")
     (saved,) = await api.list_saved(scope="session")
     await api.revoke_saved(saved.id)
-    assert (await api.ask(session.id, "bash", ["make x"])).request.effect == "ask"
+    assert (await api.ask(session.id, "bash", ["make x"])).effect == "ask"
     with pytest.raises(Exception, match="not found"):
         await api.revoke_saved(saved.id)
 
@@ -291,10 +291,10 @@ async def test_a_final_request_keeps_every_field_of_the_pending_one(services: Se
         tool=ToolRef("msg_1", "call_1"),
         timeout=60,
     )
-    final = await api.reply(asked.request.id, "once", message="fine")
+    final = await api.reply(asked.id, "once", message="fine")
     changed = {
         field.name
         for field in attrs.fields(PermissionRequest)
-        if getattr(final, field.name) != getattr(asked.request, field.name)
+        if getattr(final, field.name) != getattr(asked, field.name)
     }
     assert changed == {"state", "reply", "message", "decided_by", "decided_at"}

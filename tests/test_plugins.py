@@ -81,7 +81,7 @@ async def test_a_crashing_plugin_harms_nobody(services: Services) -> None:
         await acall(BUS, Publish(make_event("tick", {"n": n})))
         if n % 100 == 0:
             asked = await api.ask(session.id, "bash", ["make"])
-            assert asked.request.pending
+            assert asked.pending
     with trio.fail_after(10):
         for _ in range(1000):
             await probe.receive()
@@ -134,7 +134,7 @@ async def test_policy_hook(
             asked = await api.ask(session.id, "bash", [pattern])
     finally:
         Policy.release.set()
-    request = asked.request
+    request = asked
     assert request.state == state
     assert request.reply == reply
     by = request.decided_by
@@ -157,6 +157,6 @@ async def test_policy_registrations_survive_a_permission_crash(services: Service
     session = await api.create_session("/p")
     with trio.fail_after(10):
         asked = await api.ask(session.id, "bash", ["allow me"])
-    assert asked.request.effect == "allow"
-    assert asked.request.decided_by is not None
-    assert asked.request.decided_by.kind == "plugin"
+    assert asked.effect == "allow"
+    assert asked.decided_by is not None
+    assert asked.decided_by.kind == "plugin"

@@ -11,6 +11,7 @@ import pytest
 
 from agentactors.actors.runtime import (
     BridgeFuture,
+    Request,
     Service,
     call,
     handles,
@@ -24,7 +25,7 @@ from agentactors.model import AlreadyStarted, NotRunning
 
 
 @attrs.frozen
-class Whoami:
+class Whoami(Request[str]):
     pass
 
 

@@ -47,9 +47,9 @@ async def test_update_rules_apply_to_later_asks(services: Services) -> None:
     )
     assert updated.title == "renamed"
     assert updated.updated >= session.updated
-    assert (await api.ask(session.id, "bash", ["make test"])).request.effect == "allow"
+    assert (await api.ask(session.id, "bash", ["make test"])).effect == "allow"
     other = await api.create_session("/p")
-    assert (await api.ask(other.id, "bash", ["make test"])).request.effect == "ask"
+    assert (await api.ask(other.id, "bash", ["make test"])).effect == "ask"
 
 
 async def test_delete_removes_the_tree_and_ends_requests(
@@ -60,7 +60,7 @@ async def test_delete_removes_the_tree_and_ends_requests(
     child = await api.create_session("/p", parent_id=parent.id)
     asked = await api.ask(child.id, "bash", ["make"])
     assert set(await api.delete_session(parent.id)) == {parent.id, child.id}
-    final = await api.decision(asked, timeout=5)
+    final = await api.wait_permission(asked.id, timeout=5)
     assert final.state == "aborted"
     with pytest.raises(SessionNotFound):
         await api.get_session(child.id)

@@ -97,7 +97,7 @@ async def test_bypass_attempts(services: Services, command: str, effect: str) ->
     """Every part of a compound command is decided; the strictest wins."""
     session = await api.create_session("/work/project")
     asked = await api.ask(session.id, "bash", metadata={"command": command})
-    assert asked.request.effect == effect, asked.request.patterns
+    assert asked.effect == effect, asked.patterns
 
 
 async def test_always_saves_one_pattern_per_part(services: Services) -> None:
@@ -106,20 +106,20 @@ async def test_always_saves_one_pattern_per_part(services: Services) -> None:
     asked = await api.ask(
         session.id, "bash", metadata={"command": "git checkout main && npm run build"}
     )
-    assert asked.request.always == ("git checkout *", "npm run *")
-    await api.reply(asked.request.id, "always")
+    assert asked.always == ("git checkout *", "npm run *")
+    await api.reply(asked.id, "always")
     again = await api.ask(session.id, "bash", metadata={"command": "git checkout dev"})
-    assert again.request.effect == "allow"
+    assert again.effect == "allow"
     other = await api.ask(session.id, "bash", metadata={"command": "git push"})
-    assert other.request.effect == "ask"
+    assert other.effect == "ask"
 
 
 async def test_opaque_requests_say_why(services: Services) -> None:
     """An opaque request carries metadata.opaque and the reasons, and asks."""
     session = await api.create_session("/work/project")
     asked = await api.ask(session.id, "bash", metadata={"command": "$CMD arg"})
-    assert asked.request.metadata["opaque"] is True
-    assert asked.request.metadata["opaqueReasons"]
+    assert asked.metadata["opaque"] is True
+    assert asked.metadata["opaqueReasons"]
 
 
 async def test_paths_outside_need_external_directory(services: Services, tmp_path: Path) -> None:
@@ -130,9 +130,9 @@ async def test_paths_outside_need_external_directory(services: Services, tmp_pat
     os.symlink(tmp_path / "secret", project / "link")
     session = await api.create_session(str(project))
     inside = await api.ask(session.id, "read", metadata={"path": "src/main.py"})
-    assert inside.request.effect == "allow"
+    assert inside.effect == "allow"
     outside = await api.ask(session.id, "read", metadata={"path": "../secret"})
-    assert outside.request.effect == "ask"
+    assert outside.effect == "ask"
     via_link = await api.ask(session.id, "read", metadata={"path": "link"})
-    assert via_link.request.effect == "ask"
-    assert str(tmp_path / "secret") in via_link.request.patterns
+    assert via_link.effect == "ask"
+    assert str(tmp_path / "secret") in via_link.patterns

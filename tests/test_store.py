@@ -20,7 +20,6 @@ import trio
 from agentactors.__main__ import main
 from agentactors.actors import BUS, PERMISSION, Subscription, api, start_services, stop_services
 from agentactors.actors._lifecycle import Services
-from agentactors.actors._permission_messages import Asked
 from agentactors.actors.bus import Since
 from agentactors.actors.messages import History
 from agentactors.actors.runtime import Crash, acall
@@ -96,9 +95,9 @@ async def test_a_restart_keeps_sessions_requests_approvals_and_decisions(
     child = await api.create_session(PROJECT, parent_id=session.id)
     saved = await api.ask(session.id, "bash", ["git push"], always=["git push *"])
     user = Decider("user", address="127.0.0.1")
-    await api.reply(saved.request.id, "always", decided_by=user, scope="project")
+    await api.reply(saved.id, "always", decided_by=user, scope="project")
     denied = await api.ask(child.id, "bash", ["rm -rf /"])
-    await api.reply(denied.request.id, "reject", message="no", decided_by=user)
+    await api.reply(denied.id, "reject", message="no", decided_by=user)
     pending = [await api.ask(session.id, "bash", [f"make {i}"], timeout=3600) for i in range(3)]
     before = {r.id: r for r in await api.history()}
 
@@ -106,18 +105,18 @@ async def test_a_restart_keeps_sessions_requests_approvals_and_decisions(
 
     assert {s.id for s in await api.list_sessions()} == {session.id, child.id}
     assert (await api.get_session(child.id)).parent_id == session.id
-    assert {r.id for r in await api.list_pending()} == {a.request.id for a in pending}
+    assert {r.id for r in await api.list_pending()} == {a.id for a in pending}
     for asked in pending:  # every field, the deadline included
-        assert await api.get_permission(asked.request.id) == asked.request
+        assert await api.get_permission(asked.id) == asked
     assert {r.id: r for r in await api.history()} == before
-    rejected = await api.get_permission(denied.request.id)
+    rejected = await api.get_permission(denied.id)
     assert rejected.decided_by == user
     assert rejected.message == "no"
     [approval] = await api.list_saved(scope="project")
     assert (approval.pattern, approval.saved_by) == ("git push *", user)
     again = await api.ask(child.id, "bash", ["git push origin main"])  # project scope
-    assert again.request.effect == "allow"
-    assert again.request.decided_by == Decider("approval", name=approval.id)
+    assert again.effect == "allow"
+    assert again.decided_by == Decider("approval", name=approval.id)
 
 
 async def test_pending_requests_stay_pending_across_a_clean_stop(
@@ -127,7 +126,7 @@ async def test_pending_requests_stay_pending_across_a_clean_stop(
     session = await api.create_session(PROJECT)
     asked = await api.ask(session.id, "bash", ["make deploy"])
     restart(config, data_dir)
-    assert (await api.get_permission(asked.request.id)).pending
+    assert (await api.get_permission(asked.id)).pending
     database = data_dir / DB_FILE
     assert rows(database, "SELECT count(*) FROM events WHERE type = 'permission.replied'") == [(0,)]
 
@@ -141,7 +140,7 @@ async def test_reject_pending_on_exit_ends_them_as_shutdown(data_dir: Path) -> N
     stop_services()
     start_services(Config(read_project_files=False), data_dir=data_dir)
     try:
-        final = await api.get_permission(asked.request.id)
+        final = await api.get_permission(asked.id)
     finally:
         stop_services()
     assert (final.state, final.reply, final.decided_by) == (
@@ -246,22 +245,18 @@ async def test_a_request_that_expired_while_down_ends_expired_at_start(
     # While the server is down, the first request's deadline passes.
     database = data_dir / DB_FILE
     with closing(sqlite3.connect(database)) as conn, conn:
-        (body,) = conn.execute(
-            "SELECT body FROM requests WHERE id = ?", (asked.request.id,)
-        ).fetchone()
+        (body,) = conn.execute("SELECT body FROM requests WHERE id = ?", (asked.id,)).fetchone()
         moved = json.loads(body)
         moved["expiresAt"] = now_ms() - 1000
-        conn.execute(
-            "UPDATE requests SET body = ? WHERE id = ?", (json.dumps(moved), asked.request.id)
-        )
+        conn.execute("UPDATE requests SET body = ? WHERE id = ?", (json.dumps(moved), asked.id))
     start_services(config, data_dir=data_dir)
-    final = await api.wait_permission(asked.request.id, timeout=10)
+    final = await api.wait_permission(asked.id, timeout=10)
     assert (final.state, final.reply, final.decided_by) == ("expired", "reject", Decider("timeout"))
-    assert (await api.get_permission(later.request.id)).pending  # its time has not come
+    assert (await api.get_permission(later.id)).pending  # its time has not come
     replied = rows(
         database, "SELECT properties FROM events WHERE type = 'permission.replied'"
     )  # stored with the decision, in the same transaction
-    assert [json.loads(p)["requestID"] for (p,) in replied] == [asked.request.id]
+    assert [json.loads(p)["requestID"] for (p,) in replied] == [asked.id]
     assert json.loads(replied[0][0])["state"] == "expired"
 
 
@@ -271,10 +266,11 @@ async def test_last_event_id_replay_works_across_a_restart(
     session = await api.create_session(PROJECT)
     created = await next_event(stream, "session.created")
     asked = await api.ask(session.id, "bash", ["make deploy"])
-    await api.reply(asked.request.id, "once")
+    await api.reply(asked.id, "once")
     published = [await next_event(stream, t) for t in ("permission.asked", "permission.replied")]
     restart(config, data_dir)
     held = await acall(BUS, Since(created.id))
+    assert held is not None
     assert [(e.id, e.type, dict(e.properties)) for e in held] == [
         (e.id, e.type, dict(e.properties)) for e in published
     ]
@@ -287,7 +283,7 @@ async def test_the_event_log_is_bounded(data_dir: Path) -> None:
         session = await api.create_session(PROJECT)
         for i in range(10):
             asked = await api.ask(session.id, "bash", [f"make {i}"])
-            await api.reply(asked.request.id, "once")
+            await api.reply(asked.id, "once")
     finally:
         stop_services()
     assert rows(data_dir / DB_FILE, "SELECT count(*) FROM events") == [(5,)]
@@ -314,9 +310,9 @@ async def test_history_filters_and_pages_alike_in_memory_and_sqlite(either: str)
     for i in range(6):
         session = one if i % 2 else two
         asked = await api.ask(session.id, "bash", [f"make {i}"])
-        ids.append(asked.request.id)
+        ids.append(asked.id)
         if i < 4:
-            await api.reply(asked.request.id, "once", decided_by=user)
+            await api.reply(asked.id, "once", decided_by=user)
     await api.abort_session(two.id)  # ends request 4 (decidedBy abort)
     created = {i: (await api.get_permission(i)).created for i in ids}
     middle = created[ids[2]]
@@ -501,20 +497,20 @@ async def test_a_failed_commit_refuses_the_reply_and_keeps_the_request_pending(
 
     async def waiter(task_status: trio.TaskStatus[None]) -> None:
         task_status.started()
-        released.append(await api.decision(asked, timeout=30))
+        released.append(await api.wait_permission(asked.id, timeout=30))
 
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
             await nursery.start(waiter)
             await acall(STORE, BreakStore("close"))
             with pytest.raises(StoreUnavailable):
-                await api.reply(asked.request.id, "once")
-            assert (await api.get_permission(asked.request.id)).pending
+                await api.reply(asked.id, "once")
+            assert (await api.get_permission(asked.id)).pending
             assert released == []
-            final = await api.reply(asked.request.id, "reject")  # reopened: stored now
+            final = await api.reply(asked.id, "reject")  # reopened: stored now
     assert released == [final]
     restart(config, data_dir)
-    assert (await api.get_permission(asked.request.id)).reply == "reject"
+    assert (await api.get_permission(asked.id)).reply == "reject"
 
 
 async def test_a_read_only_store_refuses_every_change_and_keeps_serving_reads(
@@ -525,12 +521,12 @@ async def test_a_read_only_store_refuses_every_change_and_keeps_serving_reads(
     await acall(STORE, BreakStore("readonly"))
     for _ in range(5):  # a failure does not count as a crash: no restart limit to hit
         with pytest.raises(StoreUnavailable):
-            await api.reply(asked.request.id, "once")
+            await api.reply(asked.id, "once")
     with pytest.raises(StoreUnavailable):  # an ask that cannot be stored is not made
         await api.ask_and_wait(session.id, "bash", ["make test"])
-    assert [r.id for r in await api.list_pending()] == [asked.request.id]
+    assert [r.id for r in await api.list_pending()] == [asked.id]
     await acall(STORE, BreakStore(None))
-    assert (await api.reply(asked.request.id, "once")).reply == "once"
+    assert (await api.reply(asked.id, "once")).reply == "once"
 
 
 async def test_a_store_crash_is_recovered_and_waiters_reattach(
@@ -542,7 +538,7 @@ async def test_a_store_crash_is_recovered_and_waiters_reattach(
 
     async def waiter(task_status: trio.TaskStatus[None]) -> None:
         task_status.started()
-        released.append(await api.decision(asked, timeout=30))
+        released.append(await api.wait_permission(asked.id, timeout=30))
 
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
@@ -551,10 +547,10 @@ async def test_a_store_crash_is_recovered_and_waiters_reattach(
                 await acall(STORE, Crash("simulated"))
             status = await acall(STORE, StoreStatus())  # the new store has recovered
             assert (status.epoch, status.broken) == (1, None)
-            final = await api.reply(asked.request.id, "once")
+            final = await api.reply(asked.id, "once")
     assert released == [final]
     restart(config, data_dir)
-    assert (await api.get_permission(asked.request.id)).reply == "once"
+    assert (await api.get_permission(asked.id)).reply == "once"
 
 
 async def test_repeated_store_failures_under_load_lose_nothing_acknowledged(
@@ -568,8 +564,8 @@ async def test_repeated_store_failures_under_load_lose_nothing_acknowledged(
     released: dict[str, PermissionRequest] = {}
     refused = 0
 
-    async def waiter(asked: Asked) -> None:
-        released[asked.request.id] = await api.decision(asked, timeout=60)
+    async def waiter(asked: PermissionRequest) -> None:
+        released[asked.id] = await api.wait_permission(asked.id, timeout=60)
 
     async def asker(number: int, nursery: trio.Nursery) -> None:
         nonlocal refused
@@ -580,12 +576,12 @@ async def test_repeated_store_failures_under_load_lose_nothing_acknowledged(
             except (StoreUnavailable, ServiceRestarting):
                 refused += 1
                 continue
-            asked_ok.add(asked.request.id)
+            asked_ok.add(asked.id)
             nursery.start_soon(waiter, asked)
             reply = ("once", "reject")[turn % 2]
             while True:
                 try:
-                    final = await api.reply(asked.request.id, reply)
+                    final = await api.reply(asked.id, reply)
                 except (StoreUnavailable, ServiceRestarting):
                     refused += 1
                     await trio.lowlevel.checkpoint()

@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from agentactors.actors.runtime import (
+    Request,
     RestartPolicy,
     Service,
     call,
@@ -30,7 +31,7 @@ from .service_helpers import Block, Blocks, Boom, Whoami, assert_busy_actor_time
 
 
 @attrs.frozen
-class CallPeer:
+class CallPeer(Request[object]):
     name: str
 
 

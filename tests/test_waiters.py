@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import threading
 
+import attrs
 import pytest
 import trio
 
 from agentactors.actors import PERMISSION, api  # the deadline heap, probed below
 from agentactors.actors._lifecycle import Services
-from agentactors.actors.runtime import Crash, _bridge, acall, registry
+from agentactors.actors.runtime import (
+    BridgeFuture,
+    Crash,
+    Later,
+    Request,
+    Service,
+    _bridge,
+    acall,
+    handles,
+    registry,
+    start_singleton,
+)
 from agentactors.model import CallTimeout, PermissionRequest, ServiceCrashed
+
+
+@attrs.frozen
+class Hold(Request[str]):
+    """Answered later, with what the test sets on ``answer``."""
+
+    answer: BridgeFuture[str] = attrs.field(eq=False)
+
+
+class Holder(Service):
+    @handles(Hold)
+    def _hold(self, message: Hold) -> Later[str]:
+        return Later(message.answer)
 
 
 async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> None:
@@ -23,9 +48,9 @@ async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> 
 
     async def asker() -> None:
         request = await api.ask(session.id, "bash", ["make deploy"])
-        asked.append(request.request.id)
+        asked.append(request.id)
         parked.release()
-        released.append(await api.decision(request, timeout=30))
+        released.append(await api.wait_permission(request.id, timeout=30))
 
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
@@ -43,16 +68,21 @@ async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> 
 
 
 async def test_a_cancelled_waiter_leaves_nothing_behind(services: Services) -> None:
-    """Cancelling a waiting task removes its callback; the request stays pending."""
+    """Cancelling a waiting task removes its callback from the answer it waits on; a
+    cancelled wait for a decision leaves the request pending."""
+    start_singleton("holder", Holder)
+    answer: BridgeFuture[str] = BridgeFuture()
+    with trio.move_on_after(0.01):
+        await acall("holder", Hold(answer), timeout=None)
+    assert answer.callback_count() == 0
     session = await api.create_session("/tmp/project")
     asked = await api.ask(session.id, "bash", ["make deploy"])
     with trio.move_on_after(0.01):
-        await api.decision(asked)
-    assert asked.decision.callback_count() == 0
-    assert (await api.get_permission(asked.request.id)).pending
+        await api.wait_permission(asked.id)
+    assert (await api.get_permission(asked.id)).pending
     # a later reply still works and a fresh waiter sees it
-    await api.reply(asked.request.id, "reject")
-    final = await api.wait_permission(asked.request.id, timeout=5)
+    await api.reply(asked.id, "reject")
+    final = await api.wait_permission(asked.id, timeout=5)
     assert final.reply == "reject"
 
 
@@ -64,7 +94,7 @@ async def test_waiters_reattach_after_a_permission_crash(services: Services) -> 
 
     async def waiter(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
-        result.append(await api.decision(asked, timeout=10))
+        result.append(await api.wait_permission(asked.id, timeout=10))
 
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
@@ -72,9 +102,9 @@ async def test_waiters_reattach_after_a_permission_crash(services: Services) -> 
             with pytest.raises(ServiceCrashed):
                 await acall(PERMISSION, Crash("simulated"))
             # the new incarnation recovered the pending request
-            recovered = await api.get_permission(asked.request.id)
+            recovered = await api.get_permission(asked.id)
             assert recovered.pending
-            await api.reply(asked.request.id, "once")
+            await api.reply(asked.id, "once")
     assert result[0].reply == "once"
     assert next(r for r in registry.snapshot() if r.name == PERMISSION).restarts == 1
 
@@ -94,16 +124,17 @@ async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: S
 
 async def test_timeouts_fire_among_many_finished_waits(services: Services) -> None:
     """Expired waits raise CallTimeout; answered ones in the same heap do not."""
+    start_singleton("holder", Holder)
+    answer: BridgeFuture[str] = BridgeFuture()
     session = await api.create_session("/tmp/project")
-    asked = await api.ask(session.id, "bash", ["make deploy"])
     for _ in range(100):
         await api.get_session(session.id)
     with trio.fail_after(5):
         with pytest.raises(CallTimeout):
-            await api.decision(asked, timeout=0.05)
+            await acall("holder", Hold(answer), timeout=0.05)
         # a shorter deadline added while the reaper sleeps on a longer one still fires
         async with trio.open_nursery() as nursery:
             nursery.start_soon(api.get_session, session.id)
             with pytest.raises(CallTimeout):
-                await api.decision(asked, timeout=0.02)
-    assert asked.decision.callback_count() == 0
+                await acall("holder", Hold(answer), timeout=0.02)
+    assert answer.callback_count() == 0

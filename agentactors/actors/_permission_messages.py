@@ -7,14 +7,16 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors.runtime import BridgeFuture
+from agentactors.actors.runtime import Request
 from agentactors.model import (
     BY_ABORT,
     BY_SHUTDOWN,
     BY_USER,
     DEFAULT_LIMIT,
     Decider,
+    Page,
     PermissionRequest,
+    SavedApproval,
     Session,
     ToolRef,
 )
@@ -36,7 +38,10 @@ class SessionsRemoved:
 
 
 @attrs.frozen
-class AskPermission:
+class AskPermission(Request[PermissionRequest]):
+    """Answered with the request as asked (pending, or decided at once by a rule, an
+    approval or a policy plugin); with ``wait``, with its final state once it ends."""
+
     session_id: str
     permission: str
     patterns: tuple[str, ...]
@@ -44,23 +49,12 @@ class AskPermission:
     always: tuple[str, ...] = ()
     tool: ToolRef | None = None
     timeout: float | None = None  # seconds; None: the configured default
-    # In-process callers that only want the outcome may pass the future the decision
-    # goes to (it also receives a refusal of the ask), and may pre-assign the id; then
-    # they need not wait for the ask's own answer: one wake-up instead of two.
-    decision: BridgeFuture[PermissionRequest] | None = attrs.field(default=None, eq=False)
-    request_id: str | None = None
+    wait: bool = False
+    request_id: str | None = None  # pre-assigned (a fresh ``new_id("per")``), or None
 
 
 @attrs.frozen
-class Asked:
-    """The answer to an ask: the request as stored, and a future of its final state."""
-
-    request: PermissionRequest
-    decision: BridgeFuture[PermissionRequest] = attrs.field(eq=False)
-
-
-@attrs.frozen
-class ReplyPermission:
+class ReplyPermission(Request[PermissionRequest]):
     request_id: str
     reply: str
     message: str | None = None
@@ -70,21 +64,21 @@ class ReplyPermission:
 
 
 @attrs.frozen
-class GetPermission:
+class GetPermission(Request[PermissionRequest]):
     request_id: str
     session_id: str | None = None
 
 
 @attrs.frozen
-class WaitPermission:
-    """Answered with the request's decision future (already done if it has ended)."""
+class WaitPermission(Request[PermissionRequest]):
+    """Answered with the request's final state, once it has ended."""
 
     request_id: str
     session_id: str | None = None
 
 
 @attrs.frozen
-class ListPending:
+class ListPending(Request[Page[PermissionRequest]]):
     """A page of the pending requests, in the order they were asked (by id), after
     ``cursor`` (the previous page's ``next_cursor``)."""
 
@@ -95,7 +89,7 @@ class ListPending:
 
 
 @attrs.frozen
-class EndSessions:
+class EndSessions(Request[int]):
     """End every pending request of these sessions (abort, delete)."""
 
     session_ids: tuple[str, ...]
@@ -103,7 +97,7 @@ class EndSessions:
 
 
 @attrs.frozen
-class EndAll:
+class EndAll(Request[int]):
     """End every pending request (an operator-requested shutdown)."""
 
     decided_by: Decider = BY_SHUTDOWN
@@ -115,7 +109,7 @@ class Expire:
 
 
 @attrs.frozen
-class ListSaved:
+class ListSaved(Request[Page[SavedApproval]]):
     """A page of the saved approvals, in the order they were saved (by id), after
     ``cursor``."""
 
@@ -127,7 +121,7 @@ class ListSaved:
 
 
 @attrs.frozen
-class RevokeSaved:
+class RevokeSaved(Request[SavedApproval]):
     approval_id: str
 
 
@@ -140,7 +134,7 @@ class SetPolicies:
 
 
 @attrs.frozen
-class Evaluate:
+class Evaluate(Request[Any]):
     """To a policy plugin: decide ``request`` (answer allow/deny/None)."""
 
     request: PermissionRequest

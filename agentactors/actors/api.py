@@ -14,7 +14,7 @@ from typing import Any
 
 import trio
 
-from agentactors.actors.runtime import DEFAULT_TIMEOUT, BridgeFuture, acall, post, submit, wait
+from agentactors.actors.runtime import DEFAULT_TIMEOUT, acall, post
 from agentactors.actors.store import History
 from agentactors.model import (
     BY_ASKER,
@@ -36,7 +36,6 @@ from agentactors.model import (
 
 from ._permission_messages import (
     PERMISSION,
-    Asked,
     AskPermission,
     EndSessions,
     GetPermission,
@@ -70,11 +69,11 @@ async def create_session(
     parent_id: str | None = None,
     permission: tuple[Rule, ...] = (),
 ) -> Session:
-    return await acall(SESSIONS, CreateSession(directory, title, parent_id, permission))  # type: ignore[no-any-return]
+    return await acall(SESSIONS, CreateSession(directory, title, parent_id, permission))
 
 
 async def get_session(session_id: str) -> Session:
-    return await acall(SESSIONS, GetSession(session_id))  # type: ignore[no-any-return]
+    return await acall(SESSIONS, GetSession(session_id))
 
 
 async def list_sessions(
@@ -82,25 +81,25 @@ async def list_sessions(
 ) -> Page[Session]:
     """A page of the sessions (of ``directory``; all if None), most recently updated
     first; ``cursor`` is the previous page's ``next_cursor``."""
-    return await acall(SESSIONS, ListSessions(directory, limit, cursor))  # type: ignore[no-any-return]
+    return await acall(SESSIONS, ListSessions(directory, limit, cursor))
 
 
 async def update_session(
     session_id: str, *, title: str | None = None, permission: tuple[Rule, ...] | None = None
 ) -> Session:
-    return await acall(SESSIONS, UpdateSession(session_id, title, permission))  # type: ignore[no-any-return]
+    return await acall(SESSIONS, UpdateSession(session_id, title, permission))
 
 
 async def abort_session(session_id: str) -> list[str]:
     """End the pending requests of a session and its descendants (``decidedBy`` abort)."""
-    ids: list[str] = await acall(SESSIONS, AbortSession(session_id))
+    ids = await acall(SESSIONS, AbortSession(session_id))
     await acall(PERMISSION, EndSessions(tuple(ids)))
     return ids
 
 
 async def delete_session(session_id: str) -> list[str]:
     """Delete a session and its descendants; their pending requests end as aborted."""
-    ids: list[str] = await acall(SESSIONS, DeleteSession(session_id))
+    ids = await acall(SESSIONS, DeleteSession(session_id))
     await acall(PERMISSION, EndSessions(tuple(ids), Decider("abort", name="session deleted")))
     return ids
 
@@ -117,10 +116,11 @@ async def ask(
     always: Iterable[str] = (),
     tool: ToolRef | None = None,
     timeout: float | None = None,
-) -> Asked:
-    """Ask; returns at once with the request and a future of its decision."""
+) -> PermissionRequest:
+    """Ask; returns at once with the request as asked: pending (``effect`` ask), or
+    already decided by a rule, a saved approval or a policy plugin."""
     message = _ask_message(session_id, permission, patterns, metadata, always, tool, timeout)
-    return await acall(PERMISSION, message)  # type: ignore[no-any-return]
+    return await acall(PERMISSION, message)
 
 
 def _ask_message(  # noqa: PLR0917 - private: mirrors ask()'s signature
@@ -156,7 +156,7 @@ async def ask_and_wait(
     timeout: float | None = None,
     request_id: str | None = None,
 ) -> PermissionRequest:
-    """Ask and wait for the final state in one message (one wake-up, not two).
+    """Ask and wait for the final state in one message.
 
     ``request_id`` may be pre-assigned (a fresh ``new_id("per")``) so the caller can
     correlate before the answer comes.  ``timeout`` bounds the request's own life (it
@@ -166,17 +166,13 @@ async def ask_and_wait(
     only if the service crashed while taking the ask (a pending request survives a
     crash: this re-attaches by id).
     """
-    decision: BridgeFuture[PermissionRequest] = BridgeFuture()
     request_id = request_id or new_id("per")
     message = _ask_message(
         session_id, permission, patterns, metadata, always, tool, timeout,
-        decision=decision, request_id=request_id,
+        wait=True, request_id=request_id,
     )  # fmt: skip
     try:
-        await submit(PERMISSION, message)
-        if decision.done():  # decided inline at once: still a checkpoint
-            await trio.lowlevel.cancel_shielded_checkpoint()
-        return await wait(decision, PERMISSION, "a decision", None)  # type: ignore[no-any-return]
+        return await acall(PERMISSION, message, timeout=None)
     except ServiceRestarting:
         return await wait_permission(request_id)
 
@@ -192,7 +188,7 @@ async def reply(
 ) -> PermissionRequest:
     """Reply once/always/reject; returns the final request (stored before returning)."""
     msg = ReplyPermission(request_id, reply, message, session_id, decided_by, scope)
-    return await acall(PERMISSION, msg)  # type: ignore[no-any-return]
+    return await acall(PERMISSION, msg)
 
 
 async def withdraw(request_id: str, *, decided_by: Decider = BY_ASKER) -> PermissionRequest:
@@ -202,13 +198,14 @@ async def withdraw(request_id: str, *, decided_by: Decider = BY_ASKER) -> Permis
 
 
 async def get_permission(request_id: str, session_id: str | None = None) -> PermissionRequest:
-    return await acall(PERMISSION, GetPermission(request_id, session_id))  # type: ignore[no-any-return]
+    return await acall(PERMISSION, GetPermission(request_id, session_id))
 
 
 async def wait_permission(
     request_id: str, *, timeout: float | None = None, session_id: str | None = None
 ) -> PermissionRequest:
-    """Wait until the request ends; re-attaches by id if ``permission`` restarts.
+    """Wait until the request ends; re-attaches by id (every ``RESTART_RETRY`` seconds,
+    until ``timeout``) while ``permission`` restarts.
 
     Raises:
         CallTimeout: still pending after ``timeout`` seconds.
@@ -216,24 +213,17 @@ async def wait_permission(
     """
     deadline = trio.current_time() + (math.inf if timeout is None else timeout)
     while True:
+        remaining = deadline - trio.current_time()
         try:
-            future = await acall(PERMISSION, WaitPermission(request_id, session_id))
-            remaining = deadline - trio.current_time()
-            return await wait(  # type: ignore[no-any-return]
-                future, PERMISSION, "a decision", None if remaining == math.inf else remaining
+            return await acall(
+                PERMISSION,
+                WaitPermission(request_id, session_id),
+                timeout=None if remaining == math.inf else max(0.0, remaining),
             )
         except ServiceRestarting:
             if trio.current_time() + RESTART_RETRY >= deadline:
                 raise CallTimeout(PERMISSION, "a decision", timeout or 0.0) from None
             await trio.sleep(RESTART_RETRY)
-
-
-async def decision(asked: Asked, *, timeout: float | None = None) -> PermissionRequest:
-    """The final state of an asked request (re-attaching by id after a restart)."""
-    try:
-        return await wait(asked.decision, PERMISSION, "a decision", timeout)  # type: ignore[no-any-return]
-    except ServiceRestarting:
-        return await wait_permission(asked.request.id, timeout=timeout)
 
 
 async def list_pending(
@@ -244,7 +234,7 @@ async def list_pending(
     cursor: str | None = None,
 ) -> Page[PermissionRequest]:
     """A page of the pending requests, in the order they were asked."""
-    return await acall(PERMISSION, ListPending(directory, session_id, limit, cursor))  # type: ignore[no-any-return]
+    return await acall(PERMISSION, ListPending(directory, session_id, limit, cursor))
 
 
 async def history(
@@ -261,7 +251,7 @@ async def history(
     """A page of the audit log, newest first; see :class:`History` for the filters and
     where a page starts."""
     query = History(session_id, state, limit, decider, since, until, before, cursor)
-    return await acall(PERMISSION, query)  # type: ignore[no-any-return]
+    return await acall(PERMISSION, query)
 
 
 async def list_saved(
@@ -274,11 +264,11 @@ async def list_saved(
 ) -> Page[SavedApproval]:
     """A page of the saved approvals, in the order they were saved."""
     message = ListSaved(scope, session_id, directory, limit, cursor)
-    return await acall(PERMISSION, message)  # type: ignore[no-any-return]
+    return await acall(PERMISSION, message)
 
 
 async def revoke_saved(approval_id: str) -> SavedApproval:
-    return await acall(PERMISSION, RevokeSaved(approval_id))  # type: ignore[no-any-return]
+    return await acall(PERMISSION, RevokeSaved(approval_id))
 
 
 # --- events -----------------------------------------------------------------------------
@@ -300,7 +290,7 @@ async def subscribe(
 async def events_since(event_id: str) -> list[Event] | None:
     """The events the bus still holds after ``event_id`` (None: it no longer holds that
     id, so the caller must resynchronise), for ``Last-Event-ID`` replay."""
-    return await acall(BUS, Since(event_id))  # type: ignore[no-any-return]
+    return await acall(BUS, Since(event_id))
 
 
 def unsubscribe(subscription: Subscription) -> None:

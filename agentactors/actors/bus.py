@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from agentactors.actors.runtime import (
+    Request,
     Service,
     current_service,
     handles,
@@ -41,17 +42,17 @@ log = logging.getLogger(__name__)
 
 
 @attrs.frozen
-class Publish:
+class Publish(Request[None]):
     event: Event
 
 
 @attrs.frozen
-class PublishMany:
+class PublishMany(Request[None]):
     events: tuple[Event, ...]
 
 
 @attrs.frozen
-class Subscribe:
+class Subscribe(Request[None]):
     subscription: Subscription
 
 
@@ -61,7 +62,7 @@ class Unsubscribe:
 
 
 @attrs.frozen
-class Since:
+class Since(Request[list[Event] | None]):
     """Events after ``event_id`` still held (``None`` if that id is no longer held)."""
 
     event_id: str
@@ -75,7 +76,7 @@ class BusStats:
 
 
 @attrs.frozen
-class Stats:
+class Stats(Request[BusStats]):
     pass
 
 

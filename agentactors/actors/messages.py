@@ -7,7 +7,6 @@ from agentactors.actors.runtime import Crash
 from agentactors.actors.store import History
 
 from ._permission_messages import (
-    Asked,
     AskPermission,
     EndAll,
     EndSessions,
@@ -38,7 +37,6 @@ from .sessions import (
 __all__ = [
     "AbortSession",
     "AskPermission",
-    "Asked",
     "Crash",
     "CreateSession",
     "DeleteSession",

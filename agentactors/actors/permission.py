@@ -34,7 +34,6 @@ from agentactors.actors.runtime import (
     Later,
     Service,
     TimerHandle,
-    completed,
     handles,
     post,
     tell,
@@ -90,7 +89,6 @@ from agentactors.policy import (
 from ._permission_messages import (
     MAX_TIMEOUT,
     PERMISSION,
-    Asked,
     AskPermission,
     EndAll,
     EndSessions,
@@ -134,7 +132,7 @@ class _Evaluation:
     """A request the policy plugins are looking at, before anyone else sees it."""
 
     entry: _Pending
-    answer: BridgeFuture[Asked]
+    answer: BridgeFuture[PermissionRequest]  # the request as asked, once they have spoken
     waiting: set[str]
     allowed_by: list[str] = attrs.Factory(list)
     timer: TimerHandle | None = None
@@ -256,15 +254,8 @@ class PermissionActor(Service):
     # --- asking -----------------------------------------------------------------------
 
     @handles(AskPermission)
-    def _ask(self, message: AskPermission) -> Asked | Later:
-        try:
-            return self._ask_unguarded(message)
-        except BaseException as exc:  # the caller may be waiting on the decision only
-            if message.decision is not None:
-                message.decision.try_set_exception(exc)
-            raise
-
-    def _ask_unguarded(self, message: AskPermission) -> Asked | Later:
+    def _ask(self, message: AskPermission) -> PermissionRequest | Later[PermissionRequest]:
+        """The request as asked; with ``message.wait``, Later: its final state."""
         check_text(message.permission, "permission", limit=MAX_NAME)
         check_id(message.session_id, "ses", "sessionID")
         session = self._sessions.get(message.session_id)
@@ -306,17 +297,22 @@ class PermissionActor(Service):
             effect=decision.effect,
             rule=decision.rule,
         )
-        entry = _Pending(request, message.decision or BridgeFuture(), rules, derived)
+        entry = _Pending(request, BridgeFuture(), rules, derived)
         if decision.effect != "ask":
             reason = (
                 decision.rule.describe() if decision.rule and decision.effect == "deny" else None
             )
-            return self._settle(entry, decision.effect, _rule_decider(decision), reason)
-        if self._board.names:
-            return self._evaluate(entry)
-        return self._open(entry)
+            asked = self._settle(entry, decision.effect, _rule_decider(decision), reason)
+        elif self._board.names:
+            answer = self._evaluate(entry)
+            return Later(entry.future) if message.wait else answer
+        else:
+            asked = self._open(entry)
+        return Later(entry.future) if message.wait else asked
 
-    def _settle(self, entry: _Pending, effect: Action, by: Decider, reason: str | None) -> Asked:
+    def _settle(
+        self, entry: _Pending, effect: Action, by: Decider, reason: str | None
+    ) -> PermissionRequest:
         """End a request that never was pending (rule, approval or policy decision)."""
         final = self._decided(
             attrs.evolve(entry.request, effect=effect),
@@ -327,9 +323,9 @@ class PermissionActor(Service):
         )
         self._state.put_request(final)
         self.settle(entry.future, final, refused="unavailable")  # once stored
-        return Asked(final, entry.future)
+        return final
 
-    def _open(self, entry: _Pending) -> Asked:
+    def _open(self, entry: _Pending) -> PermissionRequest:
         """Make a request pending: stored, timed, then published for humans."""
         request = entry.request
         self._pending[request.id] = entry
@@ -337,7 +333,7 @@ class PermissionActor(Service):
         self.guard(entry.future)  # not stored: the asker is told (503), not left waiting
         self._arm(entry)
         publish("permission.asked", wire.asked(request), request.directory)
-        return Asked(request, entry.future)
+        return request
 
     # --- policy plugins -----------------------------------------------------------------
 
@@ -346,7 +342,7 @@ class PermissionActor(Service):
         self._board.names = message.names
         self._board.timeout = message.timeout
 
-    def _evaluate(self, entry: _Pending) -> Later:
+    def _evaluate(self, entry: _Pending) -> Later[PermissionRequest]:
         """Show the request to every policy plugin first; answer when they have spoken."""
         request_id = entry.request.id
         evaluation = _Evaluation(entry, BridgeFuture(), set(self._board.names))
@@ -450,10 +446,10 @@ class PermissionActor(Service):
         return self._find(message.request_id, message.session_id)
 
     @handles(WaitPermission)
-    def _wait(self, message: WaitPermission) -> BridgeFuture[PermissionRequest]:
+    def _wait(self, message: WaitPermission) -> PermissionRequest | Later[PermissionRequest]:
         request = self._find(message.request_id, message.session_id)
         entry = self._pending.get(request.id)
-        return entry.future if entry else completed(request)
+        return Later(entry.future) if entry else request
 
     @handles(ListPending)
     def _list(self, message: ListPending) -> Page[PermissionRequest]:
@@ -466,7 +462,7 @@ class PermissionActor(Service):
         return page_by_id(rows, _id_of, "pending", message.limit, message.cursor)
 
     @handles(History)
-    def _history(self, message: History) -> Page[PermissionRequest] | Later:
+    def _history(self, message: History) -> Page[PermissionRequest] | Later[Any]:
         return self._state.query_history(message)  # durable: from the database
 
     # --- replying ---------------------------------------------------------------------

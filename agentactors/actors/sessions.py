@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors.runtime import Service, handles, tell
+from agentactors.actors.runtime import Request, Service, handles, tell
 from agentactors.actors.store import State
 from agentactors.model import (
     DEFAULT_LIMIT,
@@ -55,7 +55,7 @@ _UNSET: Any = object()
 
 
 @attrs.frozen
-class CreateSession:
+class CreateSession(Request[Session]):
     directory: str
     title: str | None = None
     parent_id: str | None = None
@@ -63,12 +63,12 @@ class CreateSession:
 
 
 @attrs.frozen
-class GetSession:
+class GetSession(Request[Session]):
     session_id: str
 
 
 @attrs.frozen
-class ListSessions:
+class ListSessions(Request[Page[Session]]):
     """A page of the sessions (of ``directory``; all if None), most recently updated
     first, after ``cursor`` (the previous page's ``next_cursor``)."""
 
@@ -78,19 +78,19 @@ class ListSessions:
 
 
 @attrs.frozen
-class UpdateSession:
+class UpdateSession(Request[Session]):
     session_id: str
     title: str | None = None
     permission: tuple[Rule, ...] | None = None
 
 
 @attrs.frozen
-class DeleteSession:
+class DeleteSession(Request[list[str]]):
     session_id: str
 
 
 @attrs.frozen
-class AbortSession:
+class AbortSession(Request[list[str]]):
     session_id: str
 
 

@@ -83,10 +83,10 @@ class Client:
         permission: Sequence[Mapping[str, str]] = (),
     ) -> Session:
         op = ops.CreateSession(directory, title, parent_id, tuple(permission))
-        return self._transport.handle(op)  # type: ignore[no-any-return]
+        return self._transport.handle(op)
 
     def get_session(self, session_id: str) -> Session:
-        return self._transport.handle(ops.GetSession(session_id))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.GetSession(session_id))
 
     def list_sessions(
         self, directory: str | None = None, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
@@ -94,7 +94,7 @@ class Client:
         """A page of sessions, most recently updated first (in-process without a
         directory: every session; over HTTP: the server's directory)."""
         op = ops.ListSessions(directory, limit, cursor)
-        return self._transport.handle(op)  # type: ignore[no-any-return]
+        return self._transport.handle(op)
 
     def abort_session(self, session_id: str) -> None:
         """End the pending requests of the session and its children (aborted)."""
@@ -117,14 +117,14 @@ class Client:
             session_id, permission, tuple(patterns), dict(metadata or {}), tuple(always),
             timeout, wait,
         )  # fmt: skip
-        return self._transport.handle(op)  # type: ignore[no-any-return]
+        return self._transport.handle(op)
 
     def get(self, request_id: str) -> PermissionRequest:
-        return self._transport.handle(ops.GetPermission(request_id))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.GetPermission(request_id))
 
     def wait(self, request_id: str, *, timeout: float | None = None) -> PermissionRequest:
         """Block until the request ends (re-attaching by id across restarts)."""
-        return self._transport.handle(ops.WaitPermission(request_id, timeout))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.WaitPermission(request_id, timeout))
 
     def pending(
         self,
@@ -136,7 +136,7 @@ class Client:
     ) -> Page[PermissionRequest]:
         """A page of pending requests, in the order they were asked."""
         op = ops.ListPending(directory, session_id, limit, cursor)
-        return self._transport.handle(op)  # type: ignore[no-any-return]
+        return self._transport.handle(op)
 
     def reply(
         self,
@@ -148,27 +148,27 @@ class Client:
         scope: str = "session",
     ) -> PermissionRequest:
         op = ops.Reply(request_id, reply, message, session_id, scope)
-        return self._transport.handle(op)  # type: ignore[no-any-return]
+        return self._transport.handle(op)
 
     def withdraw(self, request_id: str) -> PermissionRequest:
         """Take back a request this client asked: it ends rejected, ``decidedBy: asker``,
         alone.  Raises AlreadyDecided (holding the final state) if it had ended."""
-        return self._transport.handle(ops.Withdraw(request_id))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.Withdraw(request_id))
 
     def saved(
         self, *, scope: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
     ) -> Page[SavedApproval]:
         """A page of saved approvals, in the order they were saved."""
-        return self._transport.handle(ops.ListSaved(scope, limit, cursor))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.ListSaved(scope, limit, cursor))
 
     def revoke(self, approval_id: str) -> SavedApproval:
-        return self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.RevokeSaved(approval_id))
 
     def history(self, **filters: Any) -> Page[PermissionRequest]:
         """A page of the audit log, newest first.  Filters: ``session_id``, ``state``,
         ``limit``, ``decider``, ``since``/``until`` (Unix ms); where it starts:
         ``cursor`` (a page's ``next_cursor``) or ``before`` (a request id)."""
-        return self._transport.handle(ops.History(**filters))  # type: ignore[no-any-return]
+        return self._transport.handle(ops.History(**filters))
 
     def walk(self, fetch: Callable[..., Page[T]], /, *args: Any, **kwargs: Any) -> Iterator[T]:
         """Every row of a list method's pages: ``fetch(*args, **kwargs)``, then again
@@ -228,16 +228,16 @@ class AsyncClient:
         permission: Sequence[Mapping[str, str]] = (),
     ) -> Session:
         op = ops.CreateSession(directory, title, parent_id, tuple(permission))
-        return await self._transport.handle(op)  # type: ignore[no-any-return]
+        return await self._transport.handle(op)
 
     async def get_session(self, session_id: str) -> Session:
-        return await self._transport.handle(ops.GetSession(session_id))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.GetSession(session_id))
 
     async def list_sessions(
         self, directory: str | None = None, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
     ) -> Page[Session]:
         op = ops.ListSessions(directory, limit, cursor)
-        return await self._transport.handle(op)  # type: ignore[no-any-return]
+        return await self._transport.handle(op)
 
     async def abort_session(self, session_id: str) -> None:
         await self._transport.handle(ops.AbortSession(session_id))
@@ -257,13 +257,13 @@ class AsyncClient:
             session_id, permission, tuple(patterns), dict(metadata or {}), tuple(always),
             timeout, wait,
         )  # fmt: skip
-        return await self._transport.handle(op)  # type: ignore[no-any-return]
+        return await self._transport.handle(op)
 
     async def get(self, request_id: str) -> PermissionRequest:
-        return await self._transport.handle(ops.GetPermission(request_id))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.GetPermission(request_id))
 
     async def wait(self, request_id: str, *, timeout: float | None = None) -> PermissionRequest:
-        return await self._transport.handle(ops.WaitPermission(request_id, timeout))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.WaitPermission(request_id, timeout))
 
     async def pending(
         self,
@@ -274,7 +274,7 @@ class AsyncClient:
         cursor: str | None = None,
     ) -> Page[PermissionRequest]:
         op = ops.ListPending(directory, session_id, limit, cursor)
-        return await self._transport.handle(op)  # type: ignore[no-any-return]
+        return await self._transport.handle(op)
 
     async def reply(
         self,
@@ -286,23 +286,23 @@ class AsyncClient:
         scope: str = "session",
     ) -> PermissionRequest:
         op = ops.Reply(request_id, reply, message, session_id, scope)
-        return await self._transport.handle(op)  # type: ignore[no-any-return]
+        return await self._transport.handle(op)
 
     async def withdraw(self, request_id: str) -> PermissionRequest:
         """Take back a request (see :meth:`Client.withdraw`)."""
-        return await self._transport.handle(ops.Withdraw(request_id))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.Withdraw(request_id))
 
     async def saved(
         self, *, scope: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
     ) -> Page[SavedApproval]:
-        return await self._transport.handle(ops.ListSaved(scope, limit, cursor))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.ListSaved(scope, limit, cursor))
 
     async def revoke(self, approval_id: str) -> SavedApproval:
-        return await self._transport.handle(ops.RevokeSaved(approval_id))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.RevokeSaved(approval_id))
 
     async def history(self, **filters: Any) -> Page[PermissionRequest]:
         """A page of the audit log, newest first (the filters of :meth:`Client.history`)."""
-        return await self._transport.handle(ops.History(**filters))  # type: ignore[no-any-return]
+        return await self._transport.handle(ops.History(**filters))
 
     async def walk(
         self, fetch: Callable[..., Awaitable[Page[T]]], /, *args: Any, **kwargs: Any

@@ -16,8 +16,8 @@ import attrs
 
 from agentactors.actors import PERMISSION, SESSIONS
 from agentactors.actors import messages as m
-from agentactors.actors.runtime import DEFAULT_TIMEOUT, BridgeFuture, acall, call, wait, wait_sync
-from agentactors.model import BY_ASKER, Decider, ServiceRestarting
+from agentactors.actors.runtime import DEFAULT_TIMEOUT, Request, acall, call
+from agentactors.model import BY_ASKER, Decider, ServiceRestarting, new_id
 from agentactors.policy import parse_ruleset
 
 from . import _ops as ops
@@ -26,20 +26,14 @@ from . import _ops as ops
 @attrs.frozen
 class Send:
     service: str
-    message: Any
-    timeout: float = DEFAULT_TIMEOUT
+    message: Request[Any]
+    timeout: float | None = DEFAULT_TIMEOUT
 
 
-@attrs.frozen
-class Await:
-    future: BridgeFuture[Any]
-    timeout: float | None
+Program = Generator[Send, Any, Any]
 
 
-Program = Generator[Send | Await, Any, Any]
-
-
-def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR0912 - one case per operation
+def program(op: ops.Op[Any], decided_by: Decider) -> Program:  # noqa: PLR0911, PLR0912 - one case per operation
     """The steps of ``op``."""
     match op:
         case ops.CreateSession():
@@ -63,16 +57,19 @@ def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR09
                 metadata=dict(op.metadata),
                 always=tuple(op.always),
                 timeout=op.timeout,
+                wait=op.wait,
+                request_id=new_id("per"),
             )
-            asked = yield Send(PERMISSION, message)
             if not op.wait:
-                return asked.request
-            return (yield from _decision(asked.request.id, asked.decision, None))
+                return (yield Send(PERMISSION, message))
+            try:
+                return (yield Send(PERMISSION, message, None))
+            except ServiceRestarting:
+                return (yield from _decision(message.request_id or "", None))
         case ops.GetPermission():
             return (yield Send(PERMISSION, m.GetPermission(op.request_id)))
         case ops.WaitPermission():
-            future = yield Send(PERMISSION, m.WaitPermission(op.request_id))
-            return (yield from _decision(op.request_id, future, op.timeout))
+            return (yield from _decision(op.request_id, op.timeout))
         case ops.ListPending():
             listing = m.ListPending(op.directory, op.session_id, op.limit, op.cursor)
             return (yield Send(PERMISSION, listing))
@@ -97,13 +94,13 @@ def program(op: ops.Op, decided_by: Decider) -> Program:  # noqa: PLR0911, PLR09
     raise TypeError(f"unknown operation {op!r}")
 
 
-def _decision(request_id: str, future: BridgeFuture[Any], timeout: float | None) -> Program:
+def _decision(request_id: str, timeout: float | None) -> Program:
     """Wait for a decision, re-attaching by id if ``permission`` restarts meanwhile."""
     while True:
         try:
-            return (yield Await(future, timeout))
+            return (yield Send(PERMISSION, m.WaitPermission(request_id), timeout))
         except ServiceRestarting:
-            future = yield Send(PERMISSION, m.WaitPermission(request_id))
+            pass
 
 
 def _advance(steps: Program, result: Any, error: BaseException | None) -> tuple[bool, Any]:
@@ -125,10 +122,7 @@ def run_sync(steps: Program) -> Any:
             return step
         result, error = None, None
         try:
-            if isinstance(step, Send):
-                result = call(step.service, step.message, timeout=step.timeout)
-            else:
-                result = wait_sync(step.future, PERMISSION, "a decision", step.timeout)
+            result = call(step.service, step.message, timeout=step.timeout)
         except Exception as exc:  # noqa: BLE001 - handed to the program, which may re-attach
             error = exc
 
@@ -143,9 +137,6 @@ async def run_async(steps: Program) -> Any:
             return step
         result, error = None, None
         try:
-            if isinstance(step, Send):
-                result = await acall(step.service, step.message, timeout=step.timeout)
-            else:
-                result = await wait(step.future, PERMISSION, "a decision", step.timeout)
+            result = await acall(step.service, step.message, timeout=step.timeout)
         except Exception as exc:  # noqa: BLE001 - handed to the program, which may re-attach
             error = exc

@@ -9,15 +9,23 @@ test body runs unchanged over either.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
-from agentactors.model import DEFAULT_LIMIT
+from agentactors.model import DEFAULT_LIMIT, Page, PermissionRequest, SavedApproval, Session
+
+T = TypeVar("T")
+
+
+class Op(Generic[T]):
+    """An operation answered with a ``T`` (each transport returns that type)."""
+
+    __slots__ = ()
 
 
 @attrs.frozen
-class CreateSession:
+class CreateSession(Op[Session]):
     directory: str
     title: str | None = None
     parent_id: str | None = None
@@ -25,24 +33,24 @@ class CreateSession:
 
 
 @attrs.frozen
-class GetSession:
+class GetSession(Op[Session]):
     session_id: str
 
 
 @attrs.frozen
-class ListSessions:
+class ListSessions(Op[Page[Session]]):
     directory: str | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None  # the previous page's next_cursor
 
 
 @attrs.frozen
-class AbortSession:
+class AbortSession(Op[None]):
     session_id: str
 
 
 @attrs.frozen
-class Ask:
+class Ask(Op[PermissionRequest]):
     session_id: str
     permission: str
     patterns: Sequence[str] = ()
@@ -53,18 +61,18 @@ class Ask:
 
 
 @attrs.frozen
-class GetPermission:
+class GetPermission(Op[PermissionRequest]):
     request_id: str
 
 
 @attrs.frozen
-class WaitPermission:
+class WaitPermission(Op[PermissionRequest]):
     request_id: str
     timeout: float | None = None
 
 
 @attrs.frozen
-class ListPending:
+class ListPending(Op[Page[PermissionRequest]]):
     directory: str | None = None
     session_id: str | None = None
     limit: int = DEFAULT_LIMIT
@@ -72,7 +80,7 @@ class ListPending:
 
 
 @attrs.frozen
-class Reply:
+class Reply(Op[PermissionRequest]):
     request_id: str
     reply: str
     message: str | None = None
@@ -81,24 +89,24 @@ class Reply:
 
 
 @attrs.frozen
-class Withdraw:
+class Withdraw(Op[PermissionRequest]):
     request_id: str
 
 
 @attrs.frozen
-class ListSaved:
+class ListSaved(Op[Page[SavedApproval]]):
     scope: str | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
 
 
 @attrs.frozen
-class RevokeSaved:
+class RevokeSaved(Op[SavedApproval]):
     approval_id: str
 
 
 @attrs.frozen
-class History:
+class History(Op[Page[PermissionRequest]]):
     session_id: str | None = None
     state: str | None = None
     limit: int = DEFAULT_LIMIT
@@ -107,20 +115,3 @@ class History:
     until: int | None = None  # Unix ms, exclusive
     before: str | None = None  # only requests asked before this id
     cursor: str | None = None  # the previous page's next_cursor (not with before)
-
-
-Op = (
-    CreateSession
-    | GetSession
-    | ListSessions
-    | AbortSession
-    | Ask
-    | GetPermission
-    | WaitPermission
-    | ListPending
-    | Reply
-    | Withdraw
-    | ListSaved
-    | RevokeSaved
-    | History
-)

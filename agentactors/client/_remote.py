@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import attrs
@@ -39,6 +39,9 @@ from ._sse import SseParser
 USER = "agentactors"
 
 
+T = TypeVar("T")
+
+
 @attrs.frozen
 class Call:
     """One HTTP request and how to read its answer."""
@@ -58,7 +61,7 @@ def _quiet(value: Any) -> None:
     return None
 
 
-def to_call(op: ops.Op) -> Call:  # noqa: PLR0911, PLR0912 - one case per operation
+def to_call(op: ops.Op[Any]) -> Call:  # noqa: PLR0911, PLR0912 - one case per operation
     """The request that carries ``op``."""
     match op:
         case ops.CreateSession():
@@ -236,7 +239,7 @@ class RemoteTransport:
         self._timeout = timeout
         self._http = httpx.Client(base_url=url, auth=_auth(password), timeout=timeout)
 
-    def handle(self, op: ops.Op) -> Any:
+    def handle(self, op: ops.Op[T]) -> T:
         call = to_call(op)
         try:
             response = self._http.request(
@@ -246,7 +249,8 @@ class RemoteTransport:
         except httpx.TimeoutException:
             raise CallTimeout("server", call.path, self._timeout) from None
         result = _answer(call, response)
-        return self.handle(call.then) if call.then is not None else result
+        answer = self.handle(call.then) if call.then is not None else result
+        return cast("T", answer)  # the operation's type names its answer's
 
     @contextmanager
     def events(self, types: Iterable[str] | None, directory: str | None) -> Iterator[Any]:
@@ -273,7 +277,7 @@ class AsyncRemoteTransport:
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
         )  # fmt: skip
 
-    async def handle(self, op: ops.Op) -> Any:
+    async def handle(self, op: ops.Op[T]) -> T:
         call = to_call(op)
         try:
             response = await self._http.request(
@@ -283,7 +287,8 @@ class AsyncRemoteTransport:
         except httpx.TimeoutException:
             raise CallTimeout("server", call.path, self._timeout) from None
         result = _answer(call, response)
-        return await self.handle(call.then) if call.then is not None else result
+        answer = await self.handle(call.then) if call.then is not None else result
+        return cast("T", answer)  # the operation's type names its answer's
 
     @asynccontextmanager
     async def events(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from agentactors.actors import BUS, Subscription, api
 from agentactors.actors.messages import Subscribe
@@ -14,11 +14,13 @@ from agentactors.model import Decider, Event
 from . import _local
 from ._ops import Op
 
+T = TypeVar("T")
+
 
 class Transport(Protocol):
     """What a sync :class:`~agentactors.client.Client` needs."""
 
-    def handle(self, op: Op) -> Any: ...
+    def handle(self, op: Op[T]) -> T: ...
     def events(
         self, types: Iterable[str] | None, directory: str | None
     ) -> Any: ...  # a context manager yielding an iterator of Event
@@ -28,7 +30,7 @@ class Transport(Protocol):
 class AsyncTransport(Protocol):
     """What an :class:`~agentactors.client.AsyncClient` needs."""
 
-    async def handle(self, op: Op) -> Any: ...
+    async def handle(self, op: Op[T]) -> T: ...
     def events(
         self, types: Iterable[str] | None, directory: str | None
     ) -> Any: ...  # an async context manager yielding an async iterator of Event
@@ -41,8 +43,9 @@ class LocalTransport:
     def __init__(self, decided_by: Decider) -> None:
         self.decided_by = decided_by
 
-    def handle(self, op: Op) -> Any:
-        return _local.run_sync(_local.program(op, self.decided_by))
+    def handle(self, op: Op[T]) -> T:
+        answer = _local.run_sync(_local.program(op, self.decided_by))
+        return cast("T", answer)  # the operation's type names its answer's
 
     @contextmanager
     def events(self, types: Iterable[str] | None, directory: str | None) -> Iterator[Any]:
@@ -63,8 +66,9 @@ class AsyncLocalTransport:
     def __init__(self, decided_by: Decider) -> None:
         self.decided_by = decided_by
 
-    async def handle(self, op: Op) -> Any:
-        return await _local.run_async(_local.program(op, self.decided_by))
+    async def handle(self, op: Op[T]) -> T:
+        answer = await _local.run_async(_local.program(op, self.decided_by))
+        return cast("T", answer)  # the operation's type names its answer's
 
     @asynccontextmanager
     async def events(

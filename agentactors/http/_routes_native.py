@@ -52,7 +52,7 @@ async def ask_permission(sessionID: str, body: Ask, query: AskQuery) -> Response
         )
         return json_response(wire.request_state(await context().held.hold(wait)))
     asked = await api.ask(*args, metadata=metadata, always=always, tool=ref, timeout=body.timeout)
-    return json_response(wire.request_state(asked.request))
+    return json_response(wire.request_state(asked))
 
 
 @blueprint.get("/permission/<requestID>")

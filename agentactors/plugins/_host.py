@@ -27,7 +27,15 @@ import attrs
 
 from agentactors.actors import PERMISSION
 from agentactors.actors.messages import SetPolicies
-from agentactors.actors.runtime import RestartPolicy, Service, call, handles, post, registry
+from agentactors.actors.runtime import (
+    Request,
+    RestartPolicy,
+    Service,
+    call,
+    handles,
+    post,
+    registry,
+)
 from agentactors.model import AlreadyStarted
 
 from ._plugin import Plugin
@@ -56,7 +64,7 @@ class Loaded:
 
 
 @attrs.frozen
-class Status:
+class Status(Request["Loaded"]):
     pass
 
 

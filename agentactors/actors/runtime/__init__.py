@@ -9,15 +9,13 @@ from ._bridge import (
     call,
     current_waker,
     post,
-    submit,
     tell,
-    wait,
-    wait_sync,
 )
 from ._current import current_service
 from ._events import install_event_sink, send_events
-from ._future import BridgeFuture, Later, completed, failed
+from ._future import BridgeFuture, failed
 from ._registry import Registry, RestartPolicy, lookup, registry, snapshot, start_singleton
+from ._request import Later, Request
 from ._service import Completion, Crash, Reload, Service, handles
 from ._timers import TimerHandle, timers
 
@@ -29,12 +27,12 @@ __all__ = [
     "Later",
     "Registry",
     "Reload",
+    "Request",
     "RestartPolicy",
     "Service",
     "TimerHandle",
     "acall",
     "call",
-    "completed",
     "current_service",
     "current_waker",
     "failed",
@@ -46,9 +44,6 @@ __all__ = [
     "send_events",
     "snapshot",
     "start_singleton",
-    "submit",
     "tell",
     "timers",
-    "wait",
-    "wait_sync",
 ]

@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pykka
 import trio
@@ -33,8 +33,11 @@ import trio
 from agentactors.model import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
 
 from ._current import current_service, in_service_thread
-from ._future import BridgeFuture, Later
+from ._future import BridgeFuture
 from ._registry import registry
+from ._request import Later, Request
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a call waits for a service's answer (OTP's ``gen_server:call`` default)."""
@@ -83,8 +86,9 @@ def tell(name: str, message: Any) -> None:
         pass
 
 
-def call(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """Send ``message`` to ``name`` and block this thread for the answer.
+def call(name: str, message: Request[T], *, timeout: float | None = DEFAULT_TIMEOUT) -> T:
+    """Send ``message`` to ``name`` and block this thread for the answer (a ``Later``
+    answer is followed within the same ``timeout``; None: no limit).
 
     Raises:
         BlockingCallError: called from a service actor's thread (deadlock risk).
@@ -96,26 +100,30 @@ def call(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
         raise BlockingCallError(
             f"a service actor may not block on {name!r}; post() and react to the future"
         )
-    what = type(message).__name__
-    deadline = time.monotonic() + timeout
-    result = wait_sync(_submit(name, message), name, what, timeout)
-    if isinstance(result, Later):
-        result = wait_sync(result.future, name, what, max(0.0, deadline - time.monotonic()))
-    return result
+    answer = wait_sync(_submit(name, message), name, type(message).__name__, timeout)
+    return cast("T", answer)  # the message's type names its answer's
 
 
 def wait_sync(future: BridgeFuture[Any], name: str, what: str, timeout: float | None) -> Any:
-    """Block this thread until ``future`` completes.  Raises :class:`CallTimeout`."""
-    try:
-        return future.get(timeout=timeout)
-    except pykka.Timeout:
-        raise CallTimeout(name, what, timeout or 0.0) from None
-    except pykka.ActorDeadError:
-        raise ServiceRestarting(name) from None
+    """Block this thread until ``future`` completes, following a ``Later`` answer within
+    the same ``timeout``.  Raises :class:`CallTimeout`."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            answer = future.get(timeout=remaining)
+        except pykka.Timeout:
+            raise CallTimeout(name, what, timeout or 0.0) from None
+        except pykka.ActorDeadError:
+            raise ServiceRestarting(name) from None
+        if not isinstance(answer, Later):
+            return answer
+        future = answer.future
 
 
-async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """Send ``message`` to ``name`` and await the answer without blocking trio.
+async def acall(name: str, message: Request[T], *, timeout: float | None = DEFAULT_TIMEOUT) -> T:
+    """Send ``message`` to ``name`` and await the answer without blocking trio (a
+    ``Later`` answer is followed within the same ``timeout``; None: no limit).
 
     Cancel-safe: a cancelled caller leaves no callback behind.
 
@@ -124,16 +132,11 @@ async def acall(name: str, message: Any, *, timeout: float = DEFAULT_TIMEOUT) ->
         CallTimeout: no answer within ``timeout`` seconds.
         ServiceError subclasses: the service's own refusal.
     """
-    what = type(message).__name__
-    deadline = trio.current_time() + timeout
     future = await submit(name, message)
     if future.done():  # ran inline: still let the other tasks run (a checkpoint)
         await trio.lowlevel.cancel_shielded_checkpoint()
-    result = await wait(future, name, what, timeout)
-    if isinstance(result, Later):
-        remaining = max(0.0, deadline - trio.current_time())
-        result = await wait(result.future, name, what, remaining)
-    return result
+    answer = await wait(future, name, type(message).__name__, timeout)
+    return cast("T", answer)  # the message's type names its answer's
 
 
 class _Waker:
@@ -291,7 +294,8 @@ def _current_deadlines() -> _Deadlines | None:
 
 
 async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float | None) -> Any:
-    """Await ``future`` from trio, holding no thread.  Cancel-safe.
+    """Await ``future`` from trio, holding no thread, following a ``Later`` answer
+    within the same ``timeout``.  Cancel-safe.
 
     The future's done-callback (run in the completing actor's thread) schedules the
     task's wake-up in the trio thread; a cancelled or timed-out wait removes the
@@ -301,24 +305,35 @@ async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float |
         CallTimeout: not completed within ``timeout`` seconds (checked by the run's
             deadline reaper, at most ``_Deadlines.GRAIN`` late).
     """
-    if not future.done():
-        parked = _Parked(future, current_waker())
-        future.add_done_callback(parked.wake)
-        deadlines = None if timeout is None else _current_deadlines()
-        if timeout is None:
+    deadline = None if timeout is None else trio.current_time() + timeout
+    while True:
+        if not future.done():
+            remaining = None if deadline is None else max(0.0, deadline - trio.current_time())
+            await _park(future, remaining)
+            if not future.done():
+                raise CallTimeout(name, what, timeout or 0.0)
+        try:
+            answer = future.get(timeout=0)
+        except pykka.ActorDeadError:
+            raise ServiceRestarting(name) from None
+        if not isinstance(answer, Later):
+            return answer
+        future = answer.future
+
+
+async def _park(future: BridgeFuture[Any], timeout: float | None) -> None:
+    """Sleep until ``future`` completes or ``timeout`` passes (then it is not done)."""
+    parked = _Parked(future, current_waker())
+    future.add_done_callback(parked.wake)
+    deadlines = None if timeout is None else _current_deadlines()
+    if timeout is None:
+        await trio.lowlevel.wait_task_rescheduled(parked.abort)
+    elif deadlines is None:
+        with trio.CancelScope(deadline=trio.current_time() + timeout):
             await trio.lowlevel.wait_task_rescheduled(parked.abort)
-        elif deadlines is None:
-            with trio.CancelScope(deadline=trio.current_time() + timeout):
-                await trio.lowlevel.wait_task_rescheduled(parked.abort)
-        else:
-            deadlines.add(trio.current_time() + timeout, parked)
-            try:
-                await trio.lowlevel.wait_task_rescheduled(parked.abort)
-            finally:
-                deadlines.live -= 1
-        if not future.done() and (parked.expired or deadlines is None):
-            raise CallTimeout(name, what, timeout or 0.0)
-    try:
-        return future.get(timeout=0)
-    except pykka.ActorDeadError:
-        raise ServiceRestarting(name) from None
+    else:
+        deadlines.add(trio.current_time() + timeout, parked)
+        try:
+            await trio.lowlevel.wait_task_rescheduled(parked.abort)
+        finally:
+            deadlines.live -= 1

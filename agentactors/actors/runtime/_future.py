@@ -170,29 +170,8 @@ def _safe_call(callback: Callback, future: BridgeFuture[Any]) -> None:
         log.exception("future callback %r raised", callback)
 
 
-def completed(value: T) -> BridgeFuture[T]:
-    """A future already completed with ``value``."""
-    future: BridgeFuture[T] = BridgeFuture()
-    future.set(value)
-    return future
-
-
 def failed(exc: BaseException) -> BridgeFuture[Any]:
     """A future already completed with ``exc``."""
     future: BridgeFuture[Any] = BridgeFuture()
     future.set_exception(exc)
     return future
-
-
-class Later:
-    """A handler's answer that is not ready yet: the caller waits on ``future`` instead.
-
-    A service returns ``Later(future)`` when the answer depends on something that comes
-    after the handler returns (a policy plugin's verdict, a store commit).  ``call`` and
-    ``acall`` unwrap it, within the same timeout.
-    """
-
-    __slots__ = ("future",)
-
-    def __init__(self, future: BridgeFuture[Any]) -> None:
-        self.future = future

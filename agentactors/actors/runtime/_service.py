@@ -67,7 +67,8 @@ from agentactors.model import (
 
 from ._current import thread_role
 from ._events import send_events
-from ._future import BridgeFuture, Later
+from ._future import BridgeFuture
+from ._request import Later, Request
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class Reload:
 
 
 @attrs.frozen
-class Crash:
+class Crash(Request[None]):
     """Make the receiving service crash as a failing handler would (chaos tests, REPL)."""
 
     reason: str = "crash requested"
@@ -345,7 +346,7 @@ class Service(pykka.ThreadingActor):
         if self.journal is not None:
             self._completions.append(Completion(future, refused="unavailable", guard=True))
 
-    def _answer_later(self, refused: Refusal, value: Any = None, error: Any = None) -> Later:
+    def _answer_later(self, refused: Refusal, value: Any = None, error: Any = None) -> Later[Any]:
         future: BridgeFuture[Any] = BridgeFuture()
         self._completions.append(Completion(future, value, error, refused))
         return Later(future)

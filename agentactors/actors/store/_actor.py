@@ -32,7 +32,16 @@ from typing import Any
 
 import attrs
 
-from agentactors.actors.runtime import Later, Reload, Service, failed, handles, send_events, tell
+from agentactors.actors.runtime import (
+    Later,
+    Reload,
+    Request,
+    Service,
+    failed,
+    handles,
+    send_events,
+    tell,
+)
 from agentactors.model import Page, PermissionRequest
 
 from ._journal import STORE, Commit, Journal, QueryHistory, refuse
@@ -53,7 +62,7 @@ __all__ = ["STORE", "BreakStore", "StoreActor", "StoreInfo", "StoreStatus"]
 
 
 @attrs.frozen
-class BreakStore:
+class BreakStore(Request[None]):
     """A test and REPL hook that makes commits fail, as a broken disk would.
 
     ``"close"`` closes the connection (the next commit fails, then the store reopens);
@@ -64,7 +73,7 @@ class BreakStore:
 
 
 @attrs.frozen
-class StoreStatus:
+class StoreStatus(Request["StoreInfo"]):
     """Where the state is and how the store is doing (answered after every batch queued
     before it: a restarted store has recovered by then)."""
 
@@ -249,10 +258,10 @@ class StoreActor(Service):
     # --- queries and hooks --------------------------------------------------------------
 
     @handles(QueryHistory)
-    def _query_history(self, message: QueryHistory) -> Page[PermissionRequest] | Later:
+    def _query_history(self, message: QueryHistory) -> Page[PermissionRequest] | Later[Any]:
         try:
             return query_history(self._connection(), message.query)
-        except sqlite3.Error as exc:
+        except sqlite3.Error as exc:  # a fault, not a crash of the store: answered as such
             return Later(failed(StoreUnavailable(f"{type(exc).__name__}: {exc}")))
 
     @handles(StoreStatus)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from agentactors.actors.runtime import Request
 from agentactors.model import (
     DEFAULT_LIMIT,
     InvalidRequest,
@@ -24,7 +25,7 @@ DECIDER_KINDS = (
 
 
 @attrs.frozen
-class History:
+class History(Request[Page[PermissionRequest]]):
     """A page of the audit log, newest first (requests in the order they were asked).
 
     Every filter is optional: ``decider`` is a ``decidedBy`` kind (user, plugin, rule,

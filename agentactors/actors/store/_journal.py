@@ -30,6 +30,7 @@ from agentactors.actors.runtime import (
     BridgeFuture,
     Completion,
     Later,
+    Request,
     Service,
     current_service,
     failed,
@@ -37,6 +38,7 @@ from agentactors.actors.runtime import (
 from agentactors.model import (
     Event,
     NotRunning,
+    Page,
     PermissionRequest,
     SavedApproval,
     ServiceCrashed,
@@ -55,7 +57,7 @@ STORE = "store"
 
 
 @attrs.frozen
-class Commit:
+class Commit(Request[None]):
     """One batch of one service: stored in one transaction, then completed, then the
     events go to the bus.  ``epoch`` fences batches made before a reload."""
 
@@ -67,7 +69,7 @@ class Commit:
 
 
 @attrs.frozen
-class QueryHistory:
+class QueryHistory(Request[Page[PermissionRequest]]):
     """To the store: the audit log from the database (see ``History``)."""
 
     query: History
@@ -195,7 +197,7 @@ class Journal:
     def history(self) -> list[PermissionRequest]:
         return self._mirror.history()
 
-    def query_history(self, query: History) -> Later:
+    def query_history(self, query: History) -> Later[Page[PermissionRequest]]:
         """Answered by the store from the database, after this service's batch."""
         check_history(query)
         service = current_service()
