@@ -6,13 +6,14 @@ ephemeral port; both must reach the one permission service.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 
 import pytest
 import trio
 
 from agentactors.actors import api
 from agentactors.actors._lifecycle import Services
+from agentactors.actors.runtime import blocking
 from agentactors.client import AsyncClient, Client
 from agentactors.model import (
     AlreadyDecided,
@@ -192,3 +193,22 @@ def test_blocking_client_from_a_thread(services: Services) -> None:
 
     reply, walked = trio.run(trio.to_thread.run_sync, script)
     assert (reply, len(walked)) == ("once", 4)
+
+
+def test_blocking_runs_an_operation_in_one_step_and_refuses_one_that_suspends(
+    services: Services,
+) -> None:
+    """``blocking`` runs an ``api`` coroutine to its end in the calling thread; a
+    coroutine that would suspend is refused, not left half-run."""
+
+    class Suspend:
+        def __await__(self) -> Generator[None]:
+            yield
+
+    async def suspends() -> None:
+        await Suspend()
+
+    session = blocking(api.create_session("/work/project"))
+    assert blocking(api.get_session(session.id)) == session
+    with pytest.raises(RuntimeError, match="suspends"):
+        blocking(suspends())

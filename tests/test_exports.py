@@ -32,9 +32,9 @@ FACES: dict[str, str] = {  # package: its names, split at white space
     "agentactors.policy.shell": "BashAnalysis analyse_bash",
     "agentactors.actors.runtime": """
         DEFAULT_TIMEOUT BridgeFuture Completion Crash Later Registry Reload Request
-        RestartPolicy Service TimerHandle acall call current_service current_waker failed
-        handles install_event_sink lookup post registry send_events snapshot start_singleton
-        tell timers
+        RestartPolicy Service TimerHandle acall blocking call current_service current_waker
+        failed handles install_event_sink lookup pause post registry send_events snapshot
+        start_singleton tell timers
     """,
     "agentactors.actors.store": """
         MEMORY STORE DataDir History Journal MemoryState State StoreActor StoreError

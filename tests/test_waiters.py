@@ -22,6 +22,7 @@ from agentactors.actors.runtime import (
     registry,
     start_singleton,
 )
+from agentactors.client import Client
 from agentactors.model import CallTimeout, PermissionRequest, ServiceCrashed
 
 
@@ -107,6 +108,28 @@ async def test_waiters_reattach_after_a_permission_crash(services: Services) -> 
             await api.reply(asked.id, "once")
     assert result[0].reply == "once"
     assert next(r for r in registry.snapshot() if r.name == PERMISSION).restarts == 1
+
+
+async def test_a_blocking_waiter_reattaches_after_a_permission_crash(
+    services: Services,
+) -> None:
+    """The blocking in-process client waits through ``api``'s own re-attach: a crash of
+    ``permission`` while a plain thread waits is invisible to it."""
+    client = Client.in_process()
+    session = await api.create_session("/tmp/project")
+    asked = await api.ask(session.id, "bash", ["make deploy"])
+    result: list[PermissionRequest] = []
+
+    def waiter() -> None:
+        result.append(client.wait(asked.id, timeout=10))
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.to_thread.run_sync, waiter)
+            with pytest.raises(ServiceCrashed):
+                await acall(PERMISSION, Crash("simulated"))
+            await api.reply(asked.id, "once")
+    assert result[0].reply == "once"
 
 
 async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: Services) -> None:

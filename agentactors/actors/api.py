@@ -1,20 +1,21 @@
-"""The in-process operations, for trio code: the HTTP handlers and the debug console.
+"""The in-process operations: the one vocabulary of HTTP handlers, the debug console,
+the in-process client and plugins.
 
 Each function resolves the service by name at call time and sends it one message (abort
 and delete send two: ``sessions`` names the sessions, ``permission`` ends their
-requests).  All are cancel-safe and hold no thread; all raise the typed errors of
-:mod:`agentactors.model._errors`.
+requests).  Await them from trio: cancel-safe, no thread held.  A plain thread runs the
+same coroutine with the runtime's ``blocking`` (``blocking(api.reply(...))``), which
+blocks the thread instead.  All raise the typed errors of :mod:`agentactors.model._errors`.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import trio
-
-from agentactors.actors.runtime import DEFAULT_TIMEOUT, acall, post
+from agentactors.actors.runtime import DEFAULT_TIMEOUT, acall, pause, post
 from agentactors.actors.store import History
 from agentactors.model import (
     BY_ASKER,
@@ -211,9 +212,9 @@ async def wait_permission(
         CallTimeout: still pending after ``timeout`` seconds.
         PermissionNotFound: no such request.
     """
-    deadline = trio.current_time() + (math.inf if timeout is None else timeout)
+    deadline = time.monotonic() + (math.inf if timeout is None else timeout)
     while True:
-        remaining = deadline - trio.current_time()
+        remaining = deadline - time.monotonic()
         try:
             return await acall(
                 PERMISSION,
@@ -221,9 +222,9 @@ async def wait_permission(
                 timeout=None if remaining == math.inf else max(0.0, remaining),
             )
         except ServiceRestarting:
-            if trio.current_time() + RESTART_RETRY >= deadline:
+            if time.monotonic() + RESTART_RETRY >= deadline:
                 raise CallTimeout(PERMISSION, "a decision", timeout or 0.0) from None
-            await trio.sleep(RESTART_RETRY)
+            await pause(RESTART_RETRY)
 
 
 async def list_pending(

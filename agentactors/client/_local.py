@@ -1,142 +1,68 @@
-"""The in-process transport: operations become messages to the named services.
+"""The in-process transport: each operation is the ``api`` call that carries it.
 
-Each operation is a small program (a generator) that yields steps — send this message
-to that service, or wait for this future — and returns the result.  The sync driver
-runs the steps with the blocking ``call`` (plugin threads, scripts); the async driver
-with ``acall`` (trio).  Names are resolved on every step, so the client always reaches
-the one live service.
+``api`` is the one in-process vocabulary: the async transport awaits its coroutines
+(trio), the blocking one runs them with the runtime's ``blocking`` (plugin hooks, scripts).
+Names are resolved on every call, so the client always reaches the one live service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar, cast
 
-import attrs
-
-from agentactors.actors import PERMISSION, SESSIONS
-from agentactors.actors import messages as m
-from agentactors.actors.runtime import DEFAULT_TIMEOUT, Request, acall, call
-from agentactors.model import BY_ASKER, Decider, ServiceRestarting, new_id
+from agentactors.actors import api
+from agentactors.model import Decider
 from agentactors.policy import parse_ruleset
 
 from . import _ops as ops
 
-
-@attrs.frozen
-class Send:
-    service: str
-    message: Request[Any]
-    timeout: float | None = DEFAULT_TIMEOUT
+T = TypeVar("T")
 
 
-Program = Generator[Send, Any, Any]
+def operation(op: ops.Op[T], decided_by: Decider) -> Coroutine[Any, Any, T]:
+    """The ``api`` coroutine that carries ``op`` (replies are recorded as ``decided_by``)."""
+    return cast("Coroutine[Any, Any, T]", _operation(op, decided_by))  # op's type names it
 
 
-def program(op: ops.Op[Any], decided_by: Decider) -> Program:  # noqa: PLR0911, PLR0912 - one case per operation
-    """The steps of ``op``."""
+def _operation(op: ops.Op[Any], decided_by: Decider) -> Coroutine[Any, Any, Any]:  # noqa: PLR0911, PLR0912 - one case per operation
     match op:
         case ops.CreateSession():
             rules = parse_ruleset(list(op.permission))
-            return (
-                yield Send(SESSIONS, m.CreateSession(op.directory, op.title, op.parent_id, rules))
+            return api.create_session(
+                op.directory, title=op.title, parent_id=op.parent_id, permission=rules
             )
         case ops.GetSession():
-            return (yield Send(SESSIONS, m.GetSession(op.session_id)))
+            return api.get_session(op.session_id)
         case ops.ListSessions():
-            return (yield Send(SESSIONS, m.ListSessions(op.directory, op.limit, op.cursor)))
+            return api.list_sessions(op.directory, limit=op.limit, cursor=op.cursor)
         case ops.AbortSession():
-            ids = yield Send(SESSIONS, m.AbortSession(op.session_id))
-            yield Send(PERMISSION, m.EndSessions(tuple(ids)))
-            return ids
+            return api.abort_session(op.session_id)
         case ops.Ask():
-            message = m.AskPermission(
-                session_id=op.session_id,
-                permission=op.permission,
-                patterns=tuple(op.patterns),
-                metadata=dict(op.metadata),
-                always=tuple(op.always),
-                timeout=op.timeout,
-                wait=op.wait,
-                request_id=new_id("per"),
-            )
-            if not op.wait:
-                return (yield Send(PERMISSION, message))
-            try:
-                return (yield Send(PERMISSION, message, None))
-            except ServiceRestarting:
-                return (yield from _decision(message.request_id or "", None))
-        case ops.GetPermission():
-            return (yield Send(PERMISSION, m.GetPermission(op.request_id)))
-        case ops.WaitPermission():
-            return (yield from _decision(op.request_id, op.timeout))
-        case ops.ListPending():
-            listing = m.ListPending(op.directory, op.session_id, op.limit, op.cursor)
-            return (yield Send(PERMISSION, listing))
-        case ops.Reply():
-            reply = m.ReplyPermission(
-                op.request_id, op.reply, op.message, op.session_id, decided_by, op.scope
-            )
-            return (yield Send(PERMISSION, reply))
-        case ops.Withdraw():
-            withdraw = m.ReplyPermission(op.request_id, "reject", decided_by=BY_ASKER)
-            return (yield Send(PERMISSION, withdraw))
-        case ops.ListSaved():
-            return (yield Send(PERMISSION, m.ListSaved(op.scope, limit=op.limit, cursor=op.cursor)))
-        case ops.RevokeSaved():
-            return (yield Send(PERMISSION, m.RevokeSaved(op.approval_id)))
-        case ops.History():
-            query = m.History(
-                op.session_id, op.state, op.limit, op.decider, op.since, op.until, op.before,
-                op.cursor,
+            ask = api.ask_and_wait if op.wait else api.ask
+            return ask(
+                op.session_id, op.permission, op.patterns,
+                metadata=op.metadata, always=op.always, timeout=op.timeout,
             )  # fmt: skip
-            return (yield Send(PERMISSION, query))
+        case ops.GetPermission():
+            return api.get_permission(op.request_id)
+        case ops.WaitPermission():
+            return api.wait_permission(op.request_id, timeout=op.timeout)
+        case ops.ListPending():
+            return api.list_pending(op.directory, op.session_id, limit=op.limit, cursor=op.cursor)
+        case ops.Reply():
+            return api.reply(
+                op.request_id, op.reply, message=op.message, session_id=op.session_id,
+                decided_by=decided_by, scope=op.scope,
+            )  # fmt: skip
+        case ops.Withdraw():
+            return api.withdraw(op.request_id)
+        case ops.ListSaved():
+            return api.list_saved(op.scope, limit=op.limit, cursor=op.cursor)
+        case ops.RevokeSaved():
+            return api.revoke_saved(op.approval_id)
+        case ops.History():
+            return api.history(
+                op.session_id, op.state, op.limit, decider=op.decider, since=op.since,
+                until=op.until, before=op.before, cursor=op.cursor,
+            )  # fmt: skip
     raise TypeError(f"unknown operation {op!r}")
-
-
-def _decision(request_id: str, timeout: float | None) -> Program:
-    """Wait for a decision, re-attaching by id if ``permission`` restarts meanwhile."""
-    while True:
-        try:
-            return (yield Send(PERMISSION, m.WaitPermission(request_id), timeout))
-        except ServiceRestarting:
-            pass
-
-
-def _advance(steps: Program, result: Any, error: BaseException | None) -> tuple[bool, Any]:
-    """Feed the last result (or error) in; ``(True, value)`` when the program is done."""
-    try:
-        step = steps.throw(error) if error is not None else steps.send(result)
-    except StopIteration as done:
-        return True, done.value
-    return False, step
-
-
-def run_sync(steps: Program) -> Any:
-    """Drive a program with blocking calls.  Raises what the services raise."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        done, step = _advance(steps, result, error)
-        if done:
-            return step
-        result, error = None, None
-        try:
-            result = call(step.service, step.message, timeout=step.timeout)
-        except Exception as exc:  # noqa: BLE001 - handed to the program, which may re-attach
-            error = exc
-
-
-async def run_async(steps: Program) -> Any:
-    """Drive a program from trio (no thread held).  Raises what the services raise."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        done, step = _advance(steps, result, error)
-        if done:
-            return step
-        result, error = None, None
-        try:
-            result = await acall(step.service, step.message, timeout=step.timeout)
-        except Exception as exc:  # noqa: BLE001 - handed to the program, which may re-attach
-            error = exc

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
-from agentactors.actors import BUS, Subscription, api
-from agentactors.actors.messages import Subscribe
-from agentactors.actors.runtime import acall, call
+from agentactors.actors import Subscription, api
+from agentactors.actors.runtime import blocking
 from agentactors.model import Decider, Event
 
 from . import _local
@@ -44,13 +43,11 @@ class LocalTransport:
         self.decided_by = decided_by
 
     def handle(self, op: Op[T]) -> T:
-        answer = _local.run_sync(_local.program(op, self.decided_by))
-        return cast("T", answer)  # the operation's type names its answer's
+        return blocking(_local.operation(op, self.decided_by))
 
     @contextmanager
     def events(self, types: Iterable[str] | None, directory: str | None) -> Iterator[Any]:
-        subscription = Subscription(types, directory=directory)
-        call(BUS, Subscribe(subscription))
+        subscription = blocking(api.subscribe(types, directory=directory))
         try:
             yield _iterate(subscription)
         finally:
@@ -67,15 +64,13 @@ class AsyncLocalTransport:
         self.decided_by = decided_by
 
     async def handle(self, op: Op[T]) -> T:
-        answer = await _local.run_async(_local.program(op, self.decided_by))
-        return cast("T", answer)  # the operation's type names its answer's
+        return await _local.operation(op, self.decided_by)
 
     @asynccontextmanager
     async def events(
         self, types: Iterable[str] | None, directory: str | None
     ) -> AsyncIterator[Subscription]:
-        subscription = Subscription(types, directory=directory)
-        await acall(BUS, Subscribe(subscription))
+        subscription = await api.subscribe(types, directory=directory)
         try:
             yield subscription  # async-iterable: ``async for event in stream``
         finally:

@@ -3,6 +3,7 @@ futures, the pykka-trio bridge and the timers.  It knows no particular actor; im
 only ``agentactors.model``.  See ``design/actor-map.md``.
 """
 
+from ._blocking import blocking, pause
 from ._bridge import (
     DEFAULT_TIMEOUT,
     acall,
@@ -32,6 +33,7 @@ __all__ = [
     "Service",
     "TimerHandle",
     "acall",
+    "blocking",
     "call",
     "current_service",
     "current_waker",
@@ -39,6 +41,7 @@ __all__ = [
     "handles",
     "install_event_sink",
     "lookup",
+    "pause",
     "post",
     "registry",
     "send_events",

@@ -32,6 +32,7 @@ import trio
 
 from agentactors.model import BlockingCallError, CallTimeout, NotRunning, ServiceRestarting
 
+from ._blocking import in_blocking
 from ._current import current_service, in_service_thread
 from ._future import BridgeFuture
 from ._registry import registry
@@ -125,13 +126,16 @@ async def acall(name: str, message: Request[T], *, timeout: float | None = DEFAU
     """Send ``message`` to ``name`` and await the answer without blocking trio (a
     ``Later`` answer is followed within the same ``timeout``; None: no limit).
 
-    Cancel-safe: a cancelled caller leaves no callback behind.
+    Cancel-safe: a cancelled caller leaves no callback behind.  Under ``blocking`` (a
+    plain thread running an ``api`` operation) it is ``call``: it blocks the thread.
 
     Raises:
         NotRunning / ServiceRestarting: no live actor holds the name.
         CallTimeout: no answer within ``timeout`` seconds.
         ServiceError subclasses: the service's own refusal.
     """
+    if in_blocking():
+        return call(name, message, timeout=timeout)
     future = await submit(name, message)
     if future.done():  # ran inline: still let the other tasks run (a checkpoint)
         await trio.lowlevel.cancel_shielded_checkpoint()
