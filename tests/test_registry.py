@@ -10,7 +10,6 @@ import pykka
 import pytest
 
 from agentactors.actors.runtime import (
-    BridgeFuture,
     Request,
     Service,
     call,
@@ -20,7 +19,6 @@ from agentactors.actors.runtime import (
     snapshot,
     start_singleton,
 )
-from agentactors.actors.runtime._service import Inbox
 from agentactors.model import AlreadyStarted, NotRunning
 
 
@@ -132,25 +130,3 @@ def test_only_services_can_be_registered() -> None:
 
     with pytest.raises(TypeError):
         start_singleton("plain", Plain)  # type: ignore[type-var]
-
-
-def test_pykka_future_hook_still_applies() -> None:
-    """Pinned-pykka guard: asks to a Service return our callback-capable future."""
-    ref = start_singleton("hooked", Counter)
-    future = ref.ask(Whoami(), block=False)
-    assert isinstance(future, BridgeFuture)
-    seen: list[object] = []
-    future.add_done_callback(seen.append)
-    assert future.get(timeout=2) == ref.actor_urn
-    assert seen == [future]
-
-
-def test_pykka_loop_hooks_still_apply() -> None:
-    """Pinned-pykka guard: services read our inbox in our loop (the idle point where a
-    batch leaves), and pykka's own stop still goes through it."""
-    ref = start_singleton("looped", Counter)
-    actor = registry.resolve("looped")
-    assert isinstance(actor.actor_inbox, Inbox)
-    assert ref.ask(Whoami(), block=False).get(timeout=2) == ref.actor_urn
-    ref.stop(block=True, timeout=2)
-    assert not ref.is_alive()

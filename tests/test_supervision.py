@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import attrs
+import pykka
 import pytest
 
 from agentactors.actors.runtime import (
@@ -13,6 +14,7 @@ from agentactors.actors.runtime import (
     Service,
     call,
     handles,
+    lookup,
     post,
     registry,
     snapshot,
@@ -118,12 +120,13 @@ async def test_a_stuck_actor_times_out_the_trio_caller() -> None:
 
 
 def test_a_stopped_actor_refuses_at_once() -> None:
-    """Posting to a stopped name is NotRunning immediately, never a hang."""
+    """A message to a stopped actor is refused at once, never a hang: by name
+    (NotRunning), and through a ref kept from before (pykka's ActorDeadError)."""
     start_singleton("gone", Fragile)
-    actor = registry.resolve("gone")
+    ref = lookup("gone")
     registry.stop("gone")
-    with pytest.raises(NotRunning):
-        actor.post(Whoami()).get(timeout=1)
+    with pytest.raises(pykka.ActorDeadError):
+        ref.ask(Whoami(), block=False).get(timeout=1)
     with pytest.raises(NotRunning):
         call("gone", Whoami())
 

@@ -90,7 +90,7 @@ def start_services(
         journal = Journal(mirror, registry=registry)
         registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
         if seed:  # no one subscribes yet: this only fills the replay history
-            registry.resolve(BUS).post(PublishMany(tuple(seed)))
+            registry.tell(BUS, PublishMany(tuple(seed)))
         registry.start_singleton(
             STORE,
             StoreActor,

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from agentactors.actors.runtime import DEFAULT_TIMEOUT, acall, pause, post
+from agentactors.actors.runtime import DEFAULT_TIMEOUT, acall, pause, tell
 from agentactors.actors.store import History
 from agentactors.model import (
     BY_ASKER,
@@ -24,7 +24,6 @@ from agentactors.model import (
     CallTimeout,
     Decider,
     Event,
-    NotRunning,
     Page,
     PermissionRequest,
     Rule,
@@ -297,7 +296,4 @@ async def events_since(event_id: str) -> list[Event] | None:
 def unsubscribe(subscription: Subscription) -> None:
     """Close and forget; never blocks (safe in ``finally`` and on cancellation)."""
     subscription.close()
-    try:
-        post(BUS, Unsubscribe(subscription))
-    except NotRunning:  # the bus is gone (or restarting): nothing to forget
-        pass
+    tell(BUS, Unsubscribe(subscription))  # the bus gone (or restarting): nothing to forget

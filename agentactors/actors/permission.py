@@ -158,11 +158,6 @@ def _check_tool(tool: object) -> None:
 class PermissionActor(Service):
     """Owns pending requests and saved approvals; decides, waits, cascades."""
 
-    inline = True
-    """Callers may run a message here while it is idle (``Service.run_inline``): every
-    handler is CPU-only and short (decide, dict updates, a stage or a memory-state
-    write, posts, timer pushes, an outbox append) and never waits."""
-
     def __init__(
         self,
         *,
@@ -245,7 +240,7 @@ class PermissionActor(Service):
         delay = (expires_at - now_ms()) / 1000
         request_id = entry.request.id
         if delay <= 0:  # overdue (it expired while the server was down): our own inbox,
-            self.post(Expire(request_id))  # since a tell by name may precede our start
+            self.tell_self(Expire(request_id))  # since a tell by name may precede our start
             return
         entry.timer = timers.call_at(
             time.monotonic() + delay, lambda: tell(PERMISSION, Expire(request_id))

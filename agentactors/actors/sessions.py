@@ -97,10 +97,6 @@ class AbortSession(Request[list[str]]):
 class SessionsActor(Service):
     """Owns every session; answers with frozen :class:`Session` values."""
 
-    inline = True
-    """Callers may run a message here while it is idle: handlers are short dict work,
-    state writes and tells (see ``Service.run_inline``)."""
-
     def __init__(self, *, state: State) -> None:
         super().__init__()
         self._state = state

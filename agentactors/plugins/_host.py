@@ -33,8 +33,8 @@ from agentactors.actors.runtime import (
     Service,
     call,
     handles,
-    post,
     registry,
+    tell,
 )
 from agentactors.model import AlreadyStarted
 
@@ -160,7 +160,7 @@ class PluginHostActor(Service):
                 if plugin_class.has_policy():
                     policies.append(name)
         self._loaded = Loaded(tuple(started), tuple(failed), tuple(policies))
-        post(PERMISSION, SetPolicies(tuple(policies), self._policy_timeout))
+        tell(PERMISSION, SetPolicies(tuple(policies), self._policy_timeout))
 
     def _classes(self, spec: PluginSpec) -> list[type[Plugin]]:
         if spec.plugin_class is not None:

@@ -109,7 +109,7 @@ class Plugin(Service):
             if self._nudged:
                 return
             self._nudged = True
-        self.post(_Drain())
+        self.tell_self(_Drain())
 
     @handles(_Drain)
     def _drain(self, _: _Drain) -> None:

@@ -3,6 +3,7 @@ futures, the pykka-trio bridge and the timers.  It knows no particular actor; im
 only ``agentactors.model``.  See ``design/actor-map.md``.
 """
 
+from ._batch import Completion
 from ._blocking import blocking, pause
 from ._bridge import (
     DEFAULT_TIMEOUT,
@@ -17,7 +18,7 @@ from ._events import install_event_sink, send_events
 from ._future import BridgeFuture, failed
 from ._registry import Registry, RestartPolicy, lookup, registry, snapshot, start_singleton
 from ._request import Later, Request
-from ._service import Completion, Crash, Reload, Service, handles
+from ._service import Crash, Reload, Service, handles
 from ._timers import TimerHandle, timers
 
 __all__ = [

@@ -1,20 +1,18 @@
 """Calling services: blocking from plain threads, awaiting from trio.
 
-``post`` and ``tell`` send and never wait.  ``call`` blocks the calling thread (scripts,
-plugin threads, the REPL).  ``acall`` is the trio face: it sends the message (``submit``)
-and parks the task with ``wait_task_rescheduled`` (:func:`wait`); the future's
-done-callback, run in the completing thread, queues the task's wake-up on this trio run's
-:class:`_Waker`, which calls the trio token's ``run_sync_soon`` once per burst.  No thread
-is held per waiter, the event loop never blocks, and cancelling the task (a client went
-away) only removes the callback: the message itself may still be handled (it was
-delivered), but nothing is left waiting.  Both raise :class:`CallTimeout` if no answer
-comes in time (trio waits are timed out by one deadline heap per run, :class:`_Deadlines`);
-both unwrap a :class:`Later` answer within the same timeout.
+``post`` and ``tell`` send and never wait (pykka's ``ActorRef.ask``/``tell``).  ``call``
+blocks the calling thread (scripts, plugin threads, the REPL).  ``acall`` is the trio
+face: it asks the actor (``submit``) and parks the task with ``wait_task_rescheduled``
+(:func:`wait`); the future's done-callback, run in the completing thread, queues the
+task's wake-up on this trio run's :class:`_Waker`, which calls the trio token's
+``run_sync_soon`` once per burst.  No thread is held per waiter, the event loop never
+blocks, and cancelling the task (a client went away) only removes the callback: the
+message itself may still be handled (it was delivered), but nothing is left waiting.
+Both raise :class:`CallTimeout` if no answer comes in time (trio waits are timed out by
+one deadline heap per run, :class:`_Deadlines`); both follow a :class:`Later` answer
+within the same timeout.
 
-A service that opts in (``Service.inline``) and is idle runs the message in the caller's
-thread instead (:meth:`Service.run_inline`); the future is then already completed.
-
-Every name is resolved at call time, so a restarted service is reached by its name.
+Every name is looked up at call time, so a restarted service is reached by its name.
 """
 
 from __future__ import annotations
@@ -44,45 +42,32 @@ DEFAULT_TIMEOUT = 5.0
 """Seconds a call waits for a service's answer (OTP's ``gen_server:call`` default)."""
 
 
-def post(name: str, message: Any) -> BridgeFuture[Any]:
-    """Send ``message`` to the service ``name``; never blocks.
+def post(name: str, message: Request[Any]) -> BridgeFuture[Any]:
+    """Ask the service ``name`` (pykka's ``ActorRef.ask``); never blocks.  The future
+    completes with the raw answer: a ``Later`` is not followed (``call``, ``acall`` and
+    ``wait`` follow it).
 
     Raises:
         NotRunning / ServiceRestarting: no live actor holds the name.
     """
-    return registry.resolve(name).post(message)
+    return registry.ask(name, message)
 
 
-def _submit(name: str, message: Any) -> BridgeFuture[Any]:
-    """``post``, or run the message in this thread if the service allows it
-    (``Service.inline``) and is idle (:meth:`Service.run_inline`); the future is then
-    already completed.  Callers: the trio thread, plain threads, and the threads of
-    services that may block (plugins); never a core service's handler (no nesting)."""
-    service = registry.resolve(name)
-    caller = current_service()
-    if service.inline and (caller is None or caller.may_block):
-        future = service.run_inline(message)
-        if future is not None:
-            return future
-    return service.post(message)
-
-
-async def submit(name: str, message: Any) -> BridgeFuture[Any]:
-    """``post`` for trio code: the message runs inline in the trio thread when its
-    service allows it and is idle (no thread hop), else it is posted.  A cancelled task
-    sends nothing.  Not itself a yield point: the caller awaits the future (or yields).
+async def submit(name: str, message: Request[Any]) -> BridgeFuture[Any]:
+    """``post`` for trio code: a cancelled task sends nothing.  Not itself a yield
+    point: the caller awaits the future.
 
     Raises:
         NotRunning / ServiceRestarting: no live actor holds the name.
     """
     await trio.lowlevel.checkpoint_if_cancelled()
-    return _submit(name, message)
+    return registry.ask(name, message)
 
 
 def tell(name: str, message: Any) -> None:
-    """Fire-and-forget send; a missing service is ignored (events have no waiter)."""
+    """Fire-and-forget (pykka's ``ActorRef.tell``); a missing service is ignored."""
     try:
-        registry.resolve(name).post(message)
+        registry.tell(name, message)
     except NotRunning:
         pass
 
@@ -101,7 +86,7 @@ def call(name: str, message: Request[T], *, timeout: float | None = DEFAULT_TIME
         raise BlockingCallError(
             f"a service actor may not block on {name!r}; post() and react to the future"
         )
-    answer = wait_sync(_submit(name, message), name, type(message).__name__, timeout)
+    answer = wait_sync(post(name, message), name, type(message).__name__, timeout)
     return cast("T", answer)  # the message's type names its answer's
 
 
@@ -137,8 +122,6 @@ async def acall(name: str, message: Request[T], *, timeout: float | None = DEFAU
     if in_blocking():
         return call(name, message, timeout=timeout)
     future = await submit(name, message)
-    if future.done():  # ran inline: still let the other tasks run (a checkpoint)
-        await trio.lowlevel.cancel_shielded_checkpoint()
     answer = await wait(future, name, type(message).__name__, timeout)
     return cast("T", answer)  # the message's type names its answer's
 
@@ -156,7 +139,6 @@ class _Waker:
         self._ready: deque[Callable[[], None]] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
-        self._thread = threading.get_ident()  # made in the trio thread
 
     def wake(self, resume: Callable[[], None]) -> None:
         """Run ``resume`` soon in the trio thread.  Any thread; never blocks or raises.
@@ -177,9 +159,6 @@ class _Waker:
             self._kick()
 
     def _kick(self) -> None:
-        if threading.get_ident() == self._thread and trio.lowlevel.in_trio_run():
-            self._drain()  # a batch run inline in the trio thread: no wake-up needed
-            return
         try:
             self._token.run_sync_soon(self._drain)
         except trio.RunFinishedError:

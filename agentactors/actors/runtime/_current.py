@@ -1,7 +1,6 @@
 """Which service runs in this thread: the thread-local the runtime sets.
 
-A service's own thread carries it from start to stop; a caller's thread carries it for
-the length of an inline run (``Service.run_inline``).
+A service's own thread carries it from start to stop (set by ``Service.on_start``).
 """
 
 from __future__ import annotations

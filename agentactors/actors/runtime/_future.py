@@ -5,8 +5,7 @@ never do that (a thread per waiter: ``trio.to_thread`` admits 40 threads by defa
 the 41st waiter would wait for one of the first 40), so this future adds
 ``add_done_callback``: the trio bridge registers a callback that wakes the waiting task
 through the trio token, holding no thread.  Services create it through pykka's
-``Actor._create_future`` hook (pinned pykka minor;
-``tests/test_registry.py::test_pykka_future_hook_still_applies`` guards it).
+``Actor._create_future`` hook (``tests/test_pykka_hooks.py`` guards it).
 
 Callbacks run in the thread that completes the future (an actor thread) and must not
 raise or block; an exception from one is logged and swallowed so it can never kill the
@@ -46,6 +45,7 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
         self._lock = threading.Lock()
         self._result: tuple[Any, Any] | None = None  # (value, exc_info)
         self._callbacks: list[Callback] | None = []  # None once completed
+        self._hooked = False  # a get hook (pykka's map/filter/join futures) answers get
 
     def done(self) -> bool:
         """Whether a value or an exception has been set (never blocks)."""
@@ -57,7 +57,7 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
         Raises:
             pykka.Timeout: not completed in time.
         """
-        if self._get_hook is not None:  # pykka's map/filter/join futures
+        if self._hooked:  # pykka's map/filter/join futures, ActorRef.stop's
             return super().get(timeout=timeout)
         result = self._result
         if result is None:
@@ -85,7 +85,7 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
 
     def _complete(self, result: tuple[Any, Any]) -> None:
         with self._lock:
-            if self._result is not None or self._get_hook is not None:
+            if self._result is not None or self._hooked:
                 raise queue.Full
             self._result = result
             callbacks, self._callbacks = self._callbacks, None
@@ -109,6 +109,7 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
         with self._lock:
             if self._result is not None:
                 raise queue.Full
+            self._hooked = True
             super().set_get_hook(func)
 
     def try_set(self, value: Any | None = None) -> bool:

@@ -6,15 +6,18 @@ threads racing to start one name, exactly one starts an actor and every other ge
 :class:`AlreadyStarted` carrying the live ref.
 
 Supervision is OTP's ``one_for_one``: when a service's handler crashes, the crashed
-incarnation stops itself and calls :meth:`Registry._restart` from the thread that ran the
-handler (its own, or the caller's in an inline run).  The registry starts a fresh
+incarnation stops itself and calls :meth:`Registry._restart` from its own thread.  The
+registry starts a fresh
 incarnation under the same name unless the name has crashed more than its
 :class:`RestartPolicy`'s ``max_restarts`` times within ``within`` seconds, in which case
 the name is marked stopped with the reason and lookups raise :class:`NotRunning` naming it.
 
-Callers never keep an actor: they resolve the name on each call (:func:`resolve`), so a
-restarted service is reached by the same name.  Nothing here blocks on an actor; the only
-waits are the bounded joins of :meth:`Registry.stop` and :func:`stop_all`.
+Callers never keep an actor: they look the name up on each send (:meth:`Registry.ask`,
+:meth:`Registry.tell`: pykka's ``ActorRef.ask``/``tell`` on the current incarnation), so
+a restarted service is reached by the same name.  Each incarnation is started with
+pykka's ``Actor.start`` inside :func:`launching`, which names it before its thread runs.
+Nothing here blocks on an actor; the only waits are the bounded joins of
+:meth:`Registry.stop` and :func:`stop_all`.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 import pykka
 
 from agentactors.model import AlreadyStarted, NotRunning, ServiceRestarting
 
-from ._service import Service
+from ._future import BridgeFuture, failed
+from ._request import Request
+from ._service import Service, launching
 
 S = TypeVar("S", bound=Service)
 
@@ -61,7 +66,7 @@ class ActorInfo:
 @attrs.define(eq=False)
 class _Entry:
     name: str
-    factory: Callable[[], Service]
+    factory: Callable[[], pykka.ActorRef[Any]]
     policy: RestartPolicy
     actor: Service
     started_at: float
@@ -98,8 +103,8 @@ class Registry:
         if not (isinstance(actor_class, type) and issubclass(actor_class, Service)):
             raise TypeError(f"{actor_class!r} is not a Service subclass")
 
-        def factory() -> Service:
-            return actor_class(*args, **kwargs)
+        def factory() -> pykka.ActorRef[Any]:
+            return actor_class.start(*args, **kwargs)
 
         with self._lock:
             entry = self._entries.get(name)
@@ -115,18 +120,16 @@ class Registry:
             )
             return actor.actor_ref  # type: ignore[return-value] # the ref of an S
 
-    def _launch(self, name: str, factory: Callable[[], Service]) -> Service:
-        actor = factory()
-        actor.service_name = name
-        actor._crash_hook = self._restart
-        # pykka's Actor.start() is exactly these two steps; we split it to name the
-        # actor before its thread runs (pinned pykka minor).
-        pykka.ActorRegistry.register(actor.actor_ref)
-        actor._start_actor_loop()
-        return actor
+    def _launch(self, name: str, start: Callable[[], pykka.ActorRef[Any]]) -> Service:
+        with launching(name, self._restart) as launch:
+            start()
+        if launch.actor is None:
+            raise TypeError(f"starting {name!r} constructed no Service")
+        return launch.actor
 
     def resolve(self, name: str) -> Service:
-        """The current incarnation of ``name`` (for posting to it).
+        """The current incarnation of ``name`` (to look at: tests, the console; messages
+        go through :meth:`ask` and :meth:`tell`).
 
         Raises:
             ServiceRestarting: it crashed and is being (or was just) replaced.
@@ -144,6 +147,38 @@ class Registry:
     def lookup(self, name: str) -> pykka.ActorRef[Any]:
         """The live ref of ``name``.  Raises :class:`NotRunning` (with the reason)."""
         return self.resolve(name).actor_ref
+
+    def ask(self, name: str, message: Request[Any]) -> BridgeFuture[Any]:
+        """Ask ``name`` (``ActorRef.ask``, not blocking); the future completes with the
+        raw answer (a ``Later`` is not followed).  Never blocks; an inbox closed since
+        the lookup fails the future (``NotRunning``/``ServiceRestarting``).
+
+        Raises:
+            NotRunning / ServiceRestarting: no live actor holds the name.
+        """
+        ref = self.lookup(name)
+        try:
+            future = ref.ask(message, block=False)
+        except NotRunning as exc:
+            return failed(exc)
+        return cast("BridgeFuture[Any]", future)  # the actor type's future (Service)
+
+    def tell(self, name: str, message: Any) -> None:
+        """Tell ``name`` a notice (``ActorRef.tell``); a request is asked and its answer
+        dropped (so its errors never count as a notice's).  Never blocks; a closed name
+        or inbox drops it.
+
+        Raises:
+            NotRunning / ServiceRestarting: no live actor holds the name.
+        """
+        ref = self.lookup(name)
+        try:
+            if isinstance(message, Request):
+                ref.ask(message, block=False)
+            else:
+                ref.tell(message)
+        except (NotRunning, pykka.ActorDeadError):
+            pass  # closed since the lookup: as if it had been told just before
 
     def snapshot(self) -> list[ActorInfo]:
         """Every named actor, in start order; never blocks on an actor."""

@@ -209,7 +209,7 @@ class StoreActor(Service):
         events = [event for commit in group for event in commit.events]
         if events:
             send_events(events)
-        self._kick()  # the waiters released by this group: now, not after the whole burst
+        self._run_deferred()  # the waiters released by this group: now, not after the whole burst
 
     def _rollback(self) -> None:
         if self._conn is not None:

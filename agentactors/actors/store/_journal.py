@@ -4,7 +4,7 @@ A :class:`Journal` has :class:`~agentactors.actors.store.MemoryState`'s methods,
 ``sessions`` and ``permission`` use it as they use the memory state.  A write changes the
 in-memory *mirror* at once (the writing service reads its own writes) and is *staged* in
 the writing service's current batch; the batch leaves as one :class:`Commit` message to
-the ``store`` when the service's inbox runs dry (``Service._flush``).  The store writes
+the ``store`` when the service's inbox runs dry (``Batching._send_batch``).  The store writes
 it in one transaction, commits, completes the batch's futures (answers, released
 askers) and only then forwards its events to the bus.  Nobody ever waits on the store:
 services post, the store completes futures.
@@ -149,17 +149,16 @@ class Journal:
 
     def commit(
         self,
-        service: Service,
+        writer: str,
+        epoch: int,
         writes: list[Any],
         events: list[Any],
         completions: list[Completion],
     ) -> None:
-        """Send a service's batch to the store (``Service._flush`` calls this)."""
-        commit = Commit(
-            service.service_name, service.epoch, tuple(writes), tuple(events), tuple(completions)
-        )
+        """Send a service's batch to the store (its idle point calls this)."""
+        commit = Commit(writer, epoch, tuple(writes), tuple(events), tuple(completions))
         try:
-            delivery = self._registry.resolve(self.store).post(commit)
+            delivery = self._registry.ask(self.store, commit)
         except NotRunning as exc:  # the store is restarting (it will recover) or gone
             refuse(commit, f"the store is not running ({exc.reason})")
         else:
@@ -204,7 +203,7 @@ class Journal:
         if service is not None:
             service.flush_now()  # the query follows this service's writes to the store
         try:
-            future: BridgeFuture[Any] = self._registry.resolve(self.store).post(QueryHistory(query))
+            future = self._registry.ask(self.store, QueryHistory(query))
         except NotRunning as exc:
             future = failed(StoreUnavailable(f"the store is not running ({exc.reason})"))
         return Later(future)
