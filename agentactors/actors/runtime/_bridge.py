@@ -173,7 +173,12 @@ class _Waker:
 
 
 class _Parked:
-    """One trio task parked on a future (no closures, no cancel scope per wait)."""
+    """One trio task parked on a future (no closures, no cancel scope per wait).
+
+    A future completed with a ``Later`` whose own future is still pending is followed
+    in the completing thread: the task stays parked, now on that future, and is woken
+    once, with the answer itself (an ``ask_and_wait`` costs one wake-up, not two).
+    """
 
     __slots__ = ("expired", "future", "task", "waiting", "waker")
 
@@ -184,7 +189,14 @@ class _Parked:
         self.waiting = True
         self.expired = False
 
-    def wake(self, _: BridgeFuture[Any]) -> None:  # the done-callback: completing thread
+    def wake(self, future: BridgeFuture[Any]) -> None:  # done-callback: completing thread
+        answer = future.value_now()
+        if isinstance(answer, Later) and not answer.future.done():
+            self.future = answer.future
+            answer.future.add_done_callback(self.wake)
+            if not self.waiting:  # a cancel or expiry raced this: it may have missed it
+                answer.future.remove_done_callback(self.wake)
+            return
         self.waker.wake(self.resume)
 
     def resume(self) -> None:  # trio thread; a wake-up racing a cancel or expiry is ignored
@@ -292,7 +304,7 @@ async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float |
     while True:
         if not future.done():
             remaining = None if deadline is None else max(0.0, deadline - trio.current_time())
-            await _park(future, remaining)
+            future = await _park(future, remaining)
             if not future.done():
                 raise CallTimeout(name, what, timeout or 0.0)
         try:
@@ -304,8 +316,10 @@ async def wait(future: BridgeFuture[Any], name: str, what: str, timeout: float |
         future = answer.future
 
 
-async def _park(future: BridgeFuture[Any], timeout: float | None) -> None:
-    """Sleep until ``future`` completes or ``timeout`` passes (then it is not done)."""
+async def _park(future: BridgeFuture[Any], timeout: float | None) -> BridgeFuture[Any]:
+    """Sleep until ``future`` (or a ``Later`` it was completed with: see :class:`_Parked`)
+    completes, or ``timeout`` passes; returns the future last waited on (not done if the
+    time ran out)."""
     parked = _Parked(future, current_waker())
     future.add_done_callback(parked.wake)
     deadlines = None if timeout is None else _current_deadlines()
@@ -320,3 +334,4 @@ async def _park(future: BridgeFuture[Any], timeout: float | None) -> None:
             await trio.lowlevel.wait_task_rescheduled(parked.abort)
         finally:
             deadlines.live -= 1
+    return parked.future

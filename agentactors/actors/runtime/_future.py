@@ -51,6 +51,11 @@ class BridgeFuture(pykka.Future[T], Generic[T]):
         """Whether a value or an exception has been set (never blocks)."""
         return self._result is not None
 
+    def value_now(self) -> Any:
+        """The value if completed with one, else None (never blocks or raises)."""
+        result = self._result
+        return None if result is None or result[1] is not None else result[0]
+
     def get(self, *, timeout: float | None = None) -> Any:
         """The value (or raise the exception); blocks up to ``timeout`` seconds.
 
