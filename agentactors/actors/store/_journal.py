@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import pykka
 
 from agentactors.actors.runtime import (
     BridgeFuture,
@@ -101,6 +102,8 @@ def _refuse_if_undelivered(commit: Commit) -> Any:
             refuse(commit, f"the store is not running ({exc.reason})")
         except ServiceCrashed as exc:
             refuse(commit, str(exc))
+        except pykka.ActorDeadError:  # queued behind the store's stop: never handled
+            refuse(commit, "the store stopped")
         except Exception:  # noqa: BLE001 - the store answered; it completed the batch
             pass
 
