@@ -1,7 +1,8 @@
-"""The messages callers send to ``sessions``, ``permission`` and ``bus`` (with ``Asked``,
-the answer to an ask, and the runtime's ``Crash``), by one import: the vocabulary of
-``post``/``call``/``acall``.  What only the runtime and the store exchange (``Reload``,
-``Commit``) and each service's status queries stay with their modules."""
+"""The messages callers send to ``sessions``, ``permission`` and ``bus`` (and the
+runtime's ``Crash``), by one import: each ``Request[T]`` is asked with ``post``/``call``/
+``acall`` and answered with a ``T``; the others are told.  What only the runtime and the
+store exchange (``Reload``, ``Commit``) and each service's status queries stay with
+their modules."""
 
 from agentactors.actors.runtime import Crash
 from agentactors.actors.store import History
