@@ -30,7 +30,8 @@ _ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'", re.DOTALL)
 _UNQUOTE: Final = {ord('"'): None, ord("'"): None, ord("\\"): None}
 # an optional descriptor, the operator (not a process substitution), maybe its target
 _REDIRECT = re.compile(
-    r"(?:(?<![^\s;&|()])\d+)?(&>>?|>&|>>|>\||>|<<<|<<-?|<&|<>|<)(?!\()[ \t]*([^\s;&|()<>`]*)"
+    r"(?=[\d&<>])(?:(?<![^\s;&|()])\d+)?(&>>?|>&|>>|>\||>|<<<|<<-?|<&|<>|<)(?!\()"
+    r"[ \t]*([^\s;&|()<>`]*)"
 )
 _WRITES: Final = frozenset({">", ">>", "&>", "&>>", ">|", ">&"})
 _SEPARATOR = re.compile(r"&&|\|\||[;&|\n()`]")
@@ -40,15 +41,30 @@ _SKIPPED: Final = frozenset(
     | {"esac", "$", "<", ">"}
 )
 _MAX_OPERANDS: Final = 16  # commands offered after the wrappers of one command
+# a segment with none of these is one plain command: its words as they are
+_SPECIAL = re.compile(
+    r"[/=]|(?<!\S)(?:"
+    + "|".join(re.escape(w) for w in sorted(RUNNERS | _SKIPPED | {"tee", "dd"}))
+    + r")(?!\S)"
+)
 
 
 def split_commands(command: str, out: Out) -> None:
     """Add to ``out`` every command (deny view) and written file the plain split finds."""
     text = _ANSI_C.sub(lambda m: decode_ansi_c(m.group(1)), command)
     text = text.replace("\\\n", "").translate(_UNQUOTE)
-    text = _REDIRECT.sub(lambda m: _redirect(m, out), text)
+    if "<" in text or ">" in text:
+        text = _REDIRECT.sub(lambda m: _redirect(m, out), text)
+    commands = out.commands
+    special = _SPECIAL.search
     for segment in dict.fromkeys(_SEPARATOR.split(text)):
         words = segment.split()
+        if not words:
+            continue
+        if special(segment) is None:
+            plain = " ".join(words)
+            commands.append((SimpleCommand(tuple(words), plain, plain), None))
+            continue
         start = 0
         for word in words:
             if word not in _SKIPPED and ("=" not in word or not _ASSIGNMENT.match(word)):
@@ -78,22 +94,18 @@ def _emit(words: list[str], start: int, out: Out) -> None:
         out.writes.extend(w for w in words[start + 1 :] if not w.startswith("-"))
     elif name == "dd":
         out.writes.extend(w[3:] for w in words[start + 1 :] if w.startswith("of="))
-    last = start
-    for i in range(len(words) - 1, start, -1):  # the last wrapper: `sudo … sudo -u x rm y`
-        if _name(words[i]) in RUNNERS:
-            last = i
-            break
-    if name in RUNNERS:
+    runners = [i for i in range(start, len(words)) if _name(words[i]) in RUNNERS]
+    if runners and runners[0] == start:
         _operands(words, start, out)
-    if last != start:
-        _operands(words, last, out)
+    if runners and runners[-1] != start:  # the last wrapper: `sudo … sudo -u x rm y`
+        _operands(words, runners[-1], out)
 
 
 def _operands(words: list[str], runner: int, out: Out) -> None:
     offered = 0
     for i in range(runner + 1, len(words)):
         word = words[i]
-        if word.startswith("-") or _ASSIGNMENT.match(word) is not None:
+        if word.startswith("-") or ("=" in word and _ASSIGNMENT.match(word) is not None):
             continue
         _command(words, i, out)
         offered += 1
