@@ -27,7 +27,7 @@ from agentactors.policy.shell._analysis import (
 from agentactors.policy.shell._split import split_commands
 from agentactors.policy.shell._words import Out
 
-from .http_helpers import Live, http_settings_fixture, live_fixture  # noqa: F401 - fixtures
+from .http_helpers import Live
 from .test_shell import decide
 
 RM = "rm -rf /"
