@@ -22,8 +22,9 @@ from agentactors.policy import wildcard_match
 from agentactors.policy.shell import BashAnalysis, analyse_bash
 from agentactors.policy.shell._analysis import MAX_COMMAND_CHARS
 from agentactors.policy.shell._arity import prefix_length
+from agentactors.policy.shell._split import split_commands
 from agentactors.policy.shell._text import display_text
-from agentactors.policy.shell._words import PLACEHOLDER
+from agentactors.policy.shell._words import PLACEHOLDER, Out
 from benchmarks.shell_parse import long_command
 
 P = PLACEHOLDER
@@ -650,7 +651,8 @@ class _Generator:
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_real_bash_runs_nothing_unseen(tmp_path: Path) -> None:
-    """Every program bash really runs is one of the commands, unless the result is opaque."""
+    """Every program bash really runs is one of the commands, unless the result is opaque;
+    and the plain split (what deny rules see of a refused command) names every one."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "log"
@@ -676,6 +678,11 @@ def test_real_bash_runs_nothing_unseen(tmp_path: Path) -> None:
             check=False,
         )
         ran = [line for line in (log.read_text() if log.exists() else "").splitlines() if line]
+        split = Out()
+        split_commands(command, split)
+        split_names = {c.deny_text.split(" ")[0] for c, _ in split.commands}
+        for line in ran:
+            assert line.split(" ")[0] in split_names, (command, line, split_names)
         analysis = analyse_bash(command)
         if analysis.opaque:
             continue

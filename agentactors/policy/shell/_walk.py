@@ -6,7 +6,8 @@ unwrapped (``_wrappers``), literal ``sh -c``/``eval`` code is parsed again, and
 anything not modelled — or modelled as dangerous — is recorded as a reason, which makes
 the whole analysis opaque.  Also repairs the two places found where tree-sitter and bash
 read the same text differently (a line starting with a backslash, a line continuation
-inside a word).
+inside a word).  Every parse and every node walked counts against the analysis's
+``Budget``: past it the walk raises ``Refused`` (``_budget``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tree_sitter
 import tree_sitter_bash
 
 from ._arity import prefix_length
+from ._budget import Budget
 from ._text import display_text
 from ._words import (
     ARITH_REASON,
@@ -52,11 +54,12 @@ SAFE_ENV_VARS: Final[frozenset[str]] = frozenset(
 _Prefix: TypeAlias = tuple[str, ...] | Literal["exact"] | None
 
 _CONTAINERS: Final = frozenset(
-    {"program", "list", "pipeline", "subshell", "do_group", "negated_command"}
+    {"program", "subshell", "do_group", "negated_command"}
     | {"if_statement", "elif_clause", "else_clause", "while_statement", "for_statement"}
-    | {"case_statement", "case_item", "redirected_statement", "heredoc_redirect"}
+    | {"case_statement", "case_item", "heredoc_redirect"}
     | {"heredoc_body", "herestring_redirect", "compound_statement", "ERROR"}
 )
+_CHAINED: Final = frozenset({"list", "pipeline", "redirected_statement"})  # nest leftwards
 _IGNORED: Final = frozenset(
     {"comment", "variable_name", "special_variable_name", "heredoc_start", "heredoc_end"}
     | {"heredoc_content", "file_descriptor", "test_operator", "string_content"}
@@ -137,7 +140,7 @@ def _joined_line(src: bytes, root: tree_sitter.Node) -> int | None:
     return None
 
 
-def _merged_line(src: bytes, root: tree_sitter.Node) -> int | None:
+def _merged_line(src: bytes, root: tree_sitter.Node, budget: Budget) -> int | None:
     """Whether tree-sitter put words of two lines into one command.
 
     tree-sitter-bash 0.25 parses ``(a) | (b) | c d<newline>rm x && y`` as one command
@@ -151,6 +154,7 @@ def _merged_line(src: bytes, root: tree_sitter.Node) -> int | None:
     stack = [root]
     while stack:
         node = stack.pop()
+        budget.step()
         if node.type == "command":
             children = node.children
             for before, after in itertools.pairwise(children):
@@ -171,10 +175,12 @@ class Walker(WordWalker):
     # -- entry points -------------------------------------------------------------------
 
     def run(self, src: bytes) -> None:
-        root = _parser().parse(src).root_node
+        """Parse ``src`` and walk it; raises ``Refused`` when over the budget."""
+        budget = self.out.budget
+        root = budget.parse(_parser(), src)
         for _ in range(_MAX_REPARSES):
             joined = _joined_line(src, root)
-            merged = None if joined is not None else _merged_line(src, root)
+            merged = None if joined is not None else _merged_line(src, root, budget)
             if joined is not None:
                 # tree-sitter lexes "a\n\\rm" as ONE command "a" with the argument
                 # "\n\\rm"; bash runs a, then rm.  A space after that newline (where bash
@@ -186,7 +192,7 @@ class Walker(WordWalker):
                 src = src[:merged] + b";" + src[merged:]
             else:
                 break
-            root = _parser().parse(src).root_node
+            root = budget.parse(_parser(), src)
         else:
             self.opaque("too many lines tree-sitter joins")
         self.src = src
@@ -199,6 +205,7 @@ class Walker(WordWalker):
     def parse_code(self, code: str) -> None:
         if self.depth >= MAX_DEPTH:
             self.opaque("shell code nested too deeply")
+            self.out.incomplete = True
             return
         Walker(self.out, self.depth + 1).run(code.encode("utf-8", "surrogateescape"))
 
@@ -222,12 +229,21 @@ class Walker(WordWalker):
     # -- statements ---------------------------------------------------------------------
 
     def visit(self, node: tree_sitter.Node) -> None:
+        """Walk one statement (or anything below one); raises ``Refused`` over budget."""
+        budget = self.out.budget
+        budget.enter()
+        self._visit(node)
+        budget.leave()
+
+    def _visit(self, node: tree_sitter.Node) -> None:
         kind = node.type
         if not node.is_named or node.is_missing or kind in _IGNORED:
             return
         handler = _STATEMENTS.get(kind)
         if handler is not None:
             handler(self, node)
+        elif kind in _CHAINED:
+            self.chain(node)
         elif kind == "compound_statement" and node.child_count and node.children[0].type == "((":
             self.arithmetic(node)
         elif kind in _CONTAINERS:
@@ -239,6 +255,19 @@ class Walker(WordWalker):
             if not self.broken:
                 self.opaque(f"unsupported shell construct: {kind}")
             for child in node.children:
+                self.visit(child)
+
+    def chain(self, node: tree_sitter.Node) -> None:
+        """``a && b > f || c``, ``a >&2 | b``: a chain tree-sitter nests to the left (lists,
+        pipelines, redirections of them), walked without recursion, children in order."""
+        chain = [node]
+        while chain[-1].child_count and chain[-1].children[0].type in _CHAINED:
+            chain.append(chain[-1].children[0])
+        for link in reversed(chain):
+            children = link.children
+            if link is chain[-1] and children:
+                self.visit(children[0])
+            for child in children[1:]:
                 self.visit(child)
 
     def command(self, node: tree_sitter.Node) -> None:
@@ -283,6 +312,7 @@ class Walker(WordWalker):
             return None
         if hops > MAX_DEPTH:
             self.opaque("wrappers nested too deeply")
+            self.out.incomplete = True
             return None
         if name.text in _RESERVED:
             # tree-sitter reads `time { rm x; }` as the commands "time { rm x" and "}"
@@ -423,6 +453,7 @@ class Walker(WordWalker):
         stack = list(node.children)
         while stack:
             child = stack.pop()
+            self.out.budget.step()
             kind = child.type
             if kind in _EXPRESSIONS:
                 operator = child.child_by_field_name("operator")

@@ -15,6 +15,7 @@ from typing import Final
 import attrs
 import tree_sitter
 
+from ._budget import Budget
 from ._text import (
     decode_ansi_c,
     display_text,
@@ -62,6 +63,8 @@ class Out:
     commands: list[tuple[SimpleCommand, str | None]] = attrs.Factory(list)  # (command, always)
     writes: list[str] = attrs.Factory(list)
     reasons: list[str] = attrs.Factory(list)
+    budget: Budget = attrs.Factory(Budget)
+    incomplete: bool = False  # nesting was cut short: deny rules also get the plain split
 
 
 class WordWalker:
@@ -88,7 +91,17 @@ class WordWalker:
     # -- words --------------------------------------------------------------------------
 
     def word(self, node: tree_sitter.Node) -> Word:
-        """The word ``node`` after quote removal; collects the commands inside it."""
+        """The word ``node`` after quote removal; collects the commands inside it.
+
+        Raises ``Refused`` when the analysis is over its budget (``_budget``).
+        """
+        budget = self.out.budget
+        budget.enter()
+        word = self._word(node)
+        budget.leave()
+        return word
+
+    def _word(self, node: tree_sitter.Node) -> Word:
         kind = node.type
         if kind in _LITERALS:
             raw = self.text(node)
@@ -198,6 +211,7 @@ class WordWalker:
         stack = list(node.children)
         while stack:
             child = stack.pop()
+            self.out.budget.step()
             kind = child.type
             if kind in SUBSTITUTIONS:
                 self.substitution(child)

@@ -533,3 +533,9 @@ _HANDLERS: Final[dict[str, _Handler]] = {
     "let": _let,
     "ionice": _ionice,
 }
+
+# commands that run a command or code given in their words: the plain split of ``_split``
+# offers each operand after one as a command
+RUNNERS: Final[frozenset[str]] = (
+    frozenset(_HANDLERS) - {"sudoedit", "source", ".", "tee", "dd", "let"}
+) | (BASH_LIKE | OTHER_SHELLS)
