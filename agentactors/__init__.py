@@ -11,9 +11,10 @@ from agentactors.model import (
     PermissionNotFound,
     SessionNotFound,
 )
+from agentactors.model import wire as _wire
 from agentactors.policy import Config, load_config
 
-__version__ = "0.1.0"
+__version__ = _wire.VERSION
 
 __all__ = [
     "AlreadyDecided",

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+import agentactors
 from agentactors.http import Settings, StartRefused
 from agentactors.http._auth import Policy, allowed_origin, authorized, verdict
 
@@ -51,7 +52,7 @@ async def test_basic_and_bearer_pass(live: Live, authorization: str) -> None:
 async def test_health_needs_no_password(live: Live) -> None:
     """GET /global/health answers without credentials."""
     response = await live.client.get("/global/health")
-    assert response.json() == {"healthy": True, "version": "0.1.0"}
+    assert response.json() == {"healthy": True, "version": agentactors.__version__}
 
 
 async def test_doc_declares_security_when_a_password_is_set(live: Live) -> None:

@@ -7,9 +7,11 @@ import h11
 import trio
 import trio.testing
 
+import agentactors
+
 from .http_helpers import Conn, Live
 
-HEALTHY = (200, {"healthy": True, "version": "0.1.0"})
+HEALTHY = (200, {"healthy": True, "version": agentactors.__version__})
 
 
 async def test_early_answer_waits_for_the_body_and_the_connection_lives_on(live: Live) -> None:

@@ -7,11 +7,13 @@ free of JSON.  Pure functions.
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
 from ._models import Decider, Event, PermissionRequest, Rule, SavedApproval, Session, ToolRef
 
-VERSION = "0.1.0"
+VERSION = importlib.metadata.version("agentactors")
+"""The installed package's version: ``pyproject.toml`` is its one source."""
 
 
 def decider(value: Decider | None) -> dict[str, Any] | None:
