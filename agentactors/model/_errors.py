@@ -39,7 +39,7 @@ class AgentActorsError(Exception):
 class RuntimeFault(AgentActorsError):
     """The actor machinery could not deliver or complete a call."""
 
-    tag = "RuntimeError"
+    tag = "RuntimeFaultError"
 
 
 class AlreadyStarted(RuntimeFault):
