@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from agentactors.actors import Subscription, api, start_services, stop_services
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import registry
 from agentactors.actors.store import MemoryState
 from agentactors.http import HttpServer, Settings
@@ -36,14 +36,14 @@ def config() -> Config:
 
 
 @pytest.fixture
-def services(config: Config) -> Iterator[Services]:
+def services(config: Config) -> Iterator[RunningServices]:
     started = start_services(config, state=MemoryState())
     yield started
     stop_services()
 
 
 @pytest.fixture
-async def events(services: Services) -> AsyncIterator[Subscription]:
+async def events(services: RunningServices) -> AsyncIterator[Subscription]:
     """Every event published after the test starts."""
     subscription = await api.subscribe(maxlen=100_000)
     yield subscription
@@ -57,7 +57,9 @@ def http_settings() -> Settings:
 
 
 @pytest.fixture
-async def live(services: Services, config: Config, http_settings: Settings) -> AsyncIterator[Live]:
+async def live(
+    services: RunningServices, config: Config, http_settings: Settings
+) -> AsyncIterator[Live]:
     """The real server on 127.0.0.1:<ephemeral>, shut down gracefully after the test."""
     server = HttpServer(http_settings, config)
     async with trio.open_nursery() as nursery:

@@ -13,7 +13,7 @@ import pytest
 import trio
 
 from agentactors.actors import api
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.model import Rule
 from agentactors.plugins import PluginSpec, start_plugins
 from agentactors.plugins.auto_approve import AutoApprove
@@ -31,7 +31,7 @@ def start(plugin: type[Any], options: dict[str, Any]) -> None:
     start_plugins([], "/nowhere", extra=[PluginSpec("bundled", options, plugin)])
 
 
-async def test_auto_approve_covers_child_sessions(services: Services) -> None:
+async def test_auto_approve_covers_child_sessions(services: RunningServices) -> None:
     """Matching asks in the session and its children pass; others still ask."""
     parent = await api.create_session("/p")
     child = await api.create_session("/p", parent_id=parent.id)
@@ -52,7 +52,7 @@ async def test_auto_approve_covers_child_sessions(services: Services) -> None:
         assert opaque.effect == "ask"
 
 
-async def test_auto_approve_is_time_boxed(services: Services) -> None:
+async def test_auto_approve_is_time_boxed(services: RunningServices) -> None:
     """Past its time box the plugin decides nothing."""
     session = await api.create_session("/p")
     start(AutoApprove, {"rules": [{"permission": "bash"}], "until": time.time() - 1})
@@ -92,7 +92,9 @@ def hook_url() -> Iterator[str]:
     server.server_close()
 
 
-async def test_webhook_posts_asked_events_with_retry(services: Services, hook_url: str) -> None:
+async def test_webhook_posts_asked_events_with_retry(
+    services: RunningServices, hook_url: str
+) -> None:
     """permission.asked reaches the endpoint; a 500 is retried."""
     start(Webhook, {"url": hook_url, "backoff": 0.01, "retries": 2})
     session = await api.create_session("/p")

@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from agentactors.actors import BUS, LAGGED, Closed, Subscription, api, make_event, subscribe_now
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.bus import Publish, Since, Subscribe, publish
 from agentactors.actors.runtime import acall
 
@@ -18,7 +18,7 @@ async def published(subscription: Subscription, count: int) -> list[str]:
         return [(await subscription.receive()).type for _ in range(count)]
 
 
-async def test_type_filters(services: Services) -> None:
+async def test_type_filters(services: RunningServices) -> None:
     """A subscriber sees only the types it asked for, in publish order."""
     only_b = await api.subscribe(["b"])
     everything = await api.subscribe()
@@ -29,7 +29,7 @@ async def test_type_filters(services: Services) -> None:
     assert only_b.get_nowait() is None
 
 
-async def test_directory_filter(services: Services) -> None:
+async def test_directory_filter(services: RunningServices) -> None:
     """A directory-scoped subscriber sees that directory's events and global ones."""
     scoped = await api.subscribe(directory="/p")
     publish("x", {"n": 1}, "/p")
@@ -40,7 +40,7 @@ async def test_directory_filter(services: Services) -> None:
     assert seen == [1, 3]
 
 
-async def test_a_slow_subscriber_lags_and_loses_the_oldest(services: Services) -> None:
+async def test_a_slow_subscriber_lags_and_loses_the_oldest(services: RunningServices) -> None:
     """A full buffer drops the oldest events; the reader is told with bus.lagged."""
     slow = await api.subscribe(["tick"], maxlen=10)
     fast = await api.subscribe(["tick"])
@@ -75,7 +75,7 @@ def test_a_subscriber_capped_in_bytes_drops_the_oldest_and_counts_what_it_holds(
     assert sub.get_nowait().properties["n"] == 6  # type: ignore[union-attr]
 
 
-async def test_a_subscriber_that_raises_harms_no_one(services: Services) -> None:
+async def test_a_subscriber_that_raises_harms_no_one(services: RunningServices) -> None:
     """A subscription whose notify callback raises: the bus and others carry on."""
 
     def explode() -> None:
@@ -91,7 +91,7 @@ async def test_a_subscriber_that_raises_harms_no_one(services: Services) -> None
     assert [r for r in services.names if r == BUS]
 
 
-def test_thread_readers_block_with_timeout(services: Services) -> None:
+def test_thread_readers_block_with_timeout(services: RunningServices) -> None:
     """A plain thread can read a subscription with a timeout."""
     subscription = Subscription()
     trio.run(acall, BUS, Subscribe(subscription))
@@ -104,7 +104,7 @@ def test_thread_readers_block_with_timeout(services: Services) -> None:
     assert got == ["hello"]
 
 
-async def test_unsubscribe_closes(services: Services) -> None:
+async def test_unsubscribe_closes(services: RunningServices) -> None:
     """After unsubscribe a reader drains what it had, then sees Closed."""
     subscription = await api.subscribe()
     publish("x", {})
@@ -114,7 +114,7 @@ async def test_unsubscribe_closes(services: Services) -> None:
         await subscription.receive()
 
 
-async def test_replay_since_an_event(services: Services) -> None:
+async def test_replay_since_an_event(services: RunningServices) -> None:
     """The bus holds recent events: Since(id) returns what came after, None if unknown."""
     first = make_event("a", {})
     await acall(BUS, Publish(first))
@@ -127,7 +127,7 @@ async def test_replay_since_an_event(services: Services) -> None:
 
 
 async def test_a_service_event_is_offered_before_its_caller_is_released(
-    services: Services,
+    services: RunningServices,
 ) -> None:
     """A service fans its batch out in its own thread before it wakes the callers the
     batch released: when a call returns, the events it caused are already buffered."""

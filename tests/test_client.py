@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from agentactors.actors import api
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import blocking
 from agentactors.client import AsyncClient, Client
 from agentactors.model import (
@@ -178,7 +178,7 @@ async def test_blocking_client_reads_events_over_http(live: Live) -> None:
     assert received == asked
 
 
-def test_blocking_client_from_a_thread(services: Services) -> None:
+def test_blocking_client_from_a_thread(services: RunningServices) -> None:
     """The sync in-process client works from a plain thread (scripts, plugins), its
     walk included."""
 
@@ -196,7 +196,7 @@ def test_blocking_client_from_a_thread(services: Services) -> None:
 
 
 def test_blocking_runs_an_operation_in_one_step_and_refuses_one_that_suspends(
-    services: Services,
+    services: RunningServices,
 ) -> None:
     """``blocking`` runs an ``api`` coroutine to its end in the calling thread; a
     coroutine that would suspend is refused, not left half-run."""

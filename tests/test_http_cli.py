@@ -15,7 +15,7 @@ import trio
 import trustme
 
 from agentactors.__main__ import main
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.http import PASSWORD_ENV, ConsoleServer
 
 from .http_helpers import serve_process
@@ -124,7 +124,7 @@ async def _console_lines(port: int, send: bytes, until: bytes) -> str:
     return received.decode()
 
 
-async def test_console_runs_code_against_the_registry(services: Services) -> None:
+async def test_console_runs_code_against_the_registry(services: RunningServices) -> None:
     """The console evaluates code in this process: snapshot() and the blocking client."""
     console = ConsoleServer(password=None)
     console.start(trio.lowlevel.current_trio_token())
@@ -138,7 +138,7 @@ async def test_console_runs_code_against_the_registry(services: Services) -> Non
     assert "[]" in text
 
 
-async def test_console_asks_for_the_password(services: Services) -> None:
+async def test_console_asks_for_the_password(services: RunningServices) -> None:
     """With a password, a wrong one ends the session; the right one opens the console."""
     console = ConsoleServer(password="pw")
     console.start(trio.lowlevel.current_trio_token())

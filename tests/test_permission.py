@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from agentactors.actors import Subscription, api
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.model import (
     AlreadyDecided,
     Decider,
@@ -35,7 +35,7 @@ def config() -> Config:
     return Config(rules_before_project=RULES, read_project_files=False)
 
 
-async def test_allow_passes_at_once_and_is_audited(services: Services) -> None:
+async def test_allow_passes_at_once_and_is_audited(services: RunningServices) -> None:
     """An allowed ask is decided at once (reply once, by the rule) and kept in history."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["git status"])
@@ -47,7 +47,7 @@ async def test_allow_passes_at_once_and_is_audited(services: Services) -> None:
     assert await api.list_pending() == []
 
 
-async def test_deny_answers_at_once_naming_the_rule(services: Services) -> None:
+async def test_deny_answers_at_once_naming_the_rule(services: RunningServices) -> None:
     """A denied ask ends at once with reject and the rule that denied it."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["ls", "rm -rf /"])
@@ -58,7 +58,9 @@ async def test_deny_answers_at_once_naming_the_rule(services: Services) -> None:
     assert "rm *" in (final.message or "")
 
 
-async def test_ask_is_pending_and_published(services: Services, events: Subscription) -> None:
+async def test_ask_is_pending_and_published(
+    services: RunningServices, events: Subscription
+) -> None:
     """An ask that needs a human is pending, listed, and published as permission.asked."""
     session = await api.create_session("/p")
     asked = await api.ask(
@@ -80,7 +82,7 @@ async def test_ask_is_pending_and_published(services: Services, events: Subscrip
 
 @pytest.mark.parametrize("reply", ["once", "always", "reject"])
 async def test_every_reply_releases_and_publishes(
-    services: Services, events: Subscription, reply: str
+    services: RunningServices, events: Subscription, reply: str
 ) -> None:
     """once/always/reject each release the asker and publish permission.replied."""
     session = await api.create_session("/p")
@@ -98,7 +100,7 @@ async def test_every_reply_releases_and_publishes(
     }
 
 
-async def test_second_reply_is_already_decided_with_final_state(services: Services) -> None:
+async def test_second_reply_is_already_decided_with_final_state(services: RunningServices) -> None:
     """A reply to a decided request raises AlreadyDecided carrying the final state."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"])
@@ -108,7 +110,7 @@ async def test_second_reply_is_already_decided_with_final_state(services: Servic
     assert info.value.request.reply == "once"
 
 
-async def test_unknown_malformed_and_foreign_ids(services: Services) -> None:
+async def test_unknown_malformed_and_foreign_ids(services: RunningServices) -> None:
     """Unknown id: not found; malformed: invalid; another session's request: not found."""
     mine = await api.create_session("/p")
     theirs = await api.create_session("/p")
@@ -126,7 +128,7 @@ async def test_unknown_malformed_and_foreign_ids(services: Services) -> None:
         await api.ask(new_id("ses"), "bash", ["make"])
 
 
-async def test_always_saves_and_releases_what_now_passes(services: Services) -> None:
+async def test_always_saves_and_releases_what_now_passes(services: RunningServices) -> None:
     """always: saves the approval; the session's other pending requests it covers end."""
     session = await api.create_session("/p")
     first = await api.ask(session.id, "bash", ["npm run build"], always=["npm run *"])
@@ -147,7 +149,9 @@ async def test_always_saves_and_releases_what_now_passes(services: Services) -> 
     assert later.effect == "allow"
 
 
-async def test_project_scope_covers_other_sessions_of_the_directory(services: Services) -> None:
+async def test_project_scope_covers_other_sessions_of_the_directory(
+    services: RunningServices,
+) -> None:
     """always with project scope releases and allows across sessions of that directory."""
     one = await api.create_session("/p")
     two = await api.create_session("/p")
@@ -160,7 +164,7 @@ async def test_project_scope_covers_other_sessions_of_the_directory(services: Se
     assert (await api.get_permission(other_dir.id)).pending
 
 
-async def test_always_never_beats_a_configured_deny(services: Services) -> None:
+async def test_always_never_beats_a_configured_deny(services: RunningServices) -> None:
     """An approval of "*" still leaves rm denied."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"], always=["*"])
@@ -170,7 +174,7 @@ async def test_always_never_beats_a_configured_deny(services: Services) -> None:
 
 
 async def test_reject_cascades_to_the_sessions_other_requests(
-    services: Services, events: Subscription
+    services: RunningServices, events: Subscription
 ) -> None:
     """reject ends the session's other pending requests (decidedBy cascade), not others'."""
     session = await api.create_session("/p")
@@ -203,7 +207,7 @@ async def test_reject_cascade_can_be_turned_off(config: Config) -> None:
         stop_services()
 
 
-async def test_timeout_expires_the_request(services: Services, events: Subscription) -> None:
+async def test_timeout_expires_the_request(services: RunningServices, events: Subscription) -> None:
     """A request with a timeout ends as expired (reject, decidedBy timeout), published."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"], timeout=0.05)
@@ -215,14 +219,14 @@ async def test_timeout_expires_the_request(services: Services, events: Subscript
 
 
 @pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), 10**9])
-async def test_bad_timeouts_are_refused(services: Services, timeout: float) -> None:
+async def test_bad_timeouts_are_refused(services: RunningServices, timeout: float) -> None:
     """A timeout must be a positive number of seconds within a week."""
     session = await api.create_session("/p")
     with pytest.raises(InvalidRequest, match="timeout"):
         await api.ask(session.id, "bash", ["make"], timeout=timeout)
 
 
-async def test_abort_ends_the_session_tree(services: Services, events: Subscription) -> None:
+async def test_abort_ends_the_session_tree(services: RunningServices, events: Subscription) -> None:
     """abort ends the pending requests of the session and its children (decidedBy abort)."""
     parent = await api.create_session("/p")
     child = await api.create_session("/p", parent_id=parent.id)
@@ -237,7 +241,7 @@ async def test_abort_ends_the_session_tree(services: Services, events: Subscript
     assert (await api.get_permission(c.id)).pending
 
 
-async def test_patterns_are_derived_or_required(services: Services) -> None:
+async def test_patterns_are_derived_or_required(services: RunningServices) -> None:
     """No patterns: bash uses metadata.command, file kinds metadata.path, else invalid."""
     session = await api.create_session("/p")
     bash = await api.ask(session.id, "bash", metadata={"command": "git status"})
@@ -249,7 +253,7 @@ async def test_patterns_are_derived_or_required(services: Services) -> None:
         await api.ask(session.id, "webfetch")
 
 
-async def test_many_waiters_on_one_request(services: Services) -> None:
+async def test_many_waiters_on_one_request(services: RunningServices) -> None:
     """Several tasks may wait on one request; one reply releases them all."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"])
@@ -266,7 +270,7 @@ async def test_many_waiters_on_one_request(services: Services) -> None:
     assert seen == ["once"] * 10
 
 
-async def test_revoke_saved_approval(services: Services, events: Subscription) -> None:
+async def test_revoke_saved_approval(services: RunningServices, events: Subscription) -> None:
     """A revoked approval no longer applies; revoking twice is not found."""
     session = await api.create_session("/p")
     asked = await api.ask(session.id, "bash", ["make"], always=["make *"])
@@ -278,7 +282,9 @@ async def test_revoke_saved_approval(services: Services, events: Subscription) -
         await api.revoke_saved(saved.id)
 
 
-async def test_a_final_request_keeps_every_field_of_the_pending_one(services: Services) -> None:
+async def test_a_final_request_keeps_every_field_of_the_pending_one(
+    services: RunningServices,
+) -> None:
     """The final state is built field by field (no attrs.evolve on the hot path): only
     the decision's fields differ from the pending request's."""
     session = await api.create_session("/tmp/project")

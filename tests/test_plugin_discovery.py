@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import registry
 from agentactors.plugins import discover, start_plugins
 from agentactors.policy import load_config
@@ -18,7 +18,7 @@ class {name}(Plugin):
 """
 
 
-def test_discover_from_config_files_and_folder(tmp_path: Path, services: Services) -> None:
+def test_discover_from_config_files_and_folder(tmp_path: Path, services: RunningServices) -> None:
     """A config's "./file.py:Class" (with options) and .agentactors/plugins/*.py all start;
     a bad spec is reported, not fatal."""
     (tmp_path / "local.py").write_text(PLUGIN_FILE.format(name="FromConfig"))

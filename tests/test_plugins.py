@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from agentactors.actors import BUS, PERMISSION, Subscription, api, make_event
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.messages import Publish
 from agentactors.actors.runtime import Crash, acall, registry, snapshot
 from agentactors.model import Event, PermissionRequest, ServiceCrashed
@@ -35,7 +35,7 @@ class Approver(Plugin):
             self.client.reply(event.properties["id"], "once")
 
 
-async def test_a_plugin_reply_releases_the_asker(services: Services) -> None:
+async def test_a_plugin_reply_releases_the_asker(services: RunningServices) -> None:
     """permission.asked -> plugin replies through self.client -> the asker is released."""
     start(Approver)
     session = await api.create_session("/p")
@@ -54,7 +54,7 @@ class StartsWithACall(Plugin):
 
 
 async def test_a_plugin_may_call_its_client_in_on_start(
-    services: Services, events: Subscription
+    services: RunningServices, events: Subscription
 ) -> None:
     """on_start calling the client completes (no deadlock) and the session exists."""
     loaded = start(StartsWithACall)
@@ -71,7 +71,7 @@ class Explodes(Plugin):
         raise RuntimeError(f"cannot handle {event.id}")
 
 
-async def test_a_crashing_plugin_harms_nobody(services: Services) -> None:
+async def test_a_crashing_plugin_harms_nobody(services: RunningServices) -> None:
     """1,000 events into a plugin that raises on each: bus and permission keep answering,
     the plugin's restarts are counted, and past its limit it is stopped with a reason."""
     start(Explodes)
@@ -118,7 +118,7 @@ class Policy(Plugin):
 )
 async def test_policy_hook(
     *,
-    services: Services,
+    services: RunningServices,
     pattern: str,
     state: str,
     reply: str | None,
@@ -142,14 +142,14 @@ async def test_policy_hook(
     assert request.message == message
 
 
-async def test_a_stopped_host_stops_its_plugins(services: Services) -> None:
+async def test_a_stopped_host_stops_its_plugins(services: RunningServices) -> None:
     """Stopping the plugin host stops the plugin actors it started."""
     start(Approver)
     registry.stop(PLUGINS)
     assert "plugin:approver" not in registry.names()
 
 
-async def test_policy_registrations_survive_a_permission_crash(services: Services) -> None:
+async def test_policy_registrations_survive_a_permission_crash(services: RunningServices) -> None:
     """After permission crash-restarts, the policy plugins still see every ask."""
     start(Policy)
     with pytest.raises(ServiceCrashed):

@@ -15,7 +15,7 @@ import pytest
 import trio
 
 from agentactors.actors import PERMISSION, start_services, stop_services
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import Crash, acall
 from agentactors.model import ServiceCrashed
 from agentactors.plugins import PluginSpec, start_plugins
@@ -52,7 +52,7 @@ def config(root: Path) -> Config:
 
 
 @pytest.fixture
-def services(config: Config, root: Path) -> Iterator[Services]:
+def services(config: Config, root: Path) -> Iterator[RunningServices]:
     started = start_services(config, data_dir=root / "data")
     yield started
     stop_services()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from agentactors.actors import SESSIONS, Subscription, api
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import Crash, acall
 from agentactors.model import InvalidRequest, Rule, ServiceCrashed, SessionNotFound, is_id, new_id
 
 from .conftest import next_event, props
 
 
-async def test_create_get_list(services: Services, events: Subscription) -> None:
+async def test_create_get_list(services: RunningServices, events: Subscription) -> None:
     """A session gets a ses_ id, OpenCode's fields, and a session.created event."""
     session = await api.create_session("/p/../p", title="hello")
     assert is_id(session.id, "ses")
@@ -27,7 +27,7 @@ async def test_create_get_list(services: Services, events: Subscription) -> None
     assert props(event)["info"]["title"] == "hello"
 
 
-async def test_bad_inputs(services: Services) -> None:
+async def test_bad_inputs(services: RunningServices) -> None:
     """Relative directory, unknown parent, malformed and unknown ids are refused."""
     with pytest.raises(InvalidRequest, match="absolute"):
         await api.create_session("relative/dir")
@@ -39,7 +39,7 @@ async def test_bad_inputs(services: Services) -> None:
         await api.get_session(new_id("ses"))
 
 
-async def test_update_rules_apply_to_later_asks(services: Services) -> None:
+async def test_update_rules_apply_to_later_asks(services: RunningServices) -> None:
     """Session rules set by update decide the session's next asks."""
     session = await api.create_session("/p")
     updated = await api.update_session(
@@ -53,7 +53,7 @@ async def test_update_rules_apply_to_later_asks(services: Services) -> None:
 
 
 async def test_delete_removes_the_tree_and_ends_requests(
-    services: Services, events: Subscription
+    services: RunningServices, events: Subscription
 ) -> None:
     """Deleting a session deletes its children and ends their pending requests."""
     parent = await api.create_session("/p")
@@ -82,7 +82,7 @@ async def _walk(directory: str | None, limit: int) -> list[str]:
 
 
 async def test_lists_are_pages_newest_updated_first_through_changes_and_a_restart(
-    services: Services,
+    services: RunningServices,
 ) -> None:
     """Pages walk every session once, most recently updated first, per directory or all;
     updates move a session first, deletes remove it, and a restarted service (rebuilding
@@ -107,7 +107,7 @@ async def test_lists_are_pages_newest_updated_first_through_changes_and_a_restar
     ]
 
 
-async def test_bad_pages_are_refused(services: Services) -> None:
+async def test_bad_pages_are_refused(services: RunningServices) -> None:
     """A limit outside 1..1,000 and a cursor of another list are InvalidRequest."""
     for limit in (0, 1001, True):
         with pytest.raises(InvalidRequest, match="limit"):

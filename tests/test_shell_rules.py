@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agentactors.actors import api
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.model import Rule
 from agentactors.policy import Config
 
@@ -93,14 +93,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("command", "effect"), CASES, ids=[c[:40] for c, _ in CASES])
-async def test_bypass_attempts(services: Services, command: str, effect: str) -> None:
+async def test_bypass_attempts(services: RunningServices, command: str, effect: str) -> None:
     """Every part of a compound command is decided; the strictest wins."""
     session = await api.create_session("/work/project")
     asked = await api.ask(session.id, "bash", metadata={"command": command})
     assert asked.effect == effect, asked.patterns
 
 
-async def test_always_saves_one_pattern_per_part(services: Services) -> None:
+async def test_always_saves_one_pattern_per_part(services: RunningServices) -> None:
     """Approving a compound saves each part's prefix, never a bare catch-all."""
     session = await api.create_session("/work/project")
     asked = await api.ask(
@@ -114,7 +114,7 @@ async def test_always_saves_one_pattern_per_part(services: Services) -> None:
     assert other.effect == "ask"
 
 
-async def test_opaque_requests_say_why(services: Services) -> None:
+async def test_opaque_requests_say_why(services: RunningServices) -> None:
     """An opaque request carries metadata.opaque and the reasons, and asks."""
     session = await api.create_session("/work/project")
     asked = await api.ask(session.id, "bash", metadata={"command": "$CMD arg"})
@@ -122,7 +122,9 @@ async def test_opaque_requests_say_why(services: Services) -> None:
     assert asked.metadata["opaqueReasons"]
 
 
-async def test_paths_outside_need_external_directory(services: Services, tmp_path: Path) -> None:
+async def test_paths_outside_need_external_directory(
+    services: RunningServices, tmp_path: Path
+) -> None:
     """read of ../outside asks external_directory; a symlink out of the project too."""
     project = tmp_path / "project"
     project.mkdir()

@@ -19,7 +19,7 @@ import trio
 
 from agentactors.__main__ import main
 from agentactors.actors import BUS, PERMISSION, Subscription, api, start_services, stop_services
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.bus import Since
 from agentactors.actors.messages import History
 from agentactors.actors.runtime import Crash, acall
@@ -63,21 +63,21 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def durable(config: Config, data_dir: Path) -> Iterator[Services]:
+def durable(config: Config, data_dir: Path) -> Iterator[RunningServices]:
     started = start_services(config, data_dir=data_dir)
     yield started
     stop_services()
 
 
 @pytest.fixture
-async def stream(durable: Services) -> AsyncIterator[Subscription]:
+async def stream(durable: RunningServices) -> AsyncIterator[Subscription]:
     """Every event published after the test starts (durable services)."""
     subscription = await api.subscribe(maxlen=100_000)
     yield subscription
     api.unsubscribe(subscription)
 
 
-def restart(config: Config, data_dir: Path) -> Services:
+def restart(config: Config, data_dir: Path) -> RunningServices:
     """A clean stop and a new start on the same data dir (a new process, in effect)."""
     stop_services()
     return start_services(config, data_dir=data_dir)
@@ -87,7 +87,7 @@ def restart(config: Config, data_dir: Path) -> Services:
 
 
 async def test_a_restart_keeps_sessions_requests_approvals_and_decisions(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     """Sessions (with their tree), pending requests (every field), decisions and saved
     approvals come back after a clean stop and start."""
@@ -120,7 +120,7 @@ async def test_a_restart_keeps_sessions_requests_approvals_and_decisions(
 
 
 async def test_pending_requests_stay_pending_across_a_clean_stop(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     """A clean stop ends nothing: no shutdown decision is stored or published."""
     session = await api.create_session(PROJECT)
@@ -159,7 +159,7 @@ async def test_reject_pending_on_exit_ends_them_as_shutdown(data_dir: Path) -> N
 
 
 async def test_a_request_is_stored_before_it_is_published(
-    durable: Services, stream: Subscription
+    durable: RunningServices, stream: Subscription
 ) -> None:
     session = await api.create_session(PROJECT)
     database = Path(durable.database or "")
@@ -178,7 +178,7 @@ async def _ask_and_wait(session_id: str, request_id: str) -> PermissionRequest:
 
 
 async def test_a_reply_is_stored_before_its_answer_and_the_askers_release(
-    durable: Services,
+    durable: RunningServices,
 ) -> None:
     session = await api.create_session(PROJECT)
     database = Path(durable.database or "")
@@ -202,7 +202,7 @@ async def test_a_reply_is_stored_before_its_answer_and_the_askers_release(
 
 
 async def test_concurrent_askers_and_repliers_are_all_stored(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     """500 askers parked at once, replies from 50 tasks (group commits): every decision
     is stored and every asker released."""
@@ -236,7 +236,7 @@ async def test_concurrent_askers_and_repliers_are_all_stored(
 
 
 async def test_a_request_that_expired_while_down_ends_expired_at_start(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     session = await api.create_session(PROJECT)
     asked = await api.ask(session.id, "bash", ["make deploy"], timeout=3600)
@@ -261,7 +261,7 @@ async def test_a_request_that_expired_while_down_ends_expired_at_start(
 
 
 async def test_last_event_id_replay_works_across_a_restart(
-    durable: Services, stream: Subscription, config: Config, data_dir: Path
+    durable: RunningServices, stream: Subscription, config: Config, data_dir: Path
 ) -> None:
     session = await api.create_session(PROJECT)
     created = await next_event(stream, "session.created")
@@ -449,7 +449,7 @@ def test_an_unusable_data_dir_fails_serve_naming_it(
 
 
 async def test_a_data_dir_in_use_by_another_process_is_refused(
-    durable: Services, data_dir: Path
+    durable: RunningServices, data_dir: Path
 ) -> None:
     """Two servers on one data dir would fork the state: the second one exits 2."""
     command = ["-m", "agentactors", "serve", "--port", "0", "--data-dir", str(data_dir)]
@@ -487,7 +487,7 @@ def test_memory_keeps_nothing_on_disk(config: Config, tmp_path: Path) -> None:
 
 
 async def test_a_failed_commit_refuses_the_reply_and_keeps_the_request_pending(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     """The connection breaks: the reply is refused (not acknowledged, not lost), the
     waiter re-attaches, the request is still pending; the store recovers by itself."""
@@ -514,7 +514,7 @@ async def test_a_failed_commit_refuses_the_reply_and_keeps_the_request_pending(
 
 
 async def test_a_read_only_store_refuses_every_change_and_keeps_serving_reads(
-    durable: Services,
+    durable: RunningServices,
 ) -> None:
     session = await api.create_session(PROJECT)
     asked = await api.ask(session.id, "bash", ["make deploy"])
@@ -530,7 +530,7 @@ async def test_a_read_only_store_refuses_every_change_and_keeps_serving_reads(
 
 
 async def test_a_store_crash_is_recovered_and_waiters_reattach(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     session = await api.create_session(PROJECT)
     asked = await api.ask(session.id, "bash", ["make deploy"])
@@ -554,7 +554,7 @@ async def test_a_store_crash_is_recovered_and_waiters_reattach(
 
 
 async def test_repeated_store_failures_under_load_lose_nothing_acknowledged(
-    durable: Services, config: Config, data_dir: Path
+    durable: RunningServices, config: Config, data_dir: Path
 ) -> None:
     """10 askers, each asking, waiting and replying 30 times, while the connection breaks
     after every 20th acknowledged reply: every acknowledged ask and reply is stored, every
@@ -608,7 +608,9 @@ async def test_repeated_store_failures_under_load_lose_nothing_acknowledged(
 
 
 @pytest.fixture
-async def live_durable(durable: Services, config: Config) -> AsyncIterator[httpx.AsyncClient]:
+async def live_durable(
+    durable: RunningServices, config: Config
+) -> AsyncIterator[httpx.AsyncClient]:
     server = HttpServer(Settings(port=0, directory=PROJECT), config)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(server.run)

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from agentactors.actors import PERMISSION, api  # the deadline heap, probed below
-from agentactors.actors._lifecycle import Services
+from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import (
     BridgeFuture,
     Crash,
@@ -39,7 +39,7 @@ class Holder(Service):
         return Later(message.answer)
 
 
-async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> None:
+async def test_a_thousand_parked_waiters_hold_no_threads(services: RunningServices) -> None:
     """1,000 tasks waiting on pending requests: no new threads; replies release all."""
     session = await api.create_session("/tmp/project")
     threads_before = threading.active_count()
@@ -68,7 +68,7 @@ async def test_a_thousand_parked_waiters_hold_no_threads(services: Services) -> 
     assert await api.list_pending() == []
 
 
-async def test_a_cancelled_waiter_leaves_nothing_behind(services: Services) -> None:
+async def test_a_cancelled_waiter_leaves_nothing_behind(services: RunningServices) -> None:
     """Cancelling a waiting task removes its callback from the answer it waits on; a
     cancelled wait for a decision leaves the request pending."""
     start_singleton("holder", Holder)
@@ -87,7 +87,7 @@ async def test_a_cancelled_waiter_leaves_nothing_behind(services: Services) -> N
     assert final.reply == "reject"
 
 
-async def test_waiters_reattach_after_a_permission_crash(services: Services) -> None:
+async def test_waiters_reattach_after_a_permission_crash(services: RunningServices) -> None:
     """A waiter parked when permission crashes re-attaches by id and gets the decision."""
     session = await api.create_session("/tmp/project")
     asked = await api.ask(session.id, "bash", ["make deploy"])
@@ -111,7 +111,7 @@ async def test_waiters_reattach_after_a_permission_crash(services: Services) -> 
 
 
 async def test_a_blocking_waiter_reattaches_after_a_permission_crash(
-    services: Services,
+    services: RunningServices,
 ) -> None:
     """The blocking in-process client waits through ``api``'s own re-attach: a crash of
     ``permission`` while a plain thread waits is invisible to it."""
@@ -132,7 +132,9 @@ async def test_a_blocking_waiter_reattaches_after_a_permission_crash(
     assert result[0].reply == "once"
 
 
-async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: Services) -> None:
+async def test_timed_waits_that_finish_leave_the_deadline_heap_small(
+    services: RunningServices,
+) -> None:
     """A call that is answered costs its deadline entry nothing lasting: finished waits
     are dropped from the run's deadline heap once they dominate it."""
     session = await api.create_session("/tmp/project")
@@ -145,7 +147,7 @@ async def test_timed_waits_that_finish_leave_the_deadline_heap_small(services: S
     assert len(deadlines._heap) <= 4096 + 1
 
 
-async def test_timeouts_fire_among_many_finished_waits(services: Services) -> None:
+async def test_timeouts_fire_among_many_finished_waits(services: RunningServices) -> None:
     """Expired waits raise CallTimeout; answered ones in the same heap do not."""
     start_singleton("holder", Holder)
     answer: BridgeFuture[str] = BridgeFuture()

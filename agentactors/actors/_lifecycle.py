@@ -40,7 +40,7 @@ from .sessions import SESSIONS, SessionsActor
 
 
 @attrs.frozen
-class Services:
+class RunningServices:
     """What :func:`start_services` started."""
 
     config: Config
@@ -50,7 +50,7 @@ class Services:
 
 
 _locks: dict[str, DataDir] = {}  # data dirs this process holds, by path
-_started: list[Services] = []  # what stop_services() is stopping
+_started: list[RunningServices] = []  # what stop_services() is stopping
 
 
 def start_services(
@@ -59,7 +59,7 @@ def start_services(
     state: MemoryState | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     restart: RestartPolicy | None = None,
-) -> Services:
+) -> RunningServices:
     """Start the services under their names.
 
     ``data_dir``: keep the state in SQLite there (created if missing; ``design/state.md``);
@@ -105,7 +105,7 @@ def start_services(
     except BaseException:
         _release(opened)
         raise
-    services = Services(
+    services = RunningServices(
         config, journal, (BUS, STORE, SESSIONS, PERMISSION), database=str(opened.database)
     )
     _started.append(services)
@@ -132,10 +132,10 @@ def _start_deciders(
     )
 
 
-def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> Services:
+def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> RunningServices:
     registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
     _start_deciders(config, state, restart)
-    services = Services(config, state, (BUS, SESSIONS, PERMISSION))
+    services = RunningServices(config, state, (BUS, SESSIONS, PERMISSION))
     _started.append(services)
     return services
 
