@@ -20,7 +20,7 @@ from agentactors.model import wire
 from agentactors.policy import Config
 
 from . import _errors, _routes_debug, _routes_native, _routes_opencode, _routes_session, _sse
-from ._auth import Policy, Refusal, allowed_origin, cors_headers, verdict
+from ._auth import GateAnswer, Policy, allowed_origin, cors_headers, verdict
 from ._context import KEY, Context
 from ._doc import Provider
 from ._inputs import check_path_ids, no_body
@@ -102,9 +102,9 @@ def create_app(
 
     @app.before_request
     async def gate() -> Response | None:
-        refusal = verdict(policy, request.method, request.path, request.scope["headers"])
-        if refusal is not None:
-            return _refuse(refusal)
+        answer = verdict(policy, request.method, request.path, request.scope["headers"])
+        if answer is not None:
+            return _gate_answer(answer)
         check_path_ids(request.view_args)
         await no_body(app.view_functions.get(request.endpoint or ""))
         return None
@@ -120,10 +120,10 @@ def create_app(
     return app
 
 
-def _refuse(refusal: Refusal) -> Response:
-    headers = {name.decode(): value.decode("latin-1") for name, value in refusal.headers}
-    if refusal.status == 204:  # a CORS preflight: no body
+def _gate_answer(answer: GateAnswer) -> Response:
+    headers = {name.decode(): value.decode("latin-1") for name, value in answer.headers}
+    if answer.status == 204:  # a CORS preflight: no body
         return Response("", 204, headers=headers)
-    response = _errors.error_response(refusal.status, refusal.tag, refusal.message)
+    response = _errors.error_response(answer.status, answer.tag, answer.message)
     response.headers.update(headers)
     return response

@@ -43,7 +43,10 @@ class Policy:
 
 
 @attrs.frozen
-class Refusal:
+class GateAnswer:
+    """What the gate answers itself, before any route: a refusal (403, 401) or a CORS
+    preflight's 204."""
+
     status: int
     tag: str
     message: str
@@ -52,7 +55,7 @@ class Refusal:
 
 def verdict(
     policy: Policy, method: str, path: str, headers: Iterable[tuple[bytes, bytes]]
-) -> Refusal | None:
+) -> GateAnswer | None:
     """Refuse the request (the answer to send), or None to let it through."""
     found: dict[bytes, bytes] = {}
     for name, value in headers:
@@ -60,11 +63,11 @@ def verdict(
     host = found.get(b"host")
     if policy.check_host and host is not None and not _loopback_host(host):
         text = host.decode("latin-1")
-        return Refusal(403, "ForbiddenError", f"Host {text!r} is not allowed on a loopback bind")
+        return GateAnswer(403, "ForbiddenError", f"Host {text!r} is not allowed on a loopback bind")
     origin = found.get(b"origin")
     if origin is not None and not allowed_origin(policy, origin):
         text = origin.decode("latin-1")
-        return Refusal(403, "ForbiddenError", f"origin {text!r} is not allowed (see --cors)")
+        return GateAnswer(403, "ForbiddenError", f"origin {text!r} is not allowed (see --cors)")
     if origin is not None and method == "OPTIONS" and b"access-control-request-method" in found:
         return _preflight(origin, found.get(b"access-control-request-headers"))
     if (
@@ -72,7 +75,7 @@ def verdict(
         and path not in policy.open_paths
         and not authorized(found.get(b"authorization"), policy.password)
     ):
-        return Refusal(
+        return GateAnswer(
             401,
             "UnauthorizedError",
             "missing or wrong credentials (Basic user agentactors, or Bearer)",
@@ -121,7 +124,7 @@ def _loopback_host(host: bytes) -> bool:
     return name in ("localhost", "127.0.0.1", "[::1]")
 
 
-def _preflight(origin: bytes, asked_headers: bytes | None) -> Refusal:
+def _preflight(origin: bytes, asked_headers: bytes | None) -> GateAnswer:
     """The answer to a CORS preflight from an allowed origin (204, no body)."""
     headers = (
         *cors_headers(origin),
@@ -129,7 +132,7 @@ def _preflight(origin: bytes, asked_headers: bytes | None) -> Refusal:
         (b"access-control-allow-headers", asked_headers or _ALLOW_HEADERS),
         (b"access-control-max-age", b"600"),
     )
-    return Refusal(204, "", "", headers)
+    return GateAnswer(204, "", "", headers)
 
 
 def cors_headers(origin: bytes) -> tuple[tuple[bytes, bytes], ...]:

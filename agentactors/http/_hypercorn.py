@@ -371,7 +371,7 @@ class _Connection(TCPServer):
         self.socket.close()
 
 
-class _Refusal(Exception):
+class _BadHead(Exception):
     """A request the server answers itself, with a JSON error, then closes."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -392,8 +392,8 @@ class _H11Protocol(H11Protocol):
     async def handle(self, event: Event) -> None:
         try:
             await super().handle(event)
-        except _Refusal as refusal:
-            await self._send_error_response(refusal.status, str(refusal))
+        except _BadHead as bad:
+            await self._send_error_response(bad.status, str(bad))
             await self.send(Closed())
 
     async def stream_send(self, event: StreamEvent) -> None:
@@ -416,9 +416,9 @@ class _H11Protocol(H11Protocol):
                 framing |= 2
         limit = self.config.h11_max_incomplete_size
         if size > limit:
-            raise _Refusal(431, f"request head larger than {limit} bytes")
+            raise _BadHead(431, f"request head larger than {limit} bytes")
         if framing == 3:
-            raise _Refusal(400, "request has both Content-Length and Transfer-Encoding")
+            raise _BadHead(400, "request has both Content-Length and Transfer-Encoding")
         await super()._check_protocol(event)
 
     async def _send_error_response(self, status_code: int, message: str | None = None) -> None:
