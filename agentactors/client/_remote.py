@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 
 @attrs.frozen
-class Call:
+class Exchange:
     """One HTTP request and how to read its answer."""
 
     method: str
@@ -61,7 +61,7 @@ def _quiet(value: Any) -> None:
     return None
 
 
-def to_call(op: ops.Op[Any]) -> Call:  # noqa: PLR0911, PLR0912 - one case per operation
+def to_exchange(op: ops.Op[Any]) -> Exchange:  # noqa: PLR0911, PLR0912 - one case per operation
     """The request that carries ``op``."""
     match op:
         case ops.CreateSession():
@@ -71,14 +71,14 @@ def to_call(op: ops.Op[Any]) -> Call:  # noqa: PLR0911, PLR0912 - one case per o
             if op.parent_id is not None:
                 body["parentID"] = op.parent_id
             headers = {"x-opencode-directory": quote(op.directory, safe="")}
-            return Call("POST", "/session", wire.parse_session, body=body, headers=headers)
+            return Exchange("POST", "/session", wire.parse_session, body=body, headers=headers)
         case ops.GetSession():
-            return Call("GET", f"/session/{op.session_id}", wire.parse_session)
+            return Exchange("GET", f"/session/{op.session_id}", wire.parse_session)
         case ops.ListSessions():
             params = _page_params(op.limit, op.cursor, directory=op.directory)
-            return Call("GET", "/session", _each(wire.parse_session), params=params, paged=True)
+            return Exchange("GET", "/session", _each(wire.parse_session), params=params, paged=True)
         case ops.AbortSession():
-            return Call("POST", f"/session/{op.session_id}/abort", _quiet)
+            return Exchange("POST", f"/session/{op.session_id}/abort", _quiet)
         case ops.Ask():
             body = {"permission": op.permission, "metadata": dict(op.metadata)}
             if op.patterns:
@@ -87,15 +87,15 @@ def to_call(op: ops.Op[Any]) -> Call:  # noqa: PLR0911, PLR0912 - one case per o
                 body["always"] = list(op.always)
             if op.timeout is not None:
                 body["timeout"] = op.timeout
-            return Call(
+            return Exchange(
                 "POST", f"/session/{op.session_id}/permission", wire.parse_request,
                 params={"wait": "true"} if op.wait else {}, body=body, long_poll=op.wait,
             )  # fmt: skip
         case ops.GetPermission():
-            return Call("GET", f"/permission/{op.request_id}", wire.parse_request)
+            return Exchange("GET", f"/permission/{op.request_id}", wire.parse_request)
         case ops.WaitPermission():
             params = {} if op.timeout is None else {"timeout": str(op.timeout)}
-            return Call(
+            return Exchange(
                 "GET", f"/permission/{op.request_id}/wait", wire.parse_request,
                 params=params, long_poll=True,
             )  # fmt: skip
@@ -105,7 +105,7 @@ def to_call(op: ops.Op[Any]) -> Call:  # noqa: PLR0911, PLR0912 - one case per o
             if op.session_id is not None:  # the route has no such filter: pages may be short
                 session_id = op.session_id
                 parse = _filtered(parse, lambda r: r.session_id == session_id)
-            return Call("GET", "/permission", parse, params=params, paged=True)
+            return Exchange("GET", "/permission", parse, params=params, paged=True)
         case ops.Reply():
             body = {"reply": op.reply, "scope": op.scope}
             if op.message is not None:
@@ -118,22 +118,22 @@ def to_call(op: ops.Op[Any]) -> Call:  # noqa: PLR0911, PLR0912 - one case per o
             if op.session_id is not None:  # OpenCode's deprecated route: its own shape
                 body["response"] = body.pop("reply")
                 del body["scope"]
-            return Call("POST", path, _quiet, body=body, then=ops.GetPermission(op.request_id))
+            return Exchange("POST", path, _quiet, body=body, then=ops.GetPermission(op.request_id))
         case ops.Withdraw():
-            return Call("POST", f"/permission/{op.request_id}/withdraw", wire.parse_request)
+            return Exchange("POST", f"/permission/{op.request_id}/withdraw", wire.parse_request)
         case ops.ListSaved():
             params = _page_params(op.limit, op.cursor, scope=op.scope)
             parse = _each(wire.parse_approval)
-            return Call("GET", "/permission/saved", parse, params=params, paged=True)
+            return Exchange("GET", "/permission/saved", parse, params=params, paged=True)
         case ops.RevokeSaved():
-            return Call("DELETE", f"/permission/saved/{op.approval_id}", wire.parse_approval)
+            return Exchange("DELETE", f"/permission/saved/{op.approval_id}", wire.parse_approval)
         case ops.History():
             params = _page_params(
                 op.limit, op.cursor, sessionID=op.session_id, state=op.state,
                 decider=op.decider, since=op.since, until=op.until, before=op.before,
             )  # fmt: skip
             parse = _each(wire.parse_request)
-            return Call("GET", "/permission/history", parse, params=params, paged=True)
+            return Exchange("GET", "/permission/history", parse, params=params, paged=True)
     raise TypeError(f"unknown operation {op!r}")
 
 
@@ -191,16 +191,16 @@ def _auth(password: str | None) -> httpx.Auth | None:
     return httpx.BasicAuth(USER, password) if password else None
 
 
-def _timeout(call: Call, timeout: float) -> httpx.Timeout:
-    return httpx.Timeout(timeout, read=None) if call.long_poll else httpx.Timeout(timeout)
+def _timeout(exchange: Exchange, timeout: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout, read=None) if exchange.long_poll else httpx.Timeout(timeout)
 
 
-def _answer(call: Call, response: httpx.Response) -> Any:
+def _answer(exchange: Exchange, response: httpx.Response) -> Any:
     if response.status_code >= 400:
         raise error_from(response)
-    if call.paged:
-        return Page(call.parse(response.json()), response.headers.get("x-next-cursor"))
-    return call.parse(response.json())
+    if exchange.paged:
+        return Page(exchange.parse(response.json()), response.headers.get("x-next-cursor"))
+    return exchange.parse(response.json())
 
 
 def _events(parser: SseParser, chunk: bytes, wanted: set[str] | None) -> Iterator[Event]:
@@ -240,16 +240,16 @@ class RemoteTransport:
         self._http = httpx.Client(base_url=url, auth=_auth(password), timeout=timeout)
 
     def handle(self, op: ops.Op[T]) -> T:
-        call = to_call(op)
+        exchange = to_exchange(op)
         try:
             response = self._http.request(
-                call.method, call.path, params=call.params, json=call.body,
-                headers=call.headers, timeout=_timeout(call, self._timeout),
+                exchange.method, exchange.path, params=exchange.params, json=exchange.body,
+                headers=exchange.headers, timeout=_timeout(exchange, self._timeout),
             )  # fmt: skip
         except httpx.TimeoutException:
-            raise CallTimeout("server", call.path, self._timeout) from None
-        result = _answer(call, response)
-        answer = self.handle(call.then) if call.then is not None else result
+            raise CallTimeout("server", exchange.path, self._timeout) from None
+        result = _answer(exchange, response)
+        answer = self.handle(exchange.then) if exchange.then is not None else result
         return cast("T", answer)  # the operation's type names its answer's
 
     @contextmanager
@@ -278,16 +278,16 @@ class AsyncRemoteTransport:
         )  # fmt: skip
 
     async def handle(self, op: ops.Op[T]) -> T:
-        call = to_call(op)
+        exchange = to_exchange(op)
         try:
             response = await self._http.request(
-                call.method, call.path, params=call.params, json=call.body,
-                headers=call.headers, timeout=_timeout(call, self._timeout),
+                exchange.method, exchange.path, params=exchange.params, json=exchange.body,
+                headers=exchange.headers, timeout=_timeout(exchange, self._timeout),
             )  # fmt: skip
         except httpx.TimeoutException:
-            raise CallTimeout("server", call.path, self._timeout) from None
-        result = _answer(call, response)
-        answer = await self.handle(call.then) if call.then is not None else result
+            raise CallTimeout("server", exchange.path, self._timeout) from None
+        result = _answer(exchange, response)
+        answer = await self.handle(exchange.then) if exchange.then is not None else result
         return cast("T", answer)  # the operation's type names its answer's
 
     @asynccontextmanager
