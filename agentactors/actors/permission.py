@@ -16,7 +16,7 @@ reloads pending requests, saved approvals and timers from its :class:`State` in
 :meth:`PermissionActor.setup`.
 
 Durable state (a journal, see ``store/_journal.py``): futures are completed through
-:meth:`Service.settle`, so "complete the future" means "once the change is stored"; a
+:meth:`Service.complete_once_stored`, so "complete the future" means "once the change is stored"; a
 failed commit makes the store send ``Reload``, which fails the decision futures with
 :class:`ServiceRestarting` (waiters re-attach) and reloads from the stored state.
 """
@@ -297,7 +297,7 @@ class PermissionActor(Service):
             reason = (
                 decision.rule.describe() if decision.rule and decision.effect == "deny" else None
             )
-            asked = self._settle(entry, decision.effect, _rule_decider(decision), reason)
+            asked = self._decide_at_once(entry, decision.effect, _rule_decider(decision), reason)
         elif self._board.names:
             answer = self._evaluate(entry)
             return Later(entry.future) if message.wait else answer
@@ -305,7 +305,7 @@ class PermissionActor(Service):
             asked = self._open(entry)
         return Later(entry.future) if message.wait else asked
 
-    def _settle(
+    def _decide_at_once(
         self, entry: _Pending, effect: Action, by: Decider, reason: str | None
     ) -> PermissionRequest:
         """End a request that never was pending (rule, approval or policy decision)."""
@@ -317,7 +317,7 @@ class PermissionActor(Service):
             message=reason,
         )
         self._state.put_request(final)
-        self.settle(entry.future, final, refused="unavailable")  # once stored
+        self.complete_once_stored(entry.future, final, refused="unavailable")  # once stored
         return final
 
     def _open(self, entry: _Pending) -> PermissionRequest:
@@ -382,13 +382,13 @@ class PermissionActor(Service):
         entry = evaluation.entry
         if deny is not None:
             by = Decider("plugin", name=_plugin_name(deny[0]))
-            asked = self._settle(entry, "deny", by, deny[1])
+            asked = self._decide_at_once(entry, "deny", by, deny[1])
         elif evaluation.allowed_by:
             by = Decider("plugin", name=",".join(map(_plugin_name, evaluation.allowed_by)))
-            asked = self._settle(entry, "allow", by, None)
+            asked = self._decide_at_once(entry, "allow", by, None)
         else:
             asked = self._open(entry)
-        self.settle(evaluation.answer, asked)
+        self.complete_once_stored(evaluation.answer, asked)
 
     def _new_request_id(self, wanted: str | None) -> str:
         if wanted is None:
@@ -561,7 +561,7 @@ class PermissionActor(Service):
             entry.request, state=state, reply=reply, decided_by=decided_by, message=message
         )
         self._state.put_request(final)
-        self.settle(entry.future, final, refused="restart")  # released once stored
+        self.complete_once_stored(entry.future, final, refused="restart")  # released once stored
         publish("permission.replied", wire.replied(final), final.directory)
         return final
 

@@ -4,7 +4,7 @@ What a handler changes leaves in one batch when the service's inbox runs dry (it
 point, ``Inbox.get``) or the batch fills: the events it published (:meth:`emit`), and —
 for a service whose state is durable (``journal`` set, see ``store/_journal.py``) — the
 state writes it staged (:meth:`stage`), the futures to complete once those writes are
-stored (:meth:`settle`), and the answers of the messages it handled.  A durable
+stored (:meth:`complete_once_stored`), and the answers of the messages it handled.  A durable
 service's batch goes to the ``store`` as one ``Commit``: the store writes it in one
 transaction, then completes the futures, then forwards the events to the bus.  So no
 answer, no released waiter and no event ever reveals a change that is not stored.
@@ -120,7 +120,7 @@ class Batching:
         self._writes.append(write)
         self._staged += 1
 
-    def settle(
+    def complete_once_stored(
         self,
         future: BridgeFuture[Any],
         value: Any = None,
