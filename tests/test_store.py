@@ -25,7 +25,8 @@ from agentactors.actors.messages import History
 from agentactors.actors.runtime import Crash, acall
 from agentactors.actors.store import STORE, MemoryState, StoreError, StoreUnavailable
 from agentactors.actors.store._actor import BreakStore, StoreStatus
-from agentactors.actors.store._schema import DB_FILE, LATEST, migrate
+from agentactors.actors.store._datadir import DB_FILE
+from agentactors.actors.store._schema import LATEST, migrate
 from agentactors.http import HttpServer, Settings
 from agentactors.model import (
     ConfigError,

@@ -44,17 +44,11 @@ from agentactors.actors.runtime import (
 )
 from agentactors.model import Page, PermissionRequest
 
+from ._datadir import DataDir
+from ._errors import StoreUnavailable
 from ._journal import STORE, Commit, Journal, QueryHistory, refuse
-from ._schema import (
-    DataDir,
-    StoreUnavailable,
-    append_events,
-    apply_writes,
-    load_state,
-    open_database,
-    prune_events,
-    query_history,
-)
+from ._rows import append_events, apply_writes, load_state, prune_events, query_history
+from ._schema import open_database
 
 log = logging.getLogger(__name__)
 

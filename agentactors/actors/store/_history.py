@@ -84,7 +84,7 @@ def select_history(
     newest_first: Iterable[PermissionRequest], query: History
 ) -> Page[PermissionRequest]:
     """The page of ``newest_first`` that ``query`` selects (the SQL store's twin:
-    ``_schema.query_history``; the tests run both)."""
+    ``_rows.query_history``; the tests run both)."""
     rows: Iterator[PermissionRequest] = iter(newest_first)
     bounds = history_bounds(query)
     if bounds:

@@ -47,8 +47,8 @@ from agentactors.model import (
     Session,
 )
 
+from ._errors import StoreUnavailable
 from ._history import History, check_history
-from ._schema import StoreUnavailable
 from ._state import MemoryState
 
 if TYPE_CHECKING:
