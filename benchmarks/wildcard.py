@@ -1,11 +1,15 @@
-"""Wildcard matching cost: a pathological rule against 10,000 characters, and a typical
-rule set deciding typical patterns.
+"""Wildcard matching cost: a pathological rule against 10,000 characters, a typical rule
+set deciding typical patterns, and decisions built to be slow.
 
 Run: ``.venv/bin/python -m benchmarks.wildcard [--rounds N]``.  The pathological figure
 is the slowest median over several texts built to defeat a matcher (a backtracking regex
 takes exponential time on them), and the same for a pattern of ``?`` pieces; the typical
 figure is one pattern decided against the rule set (last matching rule, compiled
-patterns cached as in the server).
+patterns cached as in the server, a fresh budget).  The hostile figures: one long ``?``
+rule against 16,000 characters; decisions (``decide``, one budget each) of 10 and of
+1,024 such rules against 5 and 256 such patterns; 45,000 rules ``z?{i}*`` (more than
+the compiled-pattern cache holds) deciding one pattern; and the costliest ``?`` piece
+per character, ``*a?a?…a?b*`` (4,000 runs) against ``ab`` repeated 8,000 times.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from typing import Any
 
 from agentactors.model import Rule
 from agentactors.policy import wildcard_match
+from agentactors.policy._decide import decide
 from agentactors.policy._rules import evaluate
 
 from .shell_parse import measure
 
 PATHOLOGICAL = "*a*a*a*a*a*a*a*a*b"
 ONE_CHARS = "*a?a?a?a?a?a?a?a?b*"  # pieces with "?" are searched by a regex without quantifier
+ONE_CHAR_RULE = "*?" + "a" * 8_000 + "b*"
 HOSTILE_TEXTS = {
     "a^10000": "a" * 10_000,
     "a^9999 b": "a" * 9_999 + "b",
@@ -61,6 +67,27 @@ def _bind(function: Callable[..., object], *args: Any) -> Callable[[], object]:
     return lambda: function(*args)
 
 
+def _hostile(rounds: int) -> dict[str, float]:
+    """The decisions built to be slow, in microseconds (medians of a few rounds)."""
+    few = max(rounds // 400, 3)
+    text = "a" * 16_000
+    one = [Rule("bash", ONE_CHAR_RULE + str(i), "allow") for i in range(1_024)]
+    many = [Rule("bash", f"z?{i}*", "allow") for i in range(45_000)]
+    costly = "*" + "a?" * 4_000 + "b*"
+    cases: dict[str, Callable[[], object]] = {
+        "one_char_rule_16000_us": _bind(wildcard_match, ONE_CHAR_RULE, text),
+        "costliest_piece_16000_us": _bind(wildcard_match, costly, "ab" * 8_000),
+        "decide_10_rules_5_patterns_us": _bind(
+            decide, one[:10], (), "bash", [text + str(i) for i in range(5)]
+        ),
+        "decide_1024_rules_256_patterns_us": _bind(
+            decide, one, (), "bash", [text + str(i) for i in range(256)]
+        ),
+        "decide_45000_rules_us": _bind(decide, many, (), "bash", ["ls -la"]),
+    }
+    return {name: round(measure(case, few)[0], 1) for name, case in cases.items()}
+
+
 def run(rounds: int) -> dict[str, Any]:
     """The figures, in microseconds."""
     hostile: dict[str, float] = {}
@@ -80,6 +107,7 @@ def run(rounds: int) -> dict[str, Any]:
         "one_chars_10000_us": max(v for k, v in hostile.items() if k.startswith(ONE_CHARS)),
         "pathological": hostile,
         "typical_decide_us": round(sum(typical) / len(typical), 2),
+        **_hostile(rounds),
     }
 
 
@@ -91,6 +119,9 @@ def main() -> None:
         print(f"{name:40s} median {median:9.1f} µs")
     typical = figures["typical_decide_us"]
     print(f"{f'typical pattern vs {len(RULES)} rules':40s} median {typical:9.2f} µs")
+    for name, value in figures.items():
+        if name.startswith(("one_char_rule", "costliest", "decide_")):
+            print(f"{name:40s} median {value:9.1f} µs")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ approval never lifts a ``deny``.  The request takes the strictest action of its 
 (deny > ask > allow).  An *opaque* request (a shell command the parser could not
 resolve) and a *protected* one (it writes agentactors' own configuration or code,
 ``_protected``) can never be allowed: its ``allow`` becomes ``ask``, a ``deny`` stays.
+A decision's matching has a work budget (``_rules.Budget``): what it cannot afford to
+match fails closed, so a rule set or pattern built to be slow gets a stricter answer,
+never a looser one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import attrs
 from agentactors.model import STRICTNESS, Action, Rule, SavedApproval
 
 from ._derive import Check
-from ._rules import approval_covers, evaluate
+from ._rules import Budget, approval_covers, evaluate
 
 
 @attrs.frozen
@@ -52,18 +55,25 @@ def decide_checks(
 
     A check is denied if a deny rule matches its deny view (every ``VAR=`` stripped);
     otherwise its allow view decides, and an ``ask`` there is lifted by a covering
-    approval.  ``opaque`` or ``protected``: never ``allow`` (``ask`` instead).
+    approval.  ``opaque`` or ``protected``: never ``allow`` (``ask`` instead).  All the
+    matching shares one :class:`Budget`.
     """
+    budget = Budget()
     effect: Action = "allow"
     deciding: Rule | None = None
     used: list[SavedApproval] = []
     for check in checks:
-        action, rule = evaluate(rules, check.permission, check.deny_view)
+        action, rule = evaluate(rules, check.permission, check.deny_view, budget)
         if action != "deny":
-            action, rule = evaluate(rules, check.permission, check.allow_view)
+            action, rule = evaluate(rules, check.permission, check.allow_view, budget)
         if action == "ask":
             approval = next(
-                (a for a in approvals if approval_covers(a, check.permission, check.allow_view)),
+                (
+                    a
+                    for a in approvals
+                    if budget.left > 0
+                    and approval_covers(a, check.permission, check.allow_view, budget)
+                ),
                 None,
             )
             if approval is not None:
