@@ -26,6 +26,8 @@ from .http_helpers import Live
 
 ASK_EDITS = [{"permission": "edit", "pattern": "*", "action": "ask"}]
 """Session rules under which saved approvals and policy plugins decide edits."""
+ALLOW_ALL = [{"permission": "*", "pattern": "*", "action": "allow"}]
+"""Session rules that allow every kind of request."""
 
 
 @pytest.fixture
@@ -86,6 +88,9 @@ PROTECTED_EDITS = [
     "<root>/config.toml",  # the --config file
     "<root>/data/state.db",  # the data dir
     "<user_config>/config.toml",  # the user config dir
+    "AGENTACTORS.TOML",  # a case-insensitive filesystem opens the project file
+    "<project>/AgentActors.toml",
+    ".AgentActors/plugins/x.py",
 ]
 
 PROTECTED_COMMANDS = [
@@ -101,6 +106,23 @@ PROTECTED_COMMANDS = [
     "cp x <root>/config.toml",
     "rm -rf <root>/data",
     "cd .agentactors && cp ../x plugins/",
+    "cp x AgentActors.TOML",
+    # writes no word names: a tree into the session directory, or inline code
+    "tar xf evil.tar",
+    "unzip evil.zip",
+    "git apply x.patch",
+    "git checkout main",
+    "patch -p1 < x.patch",
+    "python3 -c \"open('agentactors'+'.toml','w')\"",
+    "node -e \"require('fs').writeFileSync('agentactors'+'.toml', '')\"",
+    'perl -e \'open(F, ">agentactors" . ".toml")\'',
+    "python3 <<'EOF'\nopen('agentactors' + '.toml', 'w')\nEOF",
+    'awk \'BEGIN { print "x" > ("agentactors" ".toml") }\'',
+    "rsync -a /tmp/evil/ ./",
+    "cp -a /tmp/evil/. .",
+    "tar -xzf evil.tgz -C <root>",  # above the session directory
+    "unzip evil.zip -d <root>/data",  # a place
+    "sudo tar -xf evil.tar -C ~",  # above the user config dir
 ]
 
 
@@ -170,6 +192,19 @@ async def test_bash_asks_with_patterns_are_checked_too(
         ("bash", "grep -r x .agentactors"),
         ("bash", "rm -rf build/*"),  # build holds no agentactors.toml
         ("bash", "cp a b"),
+        ("bash", "git status"),
+        ("bash", "git log --oneline -n 5"),
+        ("bash", "git diff HEAD~1"),
+        ("bash", "ls"),
+        ("bash", "cat x"),
+        ("bash", "tar tf evil.tar"),  # lists
+        ("bash", "tar czf out.tgz src"),  # creates an archive it names
+        ("bash", "tar xf evil.tar -C build"),  # a tree into a folder with no project file
+        ("bash", "rsync -a src/ build/"),
+        ("bash", "cp -r src build/"),
+        ("bash", "python3 script.py"),  # a script by file: a known limit
+        ("bash", "python3 --version"),
+        ("bash", "awk '{ print $1 }' x"),  # an awk program that cannot write
     ],
 )
 async def test_harmless_requests_are_still_allowed(
@@ -200,6 +235,15 @@ async def test_a_glob_counts_where_the_file_exists(live: Live, project: Path) ->
     session = await live.session(directory=str(project))
     asked = await bash(live, session["id"], "rm -rf build/*")
     assert (asked["effect"], asked["metadata"]["protected"]) == ("ask", ["build/*"])
+
+
+async def test_a_tree_counts_where_a_project_file_exists(live: Live, project: Path) -> None:
+    """`tar xf evil.tar -C build` asks once `build/agentactors.toml` exists."""
+    session = await live.session(directory=str(project))
+    assert (await bash(live, session["id"], "tar xf evil.tar -C build"))["effect"] == "allow"
+    (project / "build" / "agentactors.toml").write_text("", encoding="utf-8")
+    asked = await bash(live, session["id"], "tar xf evil.tar -C build")
+    assert (asked["effect"], asked["metadata"]["protected"]) == ("ask", [str(project / "build")])
 
 
 async def test_auto_approve_does_not_release_protected_writes(live: Live, project: Path) -> None:
@@ -264,11 +308,90 @@ async def test_protection_outlives_a_permission_crash(live: Live, project: Path)
         ("cp x --target-directory=.agentactors", True),
         ("cp x $D", False),  # not visible: written down as a limit
         ("ls -la .agentactors/plugins", False),
+        ("awk '{ print $1 }' x", False),  # braces without a comma do not expand
+        ("echo {a,b}", False),  # a reader
+        ("tar xf x.tar -C .agentactors", True),
+        ("tar xf x.tar -C build", False),
+        ("cp -r /tmp/x ..", True),  # above the session directory
+        ("unzip -l x.zip", False),
+        ("git stash list", False),
+        ("git -C src pull", True),  # a work tree may hold any directory's files
+        ("rsync -av -e ssh ./ host:/backup", False),  # the destination is remote
+        ("perl -pe s/a/b/ x", True),
+        ("python3 -m pytest", False),  # a module by file: a known limit
     ],
 )
 def test_shell_arguments_table(project: Path, command: str, protected: bool) -> None:
-    """Which shell arguments may name a protected path (globs, options, lengths)."""
+    """Which shell arguments may name a protected path (globs, options, lengths), which
+    trees land where one may be, which code may write one."""
     derived = Protected.of().mark(
         derive("bash", [], {"command": command}, str(project)), str(project)
     )
     assert bool(derived.protected) is protected
+
+
+@pytest.mark.parametrize("kind", ["Edit", "EDIT", "write", "multiedit", "MultiEdit", "apply_patch",
+    "patch", "notebookedit", "NotebookEdit", "write_file"])  # fmt: skip
+@pytest.mark.parametrize("key", ["path", "filePath", "file_path"])
+async def test_every_kind_that_may_write_is_protected(
+    live: Live, project: Path, kind: str, key: str
+) -> None:
+    """Rules allowing every kind: a file tool of any name, naming the project file in
+    its metadata (with or without patterns), asks."""
+    session = await live.session(directory=str(project), permission=ALLOW_ALL)
+    asks = [{"patterns": ["src/app.py"], "metadata": {key: "agentactors.toml"}}]
+    if key != "file_path":  # the keys a request without patterns may name its file by
+        asks.append({"metadata": {key: "agentactors.toml"}})
+    for body in asks:
+        asked = await ask(live, session["id"], kind, **body)
+        assert (asked["effect"], asked["state"]) == ("ask", "pending")
+        assert [Path(p).name for p in asked["metadata"]["protected"]] == ["agentactors.toml"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("Edit", {"metadata": {"path": "src/app.py"}}),
+        ("apply_patch", {"patterns": ["src/app.py"]}),
+        ("read", {"metadata": {"path": "agentactors.toml"}}),
+        ("Read", {"metadata": {"filePath": ".agentactors/plugins/x.py"}}),
+        ("grep", {"patterns": ["agentactors.toml"]}),
+        ("webfetch", {"patterns": ["https://example.com/agentactors.toml"]}),
+        ("todowrite", {"patterns": ["*"]}),
+    ],
+)
+async def test_reads_and_other_files_stay_allowed(
+    live: Live, project: Path, kind: str, body: dict[str, Any]
+) -> None:
+    """Kinds that write no file, and writes elsewhere, are decided by the rules."""
+    (project / "agentactors.toml").write_text("", encoding="utf-8")
+    session = await live.session(directory=str(project), permission=ALLOW_ALL)
+    asked = await ask(live, session["id"], kind, **body)
+    assert (asked["effect"], asked["state"]) == ("allow", "replied")
+
+
+@pytest.mark.parametrize(
+    ("target", "write"),
+    [
+        ("<project>/agentactors.toml", ("edit", "src/notes.txt")),
+        ("<project>/agentactors.toml", ("bash", "sed -i s/a/b/ src/notes.txt")),
+        ("<project>/.agentactors/plugins/p.py", ("bash", "cp /tmp/x src/notes.txt")),
+        ("<root>/config.toml", ("edit", "src/notes.txt")),  # a loaded config file
+    ],
+)
+async def test_a_hard_link_to_a_protected_file_is_protected(
+    live: Live, root: Path, project: Path, target: str, write: tuple[str, str]
+) -> None:
+    """A write through another name of a protected file (same inode) asks."""
+    protected = Path(_fill(target, root, project))
+    if not protected.exists():
+        protected.write_text("", encoding="utf-8")
+    (project / "src" / "notes.txt").hardlink_to(protected)
+    session = await live.session(directory=str(project))
+    kind, value = write
+    if kind == "edit":
+        asked = await edit(live, session["id"], value)
+    else:
+        asked = await bash(live, session["id"], value)
+    assert (asked["effect"], asked["state"]) == ("ask", "pending")
+    assert [Path(p).name for p in asked["metadata"]["protected"]] == ["notes.txt"]

@@ -104,11 +104,11 @@ async def test_always_saves_one_pattern_per_part(services: RunningServices) -> N
     """Approving a compound saves each part's prefix, never a bare catch-all."""
     session = await api.create_session("/work/project")
     asked = await api.ask(
-        session.id, "bash", metadata={"command": "git checkout main && npm run build"}
+        session.id, "bash", metadata={"command": "git fetch origin && npm run build"}
     )
-    assert asked.always == ("git checkout *", "npm run *")
+    assert asked.always == ("git fetch *", "npm run *")
     await api.reply(asked.id, "always")
-    again = await api.ask(session.id, "bash", metadata={"command": "git checkout dev"})
+    again = await api.ask(session.id, "bash", metadata={"command": "git fetch upstream"})
     assert again.effect == "allow"
     other = await api.ask(session.id, "bash", metadata={"command": "git push"})
     assert other.effect == "ask"

@@ -8,8 +8,9 @@ A file kind (``read``, ``edit``, ...) with ``metadata.path`` is checked under ev
 spelling of the path (absolute, symlinks resolved), plus ``external_directory`` when
 any spelling is outside the session directory.  A ``bash`` request also carries what
 its command does (each command's words, the files it writes) for ``_protected``, with
-or without patterns.  Pure functions; never raise for any input (bad input is the
-caller's :class:`InvalidRequest`).
+or without patterns; any other request the file paths its metadata names
+(:data:`PATH_KEYS`), with or without patterns.  Pure functions; never raise for any
+input (bad input is the caller's :class:`InvalidRequest`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 FILE_KINDS = frozenset({"read", "edit", "write", "list", "glob", "grep"})
 EXTERNAL = "external_directory"
+PATH_KEYS = ("path", "filePath", "filepath", "file_path", "notebook_path", "notebookPath")
+"""Metadata keys file tools name their file by (OpenCode's, Claude Code's)."""
 
 
 @attrs.frozen
@@ -45,6 +48,7 @@ class Derived:
     # what a bash command does, for ``_protected``: each command's words, the files it writes
     words: tuple[tuple[str, ...], ...] = ()
     writes: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()  # the file paths a non-bash request's metadata names
     protected: tuple[str, ...] = ()  # protected paths it writes (``_protected``)
 
 
@@ -64,17 +68,28 @@ def derive(
     command = given if isinstance(given, str) and given.strip() else None
     if patterns:
         checks = tuple(Check(permission, p, p) for p in patterns)
-        if permission != "bash":
-            return Derived(tuple(patterns), checks)
+        if permission.casefold() != "bash":  # "Bash" too is looked at for what it writes
+            return Derived(tuple(patterns), checks, named=_named(metadata))
         runs = [command] if command is not None else list(patterns)
         return Derived(tuple(patterns), checks, **_effects([_analyse(run) for run in runs]))
     if permission == "bash" and command is not None:
         return _bash(command, directory)
+    named = _named(metadata) if permission != "bash" else ()
     path = metadata.get("path", metadata.get("filePath"))
     if isinstance(path, str) and path:
         checks = _path_checks(permission, normalise_path(path, directory), directory)
-        return Derived(tuple(dict.fromkeys(c.allow_view for c in checks)), checks)
-    return Derived((), ())
+        return Derived(tuple(dict.fromkeys(c.allow_view for c in checks)), checks, named=named)
+    return Derived((), (), named=named)
+
+
+def _named(metadata: Mapping[str, Any]) -> tuple[str, ...]:
+    """The non-empty strings (or strings in a list) under :data:`PATH_KEYS`."""
+    found: list[str] = []
+    for key in PATH_KEYS:
+        value = metadata.get(key)
+        values = value if isinstance(value, list) else [value]
+        found.extend(v for v in values if isinstance(v, str) and v)
+    return tuple(dict.fromkeys(found))
 
 
 def _analyse(command: str) -> BashAnalysis:
