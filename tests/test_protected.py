@@ -348,6 +348,16 @@ async def test_every_kind_that_may_write_is_protected(
         assert [Path(p).name for p in asked["metadata"]["protected"]] == ["agentactors.toml"]
 
 
+async def test_a_bash_kind_in_another_case_is_parsed_for_writes(live: Live, project: Path) -> None:
+    """`Bash` with its command as a pattern: its own kind to the rules, but what it
+    writes is seen as `bash`'s is."""
+    session = await live.session(directory=str(project), permission=ALLOW_ALL)
+    asked = await ask(live, session["id"], "Bash", patterns=["echo x > AgentActors.toml"])
+    assert (asked["effect"], asked["state"]) == ("ask", "pending")
+    harmless = await ask(live, session["id"], "Bash", patterns=["echo x > notes.txt"])
+    assert harmless["effect"] == "allow"
+
+
 @pytest.mark.parametrize(
     ("kind", "body"),
     [
