@@ -9,7 +9,6 @@ Nothing here blocks except reading the body (an await on the connection).
 from __future__ import annotations
 
 import json
-import os
 import re
 import types
 import typing
@@ -22,7 +21,7 @@ import attrs
 import msgspec
 from quart import request
 
-from agentactors.model import MAX_DEPTH, MAX_DIRECTORY, depth
+from agentactors.model import MAX_DEPTH, InvalidRequest, check_directory, depth
 
 from ._errors import BadInput, InputKind
 from ._models import CLOSED, PATH_IDS, ULID_ALPHABET, ULID_LENGTH, DirectoryHeader, Scoped
@@ -196,17 +195,12 @@ def directory(default: str) -> str:
 
 
 def _absolute(path: str, field: str, kind: InputKind) -> str:
-    if not path.startswith("/"):
-        raise BadInput(f"{field}: must be an absolute directory", field=field, kind=kind)
-    if "\x00" in path:
-        raise BadInput(f"{field}: must not contain a NUL character", field=field, kind=kind)
-    if len(path) > MAX_DIRECTORY:
-        raise BadInput(
-            f"{field}: {len(path)} characters long; at most {MAX_DIRECTORY} are allowed",
-            field=field,
-            kind=kind,
-        )
-    return os.path.normpath(path)
+    """``path`` normalised, if the services would take it as a directory
+    (:func:`~agentactors.model.check_directory`); else a BadInput naming ``field``."""
+    try:
+        return check_directory(path, field)
+    except InvalidRequest as exc:
+        raise BadInput(exc.message, field=field, kind=kind) from None
 
 
 def _args() -> dict[str, Any]:
