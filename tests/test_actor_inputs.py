@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentactors.actors import PERMISSION, SESSIONS
+from agentactors.actors import PERMISSION
 from agentactors.actors.messages import AskPermission, CreateSession, UpdateSession
 from agentactors.actors.runtime import call, registry
 from agentactors.model import MAX_PATTERN, Rule, ServiceError, Session, ToolRef
@@ -152,16 +152,16 @@ def test_every_answer_is_a_result_or_a_service_error(
     tool: Any,
     project_file: bytes | None,
 ) -> None:
-    """Sessions and permission answer arbitrary messages without a crash."""
+    """The permission actor answers arbitrary messages without a crash."""
     target = project / PROJECT
     if project_file is None:
         target.unlink(missing_ok=True)
     else:
         target.write_bytes(project_file)
     where = str(project) if directory == "PROJECT" else directory
-    created = _answer(SESSIONS, CreateSession(where, title=title, permission=session_rules))
+    created = _answer(PERMISSION, CreateSession(where, title=title, permission=session_rules))
     session = created if isinstance(created, Session) else _fallback(project)
-    _answer(SESSIONS, UpdateSession(session.id, title=title, permission=session_rules))
+    _answer(PERMISSION, UpdateSession(session.id, title=title, permission=session_rules))
     _answer(
         PERMISSION, AskPermission(session.id, kind, asked, metadata=meta, always=always, tool=tool)
     )
@@ -170,6 +170,6 @@ def test_every_answer_is_a_result_or_a_service_error(
 
 def _fallback(project: Path) -> Session:
     """A session in the project directory, when the example's own could not be made."""
-    session = call(SESSIONS, CreateSession(str(project)))
+    session = call(PERMISSION, CreateSession(str(project)))
     assert isinstance(session, Session)
     return session

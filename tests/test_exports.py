@@ -41,7 +41,7 @@ FACES: dict[str, str] = {  # package: its names, split at white space
         StoreUnavailable data_dir_path load_state lock_data_dir open_database recent_events
     """,
     "agentactors.actors": """
-        BUS LAGGED MAX_TIMEOUT PERMISSION SESSIONS Closed Subscription api make_event messages
+        BUS LAGGED MAX_TIMEOUT PERMISSION Closed Subscription api make_event messages
         start_services stop_services subscribe_now
     """,
     "agentactors.client": "AsyncClient Client RemoteError SseEvent SseParser Unauthorized",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentactors.actors import SESSIONS, Subscription, api
+from agentactors.actors import PERMISSION, Subscription, api
 from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.runtime import Crash, acall
 from agentactors.model import InvalidRequest, Rule, ServiceCrashed, SessionNotFound, is_id, new_id
@@ -99,7 +99,7 @@ async def test_lists_are_pages_newest_updated_first_through_changes_and_a_restar
     assert await _walk("/a", 2) == expected
     assert await _walk("/nowhere", 2) == []
     with pytest.raises(ServiceCrashed):
-        await acall(SESSIONS, Crash("simulated"))
+        await acall(PERMISSION, Crash("simulated"))
     assert await _walk("/a", 2) == expected
     every = [await api.get_session(i) for i in (*expected, *b)]
     assert await _walk(None, 3) == [

@@ -22,8 +22,14 @@ from agentactors.actors import BUS, PERMISSION, Subscription, api, start_service
 from agentactors.actors._lifecycle import RunningServices
 from agentactors.actors.bus import Since
 from agentactors.actors.messages import History
-from agentactors.actors.runtime import Crash, acall
-from agentactors.actors.store import STORE, MemoryState, StoreError, StoreUnavailable
+from agentactors.actors.runtime import Crash, Service, acall
+from agentactors.actors.store import (
+    STORE,
+    Journal,
+    MemoryState,
+    StoreError,
+    StoreUnavailable,
+)
 from agentactors.actors.store._actor import BreakStore, StoreStatus
 from agentactors.actors.store._datadir import DB_FILE
 from agentactors.actors.store._schema import LATEST, migrate
@@ -512,6 +518,27 @@ async def test_a_failed_commit_refuses_the_reply_and_keeps_the_request_pending(
     assert released == [final]
     restart(config, data_dir)
     assert (await api.get_permission(asked.id)).reply == "reject"
+
+
+async def test_the_journal_has_one_writer(durable: RunningServices) -> None:
+    """``permission`` is the journal's one writer: another service attaching is refused,
+    and a failed commit reloads that writer alone, with sessions and requests intact."""
+    session = await api.create_session(PROJECT, title="kept")
+    asked = await api.ask(session.id, "bash", ["make deploy"])
+    journal = durable.state
+    assert isinstance(journal, Journal)
+    assert journal.writer == PERMISSION
+    intruder = Service()
+    intruder.service_name = "intruder"
+    with pytest.raises(RuntimeError, match="writer is 'permission'"):
+        journal.attach(intruder)
+    await acall(STORE, BreakStore("close"))  # the next commit fails: a reload
+    with pytest.raises(StoreUnavailable):
+        await api.create_session(PROJECT, title="lost")
+    assert (await api.get_session(session.id)).title == "kept"
+    assert [s.title for s in await api.list_sessions(PROJECT)] == ["kept"]
+    assert (await api.reply(asked.id, "once")).reply == "once"
+    assert journal.writer == PERMISSION
 
 
 async def test_a_read_only_store_refuses_every_change_and_keeps_serving_reads(

@@ -1,5 +1,5 @@
-"""The actors: ``permission``, ``sessions``, ``bus`` and ``store``, started and stopped
-together, and ``api``, the in-process operations on them.
+"""The actors: ``permission`` (sessions and their requests), ``bus`` and ``store``, started
+and stopped together, and ``api``, the in-process operations on them.
 
 Below this package's own modules lie ``runtime/`` (the actor runtime) and ``store/``
 (state and persistence); it imports ``agentactors.model`` and ``agentactors.policy``,
@@ -12,14 +12,12 @@ from ._lifecycle import start_services, stop_services
 from ._permission_messages import MAX_TIMEOUT, PERMISSION
 from ._subscription import LAGGED, Closed, Subscription
 from .bus import BUS, make_event, subscribe_now
-from .sessions import SESSIONS
 
 __all__ = [
     "BUS",
     "LAGGED",
     "MAX_TIMEOUT",
     "PERMISSION",
-    "SESSIONS",
     "Closed",
     "Subscription",
     "api",

@@ -3,11 +3,10 @@
 With a data dir, :func:`start_services` first (in the calling thread: blocking is
 allowed here, no service runs yet) takes the data dir's lock, migrates the database and
 loads the committed state into the journal's mirror and the recent events into the bus;
-then it starts ``bus``, ``store``, ``sessions`` and ``permission``.  Requests that expired
-while the server was down end as expired as soon as ``permission`` starts (their timers
-fire at once).  :func:`stop_services` stops them newest first, so every batch reaches
-the store before it closes.
-"""
+then it starts ``bus``, ``store`` and ``permission``. Requests that expired while the
+server was down end as expired as soon as ``permission`` starts (their timers fire at
+once). :func:`stop_services` stops them newest first, so every batch reaches the store
+before it closes."""
 
 from __future__ import annotations
 
@@ -36,7 +35,6 @@ from agentactors.policy import Config, Protected
 from ._permission_messages import PERMISSION, EndAll
 from .bus import BUS, BusActor, PublishMany
 from .permission import PermissionActor, PolicyBoard
-from .sessions import SESSIONS, SessionsActor
 
 
 @attrs.frozen
@@ -76,7 +74,7 @@ def start_services(
         return _start(config, state or MemoryState(), restart)
     if state is not None:
         raise TypeError("give either state (in memory) or data_dir (SQLite), not both")
-    for name in (BUS, STORE, SESSIONS, PERMISSION):
+    for name in (BUS, STORE, PERMISSION):
         if _running(name):  # before touching the data dir another start may hold
             raise AlreadyStarted(name, registry.lookup(name))
     opened = _lock(data_dir)
@@ -106,7 +104,7 @@ def start_services(
         _release(opened)
         raise
     services = RunningServices(
-        config, journal, (BUS, STORE, SESSIONS, PERMISSION), database=str(opened.database)
+        config, journal, (BUS, STORE, PERMISSION), database=str(opened.database)
     )
     _started.append(services)
     return services
@@ -118,9 +116,8 @@ def _start_deciders(
     restart: RestartPolicy | None,
     protected: Protected | None = None,
 ) -> None:
-    """Start ``sessions`` and ``permission`` on ``state`` (``protected``: the paths no
+    """Start ``permission`` on ``state`` (``protected``: the paths no
     rule releases; by default those of the config's sources)."""
-    registry.start_singleton(SESSIONS, SessionsActor, state=state, restart=restart)
     registry.start_singleton(
         PERMISSION,
         PermissionActor,
@@ -135,7 +132,7 @@ def _start_deciders(
 def _start(config: Config, state: MemoryState, restart: RestartPolicy | None) -> RunningServices:
     registry.start_singleton(BUS, BusActor, history=config.bus_history, restart=restart)
     _start_deciders(config, state, restart)
-    services = RunningServices(config, state, (BUS, SESSIONS, PERMISSION))
+    services = RunningServices(config, state, (BUS, PERMISSION))
     _started.append(services)
     return services
 

@@ -5,8 +5,8 @@ A request that never was pending ends in :meth:`PermissionCore._decide_at_once`;
 becomes pending starts in :meth:`PermissionCore._open`; every end of a pending request —
 reply, cascade, expiry, abort, shutdown — goes through :meth:`PermissionCore._finish`,
 which stores the final state, completes the future and publishes ``permission.replied``,
-in that order.  The handlers live in ``permission.py``, ``_permission_policy.py`` and
-``_permission_replies.py``.
+in that order.  The handlers live in ``permission.py``, ``_permission_sessions.py``,
+``_permission_policy.py`` and ``_permission_replies.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from agentactors.model import (
     RequestState,
     Rule,
     SavedApproval,
-    Session,
     is_id,
     now_ms,
     wire,
@@ -36,6 +35,7 @@ from agentactors.model import (
 from agentactors.policy import Config, Decision, Derived, decide_checks
 
 from ._permission_messages import PERMISSION, Expire
+from ._session_book import SessionBook
 from .bus import publish
 
 
@@ -57,7 +57,7 @@ class PermissionCore(Service):
     _state: State
     _pending: dict[str, Pending]
     _approvals: dict[str, SavedApproval]
-    _sessions: dict[str, Session]  # a read model fed by ``sessions``
+    _sessions: SessionBook
 
     def _arm(self, entry: Pending) -> None:
         expires_at = entry.request.expires_at

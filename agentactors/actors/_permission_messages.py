@@ -1,4 +1,5 @@
-"""The messages the ``permission`` service answers (frozen attrs classes)."""
+"""The messages the ``permission`` service answers (frozen attrs classes): its sessions,
+its requests, its saved approvals and the policy plugins' say."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import attrs
 
 from agentactors.actors.runtime import Request
 from agentactors.model import (
-    BY_ABORT,
     BY_SHUTDOWN,
     BY_USER,
     DEFAULT_LIMIT,
     Decider,
     Page,
     PermissionRequest,
+    Rule,
     SavedApproval,
     Session,
     ToolRef,
@@ -25,16 +26,56 @@ PERMISSION = "permission"
 MAX_TIMEOUT = 7 * 24 * 3600.0
 
 
-@attrs.frozen
-class SessionChanged:
-    """From ``sessions``: a session was created or updated (its rules, directory)."""
-
-    session: Session
+# --- sessions ---------------------------------------------------------------------------
 
 
 @attrs.frozen
-class SessionsRemoved:
-    session_ids: tuple[str, ...]
+class CreateSession(Request[Session]):
+    directory: str
+    title: str | None = None
+    parent_id: str | None = None
+    permission: tuple[Rule, ...] = ()
+
+
+@attrs.frozen
+class GetSession(Request[Session]):
+    session_id: str
+
+
+@attrs.frozen
+class ListSessions(Request[Page[Session]]):
+    """A page of the sessions (of ``directory``; all if None), most recently updated
+    first, after ``cursor`` (the previous page's ``next_cursor``)."""
+
+    directory: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+@attrs.frozen
+class UpdateSession(Request[Session]):
+    session_id: str
+    title: str | None = None
+    permission: tuple[Rule, ...] | None = None
+
+
+@attrs.frozen
+class DeleteSession(Request[list[str]]):
+    """Delete a session and its descendants (answered with their ids); their pending
+    requests end as aborted."""
+
+    session_id: str
+
+
+@attrs.frozen
+class AbortSession(Request[list[str]]):
+    """End the pending requests of a session and its descendants (answered with their
+    ids)."""
+
+    session_id: str
+
+
+# --- permission requests ----------------------------------------------------------------
 
 
 @attrs.frozen
@@ -86,14 +127,6 @@ class ListPending(Request[Page[PermissionRequest]]):
     session_id: str | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
-
-
-@attrs.frozen
-class EndSessions(Request[int]):
-    """End every pending request of these sessions (abort, delete)."""
-
-    session_ids: tuple[str, ...]
-    decided_by: Decider = BY_ABORT
 
 
 @attrs.frozen

@@ -1,12 +1,10 @@
 """The in-process operations: the one vocabulary of HTTP handlers, the debug console,
 the in-process client and plugins.
 
-Each function resolves the service by name at call time and sends it one message (abort
-and delete send two: ``sessions`` names the sessions, ``permission`` ends their
-requests).  Await them from trio: cancel-safe, no thread held.  A plain thread runs the
-same coroutine with the runtime's ``blocking`` (``blocking(api.reply(...))``), which
-blocks the thread instead.  All raise the typed errors of :mod:`agentactors.model._errors`.
-"""
+Each function resolves the service by name at call time and sends it one message. Await
+them from trio: cancel-safe, no thread held. A plain thread runs the same coroutine with
+the runtime's ``blocking`` (``blocking(api.reply(...))``), which blocks the thread
+instead. All raise the typed errors of :mod:`agentactors.model._errors`."""
 
 from __future__ import annotations
 
@@ -36,26 +34,22 @@ from agentactors.model import (
 
 from ._permission_messages import (
     PERMISSION,
+    AbortSession,
     AskPermission,
-    EndSessions,
+    CreateSession,
+    DeleteSession,
     GetPermission,
+    GetSession,
     ListPending,
     ListSaved,
+    ListSessions,
     ReplyPermission,
     RevokeSaved,
+    UpdateSession,
     WaitPermission,
 )
 from ._subscription import Subscription
 from .bus import BUS, Since, Subscribe, Unsubscribe
-from .sessions import (
-    SESSIONS,
-    AbortSession,
-    CreateSession,
-    DeleteSession,
-    GetSession,
-    ListSessions,
-    UpdateSession,
-)
 
 RESTART_RETRY = 0.01  # seconds between re-attach attempts while a service restarts
 
@@ -69,11 +63,11 @@ async def create_session(
     parent_id: str | None = None,
     permission: tuple[Rule, ...] = (),
 ) -> Session:
-    return await acall(SESSIONS, CreateSession(directory, title, parent_id, permission))
+    return await acall(PERMISSION, CreateSession(directory, title, parent_id, permission))
 
 
 async def get_session(session_id: str) -> Session:
-    return await acall(SESSIONS, GetSession(session_id))
+    return await acall(PERMISSION, GetSession(session_id))
 
 
 async def list_sessions(
@@ -81,27 +75,23 @@ async def list_sessions(
 ) -> Page[Session]:
     """A page of the sessions (of ``directory``; all if None), most recently updated
     first; ``cursor`` is the previous page's ``next_cursor``."""
-    return await acall(SESSIONS, ListSessions(directory, limit, cursor))
+    return await acall(PERMISSION, ListSessions(directory, limit, cursor))
 
 
 async def update_session(
     session_id: str, *, title: str | None = None, permission: tuple[Rule, ...] | None = None
 ) -> Session:
-    return await acall(SESSIONS, UpdateSession(session_id, title, permission))
+    return await acall(PERMISSION, UpdateSession(session_id, title, permission))
 
 
 async def abort_session(session_id: str) -> list[str]:
     """End the pending requests of a session and its descendants (``decidedBy`` abort)."""
-    ids = await acall(SESSIONS, AbortSession(session_id))
-    await acall(PERMISSION, EndSessions(tuple(ids)))
-    return ids
+    return await acall(PERMISSION, AbortSession(session_id))
 
 
 async def delete_session(session_id: str) -> list[str]:
     """Delete a session and its descendants; their pending requests end as aborted."""
-    ids = await acall(SESSIONS, DeleteSession(session_id))
-    await acall(PERMISSION, EndSessions(tuple(ids), Decider("abort", name="session deleted")))
-    return ids
+    return await acall(PERMISSION, DeleteSession(session_id))
 
 
 # --- permissions ------------------------------------------------------------------------

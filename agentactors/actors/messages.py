@@ -1,4 +1,4 @@
-"""The messages callers send to ``sessions``, ``permission`` and ``bus`` (and the
+"""The messages callers send to ``permission`` and ``bus`` (and the
 runtime's ``Crash``), by one import: each ``Request[T]`` is asked with ``post``/``call``/
 ``acall`` and answered with a ``T``; the others are told.  What only the runtime and the
 store exchange (``Reload``, ``Commit``) and each service's status queries stay with
@@ -8,32 +8,27 @@ from agentactors.actors.runtime import Crash
 from agentactors.actors.store import History
 
 from ._permission_messages import (
+    AbortSession,
     AskPermission,
+    CreateSession,
+    DeleteSession,
     EndAll,
-    EndSessions,
     Evaluate,
     Expire,
     GetPermission,
+    GetSession,
     ListPending,
     ListSaved,
+    ListSessions,
     PolicyDeadline,
     ReplyPermission,
     RevokeSaved,
-    SessionChanged,
-    SessionsRemoved,
     SetPolicies,
+    UpdateSession,
     Verdict,
     WaitPermission,
 )
 from .bus import Publish, PublishMany, Since, Subscribe, Unsubscribe
-from .sessions import (
-    AbortSession,
-    CreateSession,
-    DeleteSession,
-    GetSession,
-    ListSessions,
-    UpdateSession,
-)
 
 __all__ = [
     "AbortSession",
@@ -42,7 +37,6 @@ __all__ = [
     "CreateSession",
     "DeleteSession",
     "EndAll",
-    "EndSessions",
     "Evaluate",
     "Expire",
     "GetPermission",
@@ -56,8 +50,6 @@ __all__ = [
     "PublishMany",
     "ReplyPermission",
     "RevokeSaved",
-    "SessionChanged",
-    "SessionsRemoved",
     "SetPolicies",
     "Since",
     "Subscribe",

@@ -1,19 +1,19 @@
 """The ``permission`` service: ask, reply, wait, expire, cascade (``design/flows.md``).
 
 This module holds the actor, its life cycle, asking, reading and expiry; the shared state
-and the one way a request ends are in ``_permission_core.py``, the policy plugins' say in
-``_permission_policy.py``, replies, cascades and saved approvals in
-``_permission_replies.py``.
+and the one way a request ends are in ``_permission_core.py``, the sessions in
+``_permission_sessions.py``, the policy plugins' say in ``_permission_policy.py``,
+replies, cascades and saved approvals in ``_permission_replies.py``.
 
-One actor owns every pending request.  Nothing here blocks: a waiter gets the request's
-*decision future* (completed when the request ends) and awaits it in its own world (trio
-task or thread); expiry comes as an :class:`Expire` message from the timer thread; events
-leave with the actor's batch.  An ask the rules leave at ``ask`` is first shown to the
-policy plugins (``Evaluate``; their ``Verdict`` or the ``PolicyDeadline`` decides), then
-made pending.  Every end of a pending request — reply, cascade, expiry, abort,
-shutdown — goes through :meth:`PermissionCore._finish`, which stores the final state,
-completes the future and publishes ``permission.replied``, in that order.  It keeps a
-read copy of the sessions, fed by ``sessions`` (``SessionChanged``, ``SessionsRemoved``).
+One actor owns every session, pending request and saved approval. Nothing here blocks: a
+waiter gets the request's *decision future* (completed when the request ends) and awaits
+it in its own world (trio task or thread); expiry comes as an :class:`Expire` message
+from the timer thread; events leave with the actor's batch. An ask the rules leave at
+``ask`` is first shown to the policy plugins (``Evaluate``; their ``Verdict`` or the
+``PolicyDeadline`` decides), then made pending. Every end of a pending request — reply,
+cascade, expiry, abort, shutdown — goes through :meth:`PermissionCore._finish`, which
+stores the final state, completes the future and publishes ``permission.replied``, in
+that order.
 
 Crash: the decision futures fail with :class:`ServiceRestarting`; waiters re-attach by
 id (``WaitPermission``: ``api.wait_permission``) to the restarted incarnation, which
@@ -63,22 +63,22 @@ from ._permission_messages import (
     PERMISSION,
     AskPermission,
     EndAll,
-    EndSessions,
     Expire,
     GetPermission,
     ListPending,
-    SessionChanged,
-    SessionsRemoved,
     WaitPermission,
 )
 from ._permission_policy import PolicyBoard, PolicyEvaluation
 from ._permission_replies import Replies
+from ._permission_sessions import SessionHandlers
+from ._session_book import SessionBook
 
 __all__ = ["PermissionActor", "PolicyBoard"]
 
 
-class PermissionActor(PolicyEvaluation, Replies):
-    """Owns pending requests and saved approvals; decides, waits, cascades."""
+class PermissionActor(PolicyEvaluation, Replies, SessionHandlers):
+    """Owns the sessions, the pending requests and the saved approvals; decides, waits,
+    cascades."""
 
     def __init__(
         self,
@@ -95,7 +95,7 @@ class PermissionActor(PolicyEvaluation, Replies):
         self._board = policies or PolicyBoard()
         self._pending = {}
         self._approvals = {}
-        self._sessions = {}
+        self._sessions = SessionBook()
         self._evaluating = {}
 
     # --- life cycle -------------------------------------------------------------------
@@ -104,7 +104,7 @@ class PermissionActor(PolicyEvaluation, Replies):
         self._state.attach(self)
         self._pending = {}
         self._evaluating = {}  # a reload forgets them (teardown failed their futures)
-        self._sessions = {s.id: s for s in self._state.sessions()}
+        self._sessions = SessionBook(self._state.sessions())
         self._approvals = {a.id: a for a in self._state.approvals()}
         for request in self._state.pending_requests():
             session = self._sessions.get(request.session_id)
@@ -228,17 +228,6 @@ class PermissionActor(PolicyEvaluation, Replies):
             )
         return float(timeout)
 
-    # --- the sessions' read model -----------------------------------------------------
-
-    @handles(SessionChanged)
-    def _session_changed(self, message: SessionChanged) -> None:
-        self._sessions[message.session.id] = message.session
-
-    @handles(SessionsRemoved)
-    def _sessions_removed(self, message: SessionsRemoved) -> None:
-        for session_id in message.session_ids:
-            self._sessions.pop(session_id, None)
-
     # --- reading ----------------------------------------------------------------------
 
     @handles(GetPermission)
@@ -277,14 +266,6 @@ class PermissionActor(PolicyEvaluation, Replies):
             self._arm(entry)
             return
         self._finish(entry.request.id, "expired", "reject", BY_TIMEOUT)
-
-    @handles(EndSessions)
-    def _end_sessions(self, message: EndSessions) -> int:
-        ids = set(message.session_ids)
-        ended = [e.request for e in self._pending.values() if e.request.session_id in ids]
-        for request in ended:
-            self._finish(request.id, "aborted", "reject", message.decided_by)
-        return len(ended)
 
     @handles(EndAll)
     def _end_all(self, message: EndAll) -> int:

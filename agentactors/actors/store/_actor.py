@@ -15,8 +15,8 @@ migrated the schema and loaded the committed state into the journal's mirror.  A
 restarted store (after a crash) recovers as after a failed commit.
 
 A failed commit (disk full, I/O error, a closed connection, a read-only file): the
-transaction is rolled back, the connection reopened, the committed state reloaded into
-the mirror under a new journal epoch, and every writing service told to ``Reload``;
+transaction is rolled back, the connection reopened, the committed state read back and
+handed to the journal under a new epoch, and the writing service told to ``Reload``;
 then the batch's futures fail (``StoreUnavailable``, 503; a pending request's waiters
 get ``ServiceRestarting`` and re-attach).  If reopening fails too the store is *broken*:
 it refuses every batch (the services' answers are 503s, never unstored state) and tries
@@ -225,8 +225,8 @@ class StoreActor(Service):
             refuse(commit, reason)
 
     def _recover(self, reason: str) -> bool:
-        """Reopen, reload the committed state into the mirror (a new epoch), and tell
-        the writers to reload.  On failure: broken (every writer fenced)."""
+        """Reopen, hand the committed state to the journal (a new epoch), and tell the
+        writer to reload.  On failure: broken (the writer fenced)."""
         self._last_try = time.monotonic()
         self._close()
         try:
@@ -240,8 +240,8 @@ class StoreActor(Service):
             return False
         self._journal.reset(committed)
         self._broken = None
-        for name in self._journal.writer_names():
-            tell(name, Reload())
+        if self._journal.writer is not None:
+            tell(self._journal.writer, Reload())
         return True
 
     def _retry(self) -> bool:

@@ -1,7 +1,7 @@
 """The durable state the services write through: a mirror in memory, batches to SQLite.
 
 A :class:`Journal` has :class:`~agentactors.actors.store.MemoryState`'s methods, so
-``sessions`` and ``permission`` use it as they use the memory state.  A write changes the
+``permission`` uses it as it uses the memory state.  A write changes the
 in-memory *mirror* at once (the writing service reads its own writes) and is *staged* in
 the writing service's current batch; the batch leaves as one :class:`Commit` message to
 the ``store`` when the service's inbox runs dry (``Batching._send_batch``).  The store writes
@@ -9,13 +9,19 @@ it in one transaction, commits, completes the batch's futures (answers, released
 askers) and only then forwards its events to the bus.  Nobody ever waits on the store:
 services post, the store completes futures.
 
+One writer: the journal belongs to one service (``permission``, which owns sessions,
+requests and approvals); :meth:`Journal.attach` refuses a second.  The mirror is only
+ever changed in that service's thread: by its writes, and by its reload.
+
 Failure (design/state.md): if a commit fails, the mirror holds changes that are not
-stored.  The store then bumps the journal's *epoch*, rebuilds the mirror from the
-database and sends ``Reload`` to every service that writes here.  Until a service has
+stored.  The store then bumps the journal's *epoch*, hands it the committed state read
+back from the database and sends ``Reload`` to the writer.  Until the writer has
 reloaded, its writes no longer touch the mirror (it is *fenced*: its epoch is old) and
 its batches are refused — their futures fail with ``StoreUnavailable`` (503: not
 made, retry) or ``ServiceRestarting`` (a pending request's waiter: re-attach by id).
-So every acknowledged change is stored, and a service never reloads unstored state.
+Reloading, the writer attaches again, which swaps the committed state in as the mirror
+before it reads it.  So every acknowledged change is stored, and a service never
+reloads unstored state.
 """
 
 from __future__ import annotations
@@ -120,35 +126,42 @@ class Journal:
         self._registry = registry
         self.store = store
         self.epoch = 0
-        self.writers: set[str] = set()  # names of the services that write here
+        self.writer: str | None = None  # the name of the one service that writes here
+        self._committed: MemoryState | None = None  # the mirror to take at the next attach
         self.store_starts = 0  # incarnations of the store so far (a restart recovers)
         self._lock = threading.Lock()
 
     # --- the store's side ---------------------------------------------------------------
 
     def reset(self, committed: MemoryState | None) -> int:
-        """Fence every writer (a new epoch) and, if given, take ``committed`` as the
-        mirror.  Returns the new epoch.  The store calls this after a failed commit."""
+        """Fence the writer (a new epoch); if given, ``committed`` becomes the mirror when
+        the writer next attaches (its reload).  Returns the new epoch.  The store calls
+        this after a failed commit."""
         with self._lock:
             self.epoch += 1
             if committed is not None:
-                self._mirror.replace_with(committed)
+                self._committed = committed
             return self.epoch
-
-    def writer_names(self) -> list[str]:
-        """The services to tell ``Reload``."""
-        with self._lock:
-            return sorted(self.writers)
 
     # --- the services' side -------------------------------------------------------------
 
     def attach(self, service: Service) -> None:
-        """``service`` (re)loads its state from here now: its batches go to the store,
-        tagged with the current epoch."""
+        """``service`` (re)loads its state from here now: the committed state of the last
+        reset becomes the mirror, and its batches go to the store, tagged with the
+        current epoch.
+
+        Raises:
+            RuntimeError: another service is this journal's writer.
+        """
         with self._lock:
+            if self.writer not in (None, service.service_name):
+                raise RuntimeError(f"the journal's writer is {self.writer!r}, not {service!r}")
+            if self._committed is not None:
+                self._mirror.replace_with(self._committed)
+                self._committed = None
             service.journal = self
             service.epoch = self.epoch
-            self.writers.add(service.service_name)
+            self.writer = service.service_name
 
     def commit(
         self,

@@ -1,7 +1,7 @@
 """Where services keep what must survive a crash of their actor.
 
 :class:`MemoryState` is a plain thread-safe object (not an actor) owned by the runtime,
-so a restarted incarnation of ``permission`` or ``sessions`` reloads from it in
+so a restarted incarnation of ``permission`` (its one writer) reloads from it in
 ``setup()``.  It never blocks beyond a short lock.  The durable
 :class:`~agentactors.actors.store.Journal` has the same methods (it keeps a
 ``MemoryState`` as its mirror and sends every write to the SQLite ``store``); both
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class State(Protocol):
-    """What ``sessions`` and ``permission`` read and write (see the module doc)."""
+    """What ``permission`` reads and writes (see the module doc)."""
 
     durable: bool
 
@@ -85,7 +85,7 @@ class MemoryState:
         """A service (re)loads from this state: nothing to do in memory."""
 
     def replace_with(self, other: MemoryState) -> None:
-        """Take ``other``'s contents (the journal reloading committed state)."""
+        """Take ``other``'s contents (the journal's writer reloading committed state)."""
         with self._lock:
             self._sessions = other._sessions
             self._requests = other._requests
