@@ -126,21 +126,28 @@ async def test_replay_since_an_event(services: RunningServices) -> None:
     assert await acall(BUS, Since("evt_unknown")) is None
 
 
-async def test_a_service_event_is_offered_before_its_caller_is_released(
+async def test_subscribe_now_misses_nothing_and_a_services_events_keep_their_order(
     services: RunningServices,
 ) -> None:
-    """A service fans its batch out in its own thread before it wakes the callers the
-    batch released: when a call returns, the events it caused are already buffered."""
+    """``subscribe_now`` waits for nothing, yet every event published after it returns
+    reaches the subscription (the bus's mailbox is one queue), in the order the service
+    published them."""
     subscription = Subscription(["permission.asked", "permission.replied"])
-    subscribe_now(subscription)  # registered before this returns, from any thread
+    subscribe_now(subscription)  # no await: its Subscribe is queued before this returns
     session = await api.create_session("/p")
-    asked = await api.ask(session.id, "bash", ["make deploy"])
-    first = subscription.get_nowait()
-    assert first is not None
-    assert first.type == "permission.asked"
-    await api.reply(asked.id, "once")
-    second = subscription.get_nowait()
-    assert second is not None
-    assert second.type == "permission.replied"
-    assert second.properties["requestID"] == asked.id
+    asked = [await api.ask(session.id, "bash", [f"make {n}"]) for n in range(3)]
+    for request in asked:
+        await api.reply(request.id, "once")
+    seen: list[tuple[str, object]] = []
+    with trio.fail_after(5):
+        while len(seen) < 6:
+            event = await subscription.receive()
+            seen.append(
+                (
+                    event.type,
+                    event.properties["id" if event.type.endswith("asked") else "requestID"],
+                )
+            )
+    ids = [r.id for r in asked]
+    assert seen == [("permission.asked", i) for i in ids] + [("permission.replied", i) for i in ids]
     api.unsubscribe(subscription)

@@ -1,13 +1,13 @@
 """A subscriber's bounded event buffer, readable from trio, from threads, or by an actor.
 
-The bus (its hub, in the publishing service's thread) only ever calls
+The bus (in its own thread) only ever calls
 :meth:`Subscription.offer`, which never blocks and never raises: a full buffer drops its
 oldest event and counts it, and the reader's next read yields one ``bus.lagged`` event
 (``{"dropped": n}``) before the rest.  So a slow or broken subscriber costs the bus one
 deque append and never unbounded memory.
 
 A buffer is bounded in events (``maxlen``) and, optionally, in bytes: given ``weigh``
-(an event's size, called once per event in the publisher's thread) and ``max_bytes``, the
+(an event's size, called once per event in the bus's thread) and ``max_bytes``, the
 oldest events are also dropped while the bytes held pass ``max_bytes`` (the newest event
 is always kept).  The bytes held are those buffered plus those the reader has taken and
 not yet released (:meth:`Subscription.release`; an SSE stream's chunk being sent).

@@ -1,6 +1,6 @@
-"""Where a batch of events goes once its service lets it out: the bus's fan-out.
+"""Where a batch of events goes once its service lets it out: the bus.
 
-The runtime knows no bus.  The bus installs its fan-out here when its module is loaded
+The runtime knows no bus.  The bus installs its sink here when its module is loaded
 (:func:`install_event_sink`); every event is made by that module, so a batch never
 exists without a sink.
 """
@@ -17,7 +17,7 @@ _sink: EventSink | None = None
 
 
 def install_event_sink(sink: EventSink) -> None:
-    """Make ``sink`` the fan-out of every later batch (the bus calls this once)."""
+    """Make ``sink`` where every later batch goes (the bus calls this once)."""
     global _sink  # noqa: PLW0603 - one sink per process, set when the bus loads
     _sink = sink
 
