@@ -26,10 +26,10 @@ FACES: dict[str, str] = {  # package: its names, split at white space
         now_ms page_by_id page_of read_cursor wire
     """,
     "agentactors.policy": """
-        Config Decision Derived Protected decide_checks default_data_dir derive load_config
-        parse_ruleset protected_of wildcard_match
+        PATH_KEYS Config Decision Derived Protected decide_checks default_data_dir derive
+        load_config parse_ruleset protected_of wildcard_match
     """,
-    "agentactors.policy.shell": "BashAnalysis analyse_bash",
+    "agentactors.policy.shell": "BashAnalysis analyse_bash display_text",
     "agentactors.actors.runtime": """
         DEFAULT_TIMEOUT BridgeFuture Completion Crash Later Registry Reload Request
         RestartPolicy Service TimerHandle acall blocking call current_service current_waker

@@ -25,6 +25,7 @@ from agentactors.http._models import (
     SavedApproval,
     Session,
 )
+from agentactors.http._quart_schema import QUART_SCHEMA_HIDDEN_ATTRIBUTE
 from agentactors.model import AlreadyDecided, PermissionNotFound, is_id, new_id, wire
 
 from .http_helpers import PROJECT, Live, open_stream
@@ -72,8 +73,11 @@ async def test_doc_lists_exactly_the_routes_served(live: Live) -> None:
         for method, operation in operations.items():
             assert _served(live, method.upper(), path) == (operation["operationId"], template)
             documented.append(operation["operationId"])
-    served = {app.view_functions[r.endpoint].__name__ for r in app.url_map.iter_rules()}
+    handlers = [app.view_functions[r.endpoint] for r in app.url_map.iter_rules()]
+    # the inbox's HTML routes are hidden from the document (they are not the API)
+    served = {h.__name__ for h in handlers if not getattr(h, QUART_SCHEMA_HIDDEN_ATTRIBUTE, 0)}
     served -= {"openapi", "send_static_file"}  # the document itself, Quart's static files
+    assert {"page", "login", "logout"} <= {h.__name__ for h in handlers} - served
     assert sorted(documented) == sorted(served)
 
 

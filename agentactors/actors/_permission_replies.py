@@ -63,7 +63,7 @@ class Replies(PermissionCore):
         return [e.request for e in self._pending.values() if e.request.session_id == session_id]
 
     def _save_always(self, request: PermissionRequest, scope: Scope, by: Decider) -> None:
-        for pattern in request.always or request.patterns:
+        for pattern in request.saves:
             approval = SavedApproval(
                 id=new_id("apr"),
                 permission=request.permission,

@@ -19,7 +19,15 @@ from quart_trio.asgi import TrioASGIHTTPConnection
 from agentactors.model import wire
 from agentactors.policy import Config
 
-from . import _errors, _routes_debug, _routes_native, _routes_opencode, _routes_session, _sse
+from . import (
+    _errors,
+    _inbox,
+    _routes_debug,
+    _routes_native,
+    _routes_opencode,
+    _routes_session,
+    _sse,
+)
 from ._auth import GateAnswer, Policy, allowed_origin, cors_headers, verdict
 from ._context import KEY, Context
 from ._doc import Provider
@@ -27,8 +35,8 @@ from ._inputs import check_path_ids, no_body
 from ._quart_schema import QuartSchema
 from ._settings import Settings
 
-OPEN_PATHS = frozenset({"/global/health"})
-"""Routes that need no password."""
+OPEN_PATHS = frozenset({"/global/health"}) | _inbox.OPEN_PATHS
+"""Routes that need no password (the inbox page shows its login form itself)."""
 
 
 class _HTTPConnection(TrioASGIHTTPConnection):
@@ -65,7 +73,7 @@ def create_app(
         MAX_CONTENT_LENGTH=settings.max_body,
         RESPONSE_TIMEOUT=None,  # streams end with their client, the bus or a shutdown
     )
-    app.extensions[KEY] = Context(settings, config, console=console)
+    app.extensions[KEY] = ctx = Context(settings, config, console=console)
     password = bool(settings.password)
     QuartSchema(
         app,
@@ -90,7 +98,8 @@ def create_app(
         security=[{"basic": []}, {"bearer": []}] if password else None,
         openapi_provider_class=Provider,
     )
-    for module in (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug):
+    blueprints = (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug, _inbox)
+    for module in blueprints:
         app.register_blueprint(module.blueprint)
     _errors.install(app)
     policy = Policy(
@@ -98,11 +107,13 @@ def create_app(
         check_host=settings.loopback,
         cors=frozenset(origin.rstrip("/") for origin in settings.cors),
         open_paths=OPEN_PATHS,
+        open_prefixes=_inbox.OPEN_PREFIXES,
     )
 
     @app.before_request
     async def gate() -> Response | None:
-        answer = verdict(policy, request.method, request.path, request.scope["headers"])
+        headers = request.scope["headers"]
+        answer = verdict(policy, request.method, request.path, headers, ctx.logins)
         if answer is not None:
             return _gate_answer(answer)
         check_path_ids(request.view_args)

@@ -5,13 +5,19 @@ too).  In order:
 
 1. **Host** (loopback binds only; DNS rebinding): the Host header must name localhost,
    127.0.0.1 or [::1], with any port; else 403.
-2. **Origin**: a request carrying ``Origin`` must come from a loopback origin or one given
-   with ``--cors``; else 403 (this also stops cross-site form posts).  A CORS preflight
-   (``OPTIONS`` with ``Access-Control-Request-Method``) is answered here (204), without
-   credentials, as browsers send it.  Allowed origins get CORS headers on the answer.
+2. **Origin**: a request carrying ``Origin`` must come from a loopback origin, one given
+   with ``--cors``, or the server itself (the origin names the request's Host: the inbox
+   page served on a LAN address); else 403 (this also stops cross-site form posts).  A
+   CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is answered here
+   (204), without credentials, as browsers send it.  Allowed origins get CORS headers on
+   the answer.
 3. **Password** (when ``AGENTACTORS_SERVER_PASSWORD`` is set): HTTP Basic with user
-   ``agentactors`` or ``Authorization: Bearer <password>``, compared in constant time, on
-   every route but the open ones (health); else 401 with ``WWW-Authenticate: Basic``.
+   ``agentactors`` or ``Authorization: Bearer <password>``, compared in constant time, or
+   the inbox's login cookie (``_login``), on every route but the open ones (health, the
+   inbox page, its login and static files); else 401, with ``WWW-Authenticate: Basic``
+   unless the request carried a login cookie (a browser would pop up its own dialog).
+   A state-changing request authenticated by the cookie alone must carry the login's
+   CSRF token in ``x-csrf-token``; else 403.
 
 :func:`verdict` is the pure decision; ``_app.App`` applies it.  Pure functions.
 """
@@ -26,10 +32,11 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ._login import SAFE_METHODS, Logins, cookie_token
 from ._settings import USERNAME, is_loopback
 
 _ALLOW_METHODS = b"GET, POST, PATCH, DELETE, OPTIONS"
-_ALLOW_HEADERS = b"authorization, content-type, last-event-id, x-opencode-directory"
+_ALLOW_HEADERS = b"authorization, content-type, last-event-id, x-opencode-directory, x-csrf-token"
 
 
 @attrs.frozen
@@ -40,6 +47,11 @@ class Policy:
     check_host: bool = True  # a loopback bind: refuse other Host names
     cors: frozenset[str] = frozenset()  # extra allowed origins (``--cors``)
     open_paths: frozenset[str] = frozenset()  # no password needed (health)
+    open_prefixes: tuple[str, ...] = ()  # no password needed under these (static files)
+
+    def is_open(self, path: str) -> bool:
+        """Whether ``path`` needs no password."""
+        return path in self.open_paths or path.startswith(self.open_prefixes)
 
 
 @attrs.frozen
@@ -54,9 +66,14 @@ class GateAnswer:
 
 
 def verdict(
-    policy: Policy, method: str, path: str, headers: Iterable[tuple[bytes, bytes]]
+    policy: Policy,
+    method: str,
+    path: str,
+    headers: Iterable[tuple[bytes, bytes]],
+    logins: Logins | None = None,
 ) -> GateAnswer | None:
-    """Refuse the request (the answer to send), or None to let it through."""
+    """Refuse the request (the answer to send), or None to let it through.  ``logins``:
+    the open browser logins whose cookie stands for the password."""
     found: dict[bytes, bytes] = {}
     for name, value in headers:
         found.setdefault(name.lower(), value)
@@ -65,21 +82,36 @@ def verdict(
         text = host.decode("latin-1")
         return GateAnswer(403, "ForbiddenError", f"Host {text!r} is not allowed on a loopback bind")
     origin = found.get(b"origin")
-    if origin is not None and not allowed_origin(policy, origin):
+    if origin is not None and not (allowed_origin(policy, origin) or _same_origin(origin, host)):
         text = origin.decode("latin-1")
         return GateAnswer(403, "ForbiddenError", f"origin {text!r} is not allowed (see --cors)")
     if origin is not None and method == "OPTIONS" and b"access-control-request-method" in found:
         return _preflight(origin, found.get(b"access-control-request-headers"))
-    if (
-        policy.password
-        and path not in policy.open_paths
-        and not authorized(found.get(b"authorization"), policy.password)
-    ):
+    if not policy.password or policy.is_open(path):
+        return None
+    return _credentials(policy.password, method, found, logins)
+
+
+def _credentials(
+    password: str, method: str, found: dict[bytes, bytes], logins: Logins | None
+) -> GateAnswer | None:
+    """Refuse a request without the password or a live login cookie (401), or a
+    state-changing one that has only the cookie and not its CSRF token (403)."""
+    if authorized(found.get(b"authorization"), password):
+        return None
+    token = cookie_token(found.get(b"cookie"))
+    login = logins.find(token) if logins is not None else None
+    if login is None:
+        challenge = () if token else ((b"www-authenticate", b'Basic realm="agentactors"'),)
         return GateAnswer(
             401,
             "UnauthorizedError",
             "missing or wrong credentials (Basic user agentactors, or Bearer)",
-            ((b"www-authenticate", b'Basic realm="agentactors"'),),
+            challenge,
+        )
+    if method not in SAFE_METHODS and not login.csrf_matches(found.get(b"x-csrf-token")):
+        return GateAnswer(
+            403, "ForbiddenError", "missing or wrong x-csrf-token for this login cookie"
         )
     return None
 
@@ -116,6 +148,20 @@ def allowed_origin(policy: Policy, origin: bytes) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and is_loopback(parts.hostname or "")
+
+
+def _same_origin(origin: bytes, host: bytes | None) -> bool:
+    """Whether ``origin`` (http or https) names the host and port the request was sent
+    to: the server's own page.  With a password this lets nothing in without it; on a
+    loopback bind the Host check has already held."""
+    if host is None:
+        return False
+    try:
+        parts = urlsplit(origin.decode("latin-1").rstrip("/"))
+    except ValueError:
+        return False
+    given = host.decode("latin-1").strip().lower()
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == given and bool(given)
 
 
 def _loopback_host(host: bytes) -> bool:

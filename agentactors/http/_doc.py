@@ -15,7 +15,7 @@ everywhere.  The document is built once, at the first request for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
@@ -113,6 +113,12 @@ class Provider(OpenAPIProvider):
             schemas.update(schema_of(Error)[1])
             self._cached = doc
         return self._cached
+
+    def generate_rules(self) -> Iterable[Rule]:
+        """quart-schema's rules less static files (the inbox page's script and style)."""
+        for rule in super().generate_rules():
+            if rule.endpoint.rpartition(".")[2] != "static":
+                yield rule
 
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)

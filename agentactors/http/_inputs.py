@@ -113,10 +113,24 @@ def body(model: type[M]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Aw
     return decorate
 
 
+_FORM_ATTRIBUTE = "_agentactors_form"
+
+
+def takes_form(handler: F) -> F:
+    """Mark a handler that reads an HTML form itself (the inbox's login)."""
+    setattr(handler, _FORM_ATTRIBUTE, True)
+    return handler
+
+
 async def no_body(handler: Callable[..., Any] | None) -> None:
-    """A route that reads no body (no :func:`body` model) takes none: no body or ``{}``.
-    Anything else is a 400, so a client's misplaced input is never silently dropped."""
-    if handler is None or hasattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE):
+    """A route that reads no body (no :func:`body` model, not :func:`takes_form`) takes
+    none: no body or ``{}``.  Anything else is a 400, so a client's misplaced input is
+    never silently dropped."""
+    if (
+        handler is None
+        or hasattr(handler, QUART_SCHEMA_REQUEST_ATTRIBUTE)
+        or getattr(handler, _FORM_ATTRIBUTE, False)
+    ):
         return
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return

@@ -536,3 +536,41 @@ class PageHeaders:
 @attrs.define
 class StreamHeaders:
     last_event_id: Annotated[str, EVENT_ID] | None = None  # resume after this event
+
+
+# --- the inbox page's views --------------------------------------------------------------
+
+
+@attrs.define
+class Display:
+    """What an approver is shown of a request: the command or path and the patterns as
+    the shell analyser's display text (invisible and direction-control characters made
+    visible as ``<U+XXXX>``, long text shortened in the middle)."""
+
+    text: Annotated[str, msgspec.Meta(description="the command, else the path")] | None
+    patterns: list[str]
+    saves: Annotated[list[str], msgspec.Meta(description="what an always reply saves")]
+    notes: Annotated[list[str], msgspec.Meta(description="why no rule may allow it")]
+
+
+@attrs.define
+class InboxRequest:
+    """A request as the inbox shows it: its state, what to show, its session's title."""
+
+    request: PermissionState
+    display: Display
+    sessionTitle: str | None = None
+
+
+@attrs.define
+class InboxPending:
+    """The pending requests of every directory, newest first: at most limit of them,
+    out of total."""
+
+    total: int
+    requests: list[InboxRequest]
+
+
+@attrs.define
+class InboxQuery:
+    limit: Limit = DEFAULT_LIMIT

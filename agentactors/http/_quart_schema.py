@@ -19,7 +19,8 @@ _marked = [name for name in _HIDDEN if name not in sys.modules]
 for _name in _marked:
     sys.modules[_name] = None  # type: ignore[assignment] # the documented way to block an import
 try:
-    from quart_schema import OpenAPIProvider, QuartSchema, deprecate, security_scheme
+    from quart_schema import OpenAPIProvider, QuartSchema, deprecate, hide, security_scheme
+    from quart_schema.openapi import QUART_SCHEMA_HIDDEN_ATTRIBUTE
     from quart_schema.validation import (
         QUART_SCHEMA_HEADERS_ATTRIBUTE,
         QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
@@ -33,6 +34,7 @@ finally:
 
 __all__ = [
     "QUART_SCHEMA_HEADERS_ATTRIBUTE",
+    "QUART_SCHEMA_HIDDEN_ATTRIBUTE",
     "QUART_SCHEMA_QUERYSTRING_ATTRIBUTE",
     "QUART_SCHEMA_REQUEST_ATTRIBUTE",
     "QUART_SCHEMA_RESPONSE_ATTRIBUTE",
@@ -40,5 +42,6 @@ __all__ = [
     "OpenAPIProvider",
     "QuartSchema",
     "deprecate",
+    "hide",
     "security_scheme",
 ]

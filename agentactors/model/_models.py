@@ -115,6 +115,11 @@ class PermissionRequest:
         """Whether the final outcome lets the asker proceed."""
         return self.reply in ("once", "always")
 
+    @property
+    def saves(self) -> tuple[str, ...]:
+        """The patterns an ``always`` reply saves: ``always``, else the patterns."""
+        return self.always or self.patterns
+
 
 @attrs.frozen
 class SavedApproval:

@@ -6,11 +6,12 @@ analyser).  See ``design/actor-map.md``.
 
 from ._config import Config, default_data_dir, load_config, parse_ruleset
 from ._decide import Decision, decide_checks
-from ._derive import Derived, derive
+from ._derive import PATH_KEYS, Derived, derive
 from ._protected import Protected, protected_of
 from ._rules import wildcard_match
 
 __all__ = [
+    "PATH_KEYS",
     "Config",
     "Decision",
     "Derived",
