@@ -7,6 +7,9 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 SDK_DIR   = tests/opencode_sdk
 SDK_STAMP = $(SDK_DIR)/node_modules/.installed
+# Debian's Chromium, which tests/test_inbox_browser.py drives through Playwright (never a
+# browser build of Playwright's own).
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: serve test lint typecheck pytest bench clean
 
@@ -26,6 +29,12 @@ $(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
 		npm ci --prefix $(SDK_DIR) --no-audit --no-fund && touch $@; \
 	else echo "npm not found: tests/test_opencode_sdk.py will be skipped"; fi
 
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; \
+	else echo "no $(CHROMIUM): as root, apt-get install chromium (else the browser tests skip)"; fi
+
 serve: $(STAMP)
 	$(BIN)/python -m agentactors serve $(ARGS)
 
@@ -36,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(SDK_STAMP)
+pytest: $(STAMP) $(SDK_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

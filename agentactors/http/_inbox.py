@@ -63,7 +63,7 @@ _PAGE_HEADERS = {
     ),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # no-referrer would make a form post's Origin null
     "cache-control": "no-store",
 }
 
