@@ -214,7 +214,7 @@ def test_history_filters_and_sessions_abort(page: Page, served: Served) -> None:
 
     page.keyboard.press("2")
     history = page.locator("#history > .row", has_text="sleep 1000")
-    expect(history).to_contain_text("Aborted by abort")
+    expect(history).to_contain_text("Aborted by session abort")
     filters = page.locator("#history-filters")
     filters.locator('select[name="decider"]').select_option("user")
     filters.get_by_role("button", name="Filter").click()

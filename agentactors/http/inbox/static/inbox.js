@@ -76,10 +76,15 @@
 
   const when = (ms) => new Date(ms).toLocaleString();
 
+  const DECIDERS = {
+    user: "a person", plugin: "plugin", rule: "rule", approval: "saved approval",
+    timeout: "timeout", abort: "session abort", cascade: "cascade from", shutdown: "shutdown",
+    asker: "the asker, withdrawn",
+  };
+
   function decider(by) {
     if (!by) return "unknown";
-    let text = by.kind;
-    if (by.kind === "user") text = "a person";
+    let text = DECIDERS[by.kind] || by.kind;
     if (by.name) text += ` ${by.name}`;
     if (by.address) text += ` (${by.address})`;
     return text;
@@ -222,6 +227,11 @@
     }
   }
 
+  let recounting = null;
+  function recount() {
+    if (!recounting) recounting = setTimeout(() => { recounting = null; refreshPending(); }, 500);
+  }
+
   async function settle(id) {
     try {
       const { data } = await call("GET", `/permission/${encodeURIComponent(id)}`);
@@ -234,7 +244,7 @@
   async function asked(id) {
     try {
       const { data } = await call("GET", `/inbox/request/${encodeURIComponent(id)}`);
-      if (data.request.state === "pending") {
+      if (data.request.state === "pending" && !cards.has(id)) {
         total += 1;
         addCard(data);
       }
@@ -385,6 +395,7 @@
           break;
         case "permission.replied":
           if (cards.has(props.requestID)) decide(props.requestID, props);
+          else if (total > cards.size) recount(); // one beyond those shown may have ended
           refreshTab(["history"]);
           if (props.reply === "always") refreshTab(["saved"]);
           break;
