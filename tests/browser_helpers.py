@@ -5,6 +5,7 @@ Debian's Chromium under Playwright, and an HTTP client for the asker's side."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,14 @@ class Served:
         return self.pool.submit(held)
 
 
+def _line(process: subprocess.Popen[bytes], timeout: float = 30) -> str:
+    """The next line ``process`` prints; fails if none begins within ``timeout``."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, f"serve printed nothing in {timeout} s"
+    return process.stdout.readline().decode()
+
+
 @contextmanager
 def serve(directory: Path, password: str | None = None) -> Iterator[Served]:
     """``python -m agentactors serve --port 0`` in ``directory`` (state in memory, no
@@ -120,10 +129,9 @@ def serve(directory: Path, password: str | None = None) -> Iterator[Served]:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
     pool = ThreadPoolExecutor(8)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode()
-        if line.startswith("plugins: "):
-            line = process.stdout.readline().decode()
+        line = _line(process)
+        if line.startswith("plugins: "):  # the plugins started come first
+            line = _line(process)
         assert line.startswith("agentactors listening on http://127.0.0.1:"), line
         url = line.split()[3]
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:

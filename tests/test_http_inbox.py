@@ -238,3 +238,15 @@ def test_cookie_token_parsing() -> None:
     assert cookie_token(f'{COOKIE}="tok"'.encode()) == "tok"
     assert cookie_token(f"{COOKIE}=".encode()) is None
     assert cookie_token(b"other=1") is None
+
+
+async def test_host_and_origin_checks_hold_for_the_page_and_login(live: Live) -> None:
+    """The page, its assets and the login are open to no foreign Host, and the login
+    takes no post from a foreign origin (login CSRF)."""
+    for path in ("/", "/inbox/static/inbox.js"):
+        response = await live.client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 403
+    foreign = {"Origin": "http://evil.example"}
+    response = await live.client.post("/inbox/login", data={"password": PASSWORD}, headers=foreign)
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers

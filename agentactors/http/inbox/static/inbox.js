@@ -582,7 +582,7 @@
       $("#directories").replaceChildren(...Array.from(directories, (d) => { const o = el("option"); o.value = d; return o; }));
     }
     if (lists[tab] && !lists[tab].loaded) load(tab);
-    if (history.replaceState) history.replaceState(null, "", tab === "pending" ? "#" : `#${tab}`);
+    history.replaceState(null, "", tab === "pending" ? location.pathname : `#${tab}`);
   }
 
   for (const button of $$(".tabs button")) {
