@@ -250,3 +250,11 @@ async def test_host_and_origin_checks_hold_for_the_page_and_login(live: Live) ->
     response = await live.client.post("/inbox/login", data={"password": PASSWORD}, headers=foreign)
     assert response.status_code == 403
     assert "set-cookie" not in response.headers
+
+
+async def test_the_page_with_the_password_in_authorization(live: Live) -> None:
+    """A browser that sends Basic itself gets the page, with no login to log out of."""
+    response = await live.client.get("/", headers={"Authorization": basic("agentactors", PASSWORD)})
+    assert 'id="pending"' in response.text
+    assert _csrf(response.text) == ""
+    assert 'id="logout"' not in response.text

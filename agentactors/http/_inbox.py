@@ -73,10 +73,9 @@ _PAGE_HEADERS = {
 async def page() -> Response:
     """The inbox, or the login form when a password is set and none was given."""
     ctx = context()
-    viewer = _viewer(ctx)
-    if viewer is None:
+    allowed, login = _viewer(ctx)
+    if not allowed:
         return await _login_page(200)
-    _, login = viewer
     html = await render_template(
         "inbox.html",
         csrf=login.csrf if login else "",
@@ -167,17 +166,17 @@ async def inbox_request(requestID: str) -> Response:
     return json_response(_view(found, titles.get(found.session_id)))
 
 
-def _viewer(ctx: Context) -> tuple[str, Login | None] | None:
-    """Who is looking: ``("open", None)`` without a password, ``("password", None)``
-    with the password in ``Authorization``, ``("cookie", login)``; None: nobody."""
+def _viewer(ctx: Context) -> tuple[bool, Login | None]:
+    """Whether the page may be shown, and the browser login it is shown under (None
+    without a password, or with the password in ``Authorization``)."""
     password = ctx.settings.password
     if not password:
-        return "open", None
+        return True, None
     header = request.headers.get("authorization")
     if header is not None and authorized(header.encode("latin-1"), password):
-        return "password", None
+        return True, None
     found = ctx.logins.find(request.cookies.get(COOKIE))
-    return ("cookie", found) if found is not None else None
+    return found is not None, found
 
 
 def _to_page() -> Response:
