@@ -19,7 +19,15 @@ from quart_trio.asgi import TrioASGIHTTPConnection
 from agentactors.model import wire
 from agentactors.policy import Config
 
-from . import _errors, _routes_debug, _routes_native, _routes_opencode, _routes_session, _sse
+from . import (
+    _errors,
+    _routes_debug,
+    _routes_hooks,
+    _routes_native,
+    _routes_opencode,
+    _routes_session,
+    _sse,
+)
 from ._auth import GateAnswer, Policy, allowed_origin, cors_headers, verdict
 from ._context import KEY, Context
 from ._doc import Provider
@@ -90,7 +98,8 @@ def create_app(
         security=[{"basic": []}, {"bearer": []}] if password else None,
         openapi_provider_class=Provider,
     )
-    for module in (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug):
+    routes = (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug, _routes_hooks)
+    for module in routes:
         app.register_blueprint(module.blueprint)
     _errors.install(app)
     policy = Policy(

@@ -1,6 +1,6 @@
 """What every handler may reach besides ``api``: the settings, the config, the debug
-console's address, the long waits a graceful shutdown must end, and the open event
-streams.
+console's address, the long waits a graceful shutdown must end, the open event streams
+and the agents' hook sessions.
 
 One :class:`Context` per app, kept in ``app.extensions``; :func:`context` finds it from
 inside a request.  Trio thread only.
@@ -18,6 +18,7 @@ from quart import current_app
 from agentactors.policy import Config
 
 from ._errors import ShuttingDown
+from ._hooks import Hooks
 from ._settings import Settings
 from ._streams import Streams
 
@@ -64,6 +65,7 @@ class Context:
     config: Config
     console: tuple[str, int] | None = None  # the debug console's address, when enabled
     held: Held = attrs.Factory(Held)
+    hooks: Hooks = attrs.Factory(Hooks)  # the agents' sessions and recent verdicts
     streams: Streams = attrs.field(
         init=False,
         default=attrs.Factory(lambda self: Streams(self.config.max_streams), takes_self=True),
