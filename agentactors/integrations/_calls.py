@@ -19,14 +19,12 @@ from typing import Any
 
 import attrs
 
-from agentactors.model import MAX_NAME, MAX_PATTERN
-
 MAX_SHOWN = 2000
 """Characters of one string of the tool's input kept in the request's metadata."""
 MAX_INPUT_BYTES = 16 * 1024
 """Bytes of the tool's input (as JSON) kept in metadata; past it only the keys are kept."""
-PRINCIPAL_KEYS = ("command", "file_path", "path", "url", "query", "pattern", "prompt",
-                  "description")  # fmt: skip
+PRINCIPAL_KEYS = ("command", "file_path", "path", "url", "query", "pattern", "description",
+                  "prompt")  # fmt: skip
 """The keys whose value names what an unknown tool acts on (the first string is its
 pattern)."""
 _URL = re.compile(r"https?://[^\s<>\"'`)]+")
@@ -142,6 +140,8 @@ def text(kind: str, key: str, *, urls: bool = False) -> Mapper:
 def unknown(tool_name: str, tool_input: Mapping[str, Any]) -> ToolAsk:
     """A kind named after the tool; its pattern is the first string under
     :data:`PRINCIPAL_KEYS`, else ``*``."""
+    from agentactors.model import MAX_NAME  # noqa: PLC0415 - see _pattern
+
     kind = tool_name[:MAX_NAME] or "unknown"
     for key in PRINCIPAL_KEYS:
         value = tool_input.get(key)
@@ -160,6 +160,10 @@ def absolute(path: str, cwd: str) -> str:
 
 
 def _pattern(value: str) -> str:
+    # the model (and what it loads) is the server's: the hook command that imports this
+    # package for its answers, once per tool call, never translates
+    from agentactors.model import MAX_PATTERN  # noqa: PLC0415
+
     return value[:MAX_PATTERN]
 
 

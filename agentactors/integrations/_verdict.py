@@ -3,11 +3,12 @@ agent's own prompt decides), with the reason shown to the person or the model.""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from agentactors.model import PermissionRequest
+if TYPE_CHECKING:  # the hook command loads this package and never sees a request
+    from agentactors.model import PermissionRequest
 
 Outcome = Literal["allow", "deny", "fallback"]
 PRE_EXPIRED = ("ask", "deny")
