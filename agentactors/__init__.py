@@ -4,12 +4,10 @@ actors.  The public face; the work lives in the subpackages' private modules.
 The names load on first use (PEP 562), so a command that needs none of them (``hook``,
 run by an agent for every tool call) does not pay for the actors' imports."""
 
-from __future__ import annotations
+import importlib as _importlib
+import typing as _typing
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from agentactors.actors import start_services, stop_services
     from agentactors.actors.runtime import lookup, snapshot, start_singleton
     from agentactors.model import (
@@ -58,11 +56,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name == "__version__":
-        value: Any = importlib.import_module("agentactors.model").wire.VERSION
+        value: _typing.Any = _importlib.import_module("agentactors.model").wire.VERSION
     elif name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
+        value = getattr(_importlib.import_module(_WHERE[name]), name)
     else:
         raise AttributeError(f"module 'agentactors' has no attribute {name!r}")
     globals()[name] = value

@@ -58,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
         body = json.loads(raw)
         event = str(body["hook_event_name"])
     except (ValueError, TypeError, KeyError) as exc:
-        print(f"agentactors hook {agent.name}: the input is not a hook's JSON ({exc})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"agentactors hook {agent.name}: the input is not a hook's JSON ({exc})",
+            file=sys.stderr,
+        )
         return 0
     try:
         answer = _ask(args.url, agent.name, raw)

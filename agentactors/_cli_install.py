@@ -23,18 +23,42 @@ def add_command(commands: Any) -> None:
     install = commands.add_parser("install", help="connect an agent: write its hook settings")
     install.add_argument("agent", choices=sorted(INSTALLERS))
     scope = install.add_mutually_exclusive_group()
-    scope.add_argument("--user", dest="scope", action="store_const", const="user",
-                       help="your own settings, for every project (default)")  # fmt: skip
-    scope.add_argument("--project", dest="scope", action="store_const", const="project",
-                       help="this project's settings (the current directory)")  # fmt: skip
+    scope.add_argument(
+        "--user",
+        dest="scope",
+        action="store_const",
+        const="user",
+        help="your own settings, for every project (default)",
+    )
+    scope.add_argument(
+        "--project",
+        dest="scope",
+        action="store_const",
+        const="project",
+        help="this project's settings (the current directory)",
+    )
     transport = install.add_mutually_exclusive_group()
-    transport.add_argument("--http", dest="transport", action="store_const", const="http",
-                           help="an HTTP hook (Claude Code's default)")  # fmt: skip
-    transport.add_argument("--command", dest="transport", action="store_const",
-                           const="command", help="a command hook (agentactors hook AGENT)")  # fmt: skip
+    transport.add_argument(
+        "--http",
+        dest="transport",
+        action="store_const",
+        const="http",
+        help="an HTTP hook (Claude Code's default)",
+    )
+    transport.add_argument(
+        "--command",
+        dest="transport",
+        action="store_const",
+        const="command",
+        help="a command hook (agentactors hook AGENT)",
+    )
     install.add_argument("--url", default=os.environ.get("AGENTACTORS_URL", DEFAULT_URL))
-    install.add_argument("--fail", choices=("open", "closed"), default="open",
-                         help="a command hook's answer without the server (default open)")  # fmt: skip
+    install.add_argument(
+        "--fail",
+        choices=("open", "closed"),
+        default="open",
+        help="a command hook's answer without the server (default open)",
+    )
     install.add_argument("--dry-run", action="store_true", help="print the change only")
     install.set_defaults(run=run, scope="user", transport=None)
 
@@ -61,16 +85,22 @@ def run(args: argparse.Namespace) -> int:
         elif args.dry_run:
             before = (change.before or "").splitlines(keepends=True)
             label = str(change.path)
-            sys.stdout.writelines(difflib.unified_diff(
-                before, change.after.splitlines(keepends=True),
-                fromfile=label if change.before is not None else "/dev/null", tofile=label,
-            ))  # fmt: skip
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    before,
+                    change.after.splitlines(keepends=True),
+                    fromfile=label if change.before is not None else "/dev/null",
+                    tofile=label,
+                )
+            )
         else:
             try:
                 write(change)
             except OSError as exc:
-                print(f"agentactors install {args.agent}: cannot write {change.path}: {exc}",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"agentactors install {args.agent}: cannot write {change.path}: {exc}",
+                    file=sys.stderr,
+                )
                 return 2
             print(f"{change.path}: {'updated' if change.before is not None else 'created'}")
     if args.dry_run:

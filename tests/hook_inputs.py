@@ -12,31 +12,56 @@ CODEX_SESSION = "0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"
 GEMINI_SESSION = "b7c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e"
 
 CLAUDE_TOOLS: dict[str, dict[str, Any]] = {
-    "Bash": {"command": "git status", "description": "Show the tree", "timeout": 120000,
-             "run_in_background": False},
+    "Bash": {
+        "command": "git status",
+        "description": "Show the tree",
+        "timeout": 120000,
+        "run_in_background": False,
+    },
     "PowerShell": {"command": "Get-ChildItem", "description": "List files"},
     "Write": {"file_path": f"{PROJECT}/notes.md", "content": "# Notes\n"},
-    "Edit": {"file_path": f"{PROJECT}/app.py", "old_string": "a = 1", "new_string": "a = 2",
-             "replace_all": False},
-    "MultiEdit": {"file_path": f"{PROJECT}/app.py",
-                  "edits": [{"old_string": "a", "new_string": "b"}]},
-    "NotebookEdit": {"notebook_path": f"{PROJECT}/nb.ipynb", "new_source": "print(1)",
-                     "cell_id": "c1", "edit_mode": "replace"},
+    "Edit": {
+        "file_path": f"{PROJECT}/app.py",
+        "old_string": "a = 1",
+        "new_string": "a = 2",
+        "replace_all": False,
+    },
+    "MultiEdit": {
+        "file_path": f"{PROJECT}/app.py",
+        "edits": [{"old_string": "a", "new_string": "b"}],
+    },
+    "NotebookEdit": {
+        "notebook_path": f"{PROJECT}/nb.ipynb",
+        "new_source": "print(1)",
+        "cell_id": "c1",
+        "edit_mode": "replace",
+    },
     "Read": {"file_path": f"{PROJECT}/README.md", "offset": 1, "limit": 200},
     "Glob": {"pattern": "**/*.py", "path": f"{PROJECT}/src"},
-    "Grep": {"pattern": "TODO", "path": PROJECT, "glob": "*.py", "output_mode": "content",
-             "-n": True},
-    "WebFetch": {"url": "https://docs.python.org/3/library/json.html",
-                 "prompt": "What does dumps do?"},
+    "Grep": {
+        "pattern": "TODO",
+        "path": PROJECT,
+        "glob": "*.py",
+        "output_mode": "content",
+        "-n": True,
+    },
+    "WebFetch": {
+        "url": "https://docs.python.org/3/library/json.html",
+        "prompt": "What does dumps do?",
+    },
     "WebSearch": {"query": "trio nursery cancel scope", "allowed_domains": ["trio.rtfd.io"]},
     "mcp__github__create_issue": {"owner": "o", "repo": "r", "title": "Bug"},
-    "Agent": {"description": "Find the tests", "prompt": "Look for tests",
-              "subagent_type": "general-purpose"},
-}  # fmt: skip
+    "Agent": {
+        "description": "Find the tests",
+        "prompt": "Look for tests",
+        "subagent_type": "general-purpose",
+    },
+}
 
 
-def claude(event: str, tool_name: str, tool_input: dict[str, Any] | None = None,
-           **extra: Any) -> dict[str, Any]:  # fmt: skip
+def claude(
+    event: str, tool_name: str, tool_input: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     """A Claude Code PreToolUse or PermissionRequest input."""
     body: dict[str, Any] = {
         "session_id": CLAUDE_SESSION,
@@ -56,12 +81,20 @@ def claude_suggestions(tool_name: str, rule: str) -> list[dict[str, Any]]:
     """Claude's permission_suggestions for a prompt: a rule for this tool (to echo), a
     mode change and a rule for another tool (not to echo)."""
     return [
-        {"type": "addRules", "rules": [{"toolName": tool_name, "ruleContent": rule}],
-         "behavior": "allow", "destination": "localSettings"},
+        {
+            "type": "addRules",
+            "rules": [{"toolName": tool_name, "ruleContent": rule}],
+            "behavior": "allow",
+            "destination": "localSettings",
+        },
         {"type": "setMode", "mode": "acceptEdits", "destination": "session"},
-        {"type": "addRules", "rules": [{"toolName": "Read", "ruleContent": "//tmp/**"}],
-         "behavior": "allow", "destination": "localSettings"},
-    ]  # fmt: skip
+        {
+            "type": "addRules",
+            "rules": [{"toolName": "Read", "ruleContent": "//tmp/**"}],
+            "behavior": "allow",
+            "destination": "localSettings",
+        },
+    ]
 
 
 SUBAGENT = {"agent_id": "agent_7f3e", "agent_type": "general-purpose", "prompt_id": "p_1"}

@@ -86,8 +86,9 @@ async def test_claude_denied_by_a_rule_with_the_rule_as_reason(live: Live) -> No
     decision, reason = _pre(await _hook(live, "claude-code", body))
     assert decision == "deny"
     assert reason == "agentactors: denied by rule bash 'rm *' = deny (team.toml)"
-    denied = await _hook(live, "claude-code", claude("PermissionRequest", "Bash",
-                                                     {"command": "rm -rf /"}))  # fmt: skip
+    denied = await _hook(
+        live, "claude-code", claude("PermissionRequest", "Bash", {"command": "rm -rf /"})
+    )
     assert denied["hookSpecificOutput"]["decision"]["behavior"] == "deny"
     assert "rm *" in denied["hookSpecificOutput"]["decision"]["message"]
 
@@ -107,29 +108,44 @@ async def test_claude_ask_held_then_answered_once(live: Live, events: Subscripti
 async def test_a_reject_message_reaches_claude(live: Live, events: Subscription) -> None:
     """A reject's message is the deny's reason (PreToolUse) and message (PermissionRequest)."""
     body = claude("PreToolUse", "Edit")
-    answer, asked = await _held(live, events, "claude-code", body,
-                                {"reply": "reject", "message": "not that file"})  # fmt: skip
+    answer, asked = await _held(
+        live, events, "claude-code", body, {"reply": "reject", "message": "not that file"}
+    )
     assert _pre(answer) == ("deny", "not that file")
     assert asked["permission"] == "edit"
     assert f"{PROJECT}/app.py" in asked["patterns"]
     body = claude("PermissionRequest", "Write")
-    answer, _ = await _held(live, events, "claude-code", body,
-                            {"reply": "reject", "message": "ask first"})  # fmt: skip
+    answer, _ = await _held(
+        live, events, "claude-code", body, {"reply": "reject", "message": "ask first"}
+    )
     assert answer["hookSpecificOutput"]["decision"] == {
-        "behavior": "deny", "message": "ask first", "interrupt": False}  # fmt: skip
+        "behavior": "deny",
+        "message": "ask first",
+        "interrupt": False,
+    }
 
 
 async def test_always_saves_and_echoes_the_suggestions(live: Live, events: Subscription) -> None:
     """An always on PermissionRequest saves our approval and answers updatedPermissions:
     the suggestions for this tool, for the session; the next same call is allowed."""
-    body = claude("PermissionRequest", "Bash", {"command": "npm test"},
-                  permission_suggestions=claude_suggestions("Bash", "npm test:*"), **SUBAGENT)  # fmt: skip
+    body = claude(
+        "PermissionRequest",
+        "Bash",
+        {"command": "npm test"},
+        permission_suggestions=claude_suggestions("Bash", "npm test:*"),
+        **SUBAGENT,
+    )
     answer, asked = await _held(live, events, "claude-code", body, {"reply": "always"})
     decision = answer["hookSpecificOutput"]["decision"]
     assert decision["behavior"] == "allow"
     assert decision["updatedPermissions"] == [
-        {"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "npm test:*"}],
-         "behavior": "allow", "destination": "session"}]  # fmt: skip
+        {
+            "type": "addRules",
+            "rules": [{"toolName": "Bash", "ruleContent": "npm test:*"}],
+            "behavior": "allow",
+            "destination": "session",
+        }
+    ]
     saved = (await live.client.get("/permission/saved")).json()
     assert [(s["permission"], s["sessionID"]) for s in saved] == [("bash", asked["sessionID"])]
     again = await _hook(live, "claude-code", claude("PreToolUse", "Bash", {"command": "npm test"}))
@@ -162,15 +178,20 @@ async def test_the_prompt_after_an_expired_hold_is_not_asked_again(live: Live) -
 
 @pytest.mark.parametrize(
     "config",
-    [Config(read_project_files=False, hook_hold=0.2, hook_pre_tool_use_expired="deny",
-            hook_permission_request_expired="deny")],
-)  # fmt: skip
+    [
+        Config(
+            read_project_files=False,
+            hook_hold=0.2,
+            hook_pre_tool_use_expired="deny",
+            hook_permission_request_expired="deny",
+        )
+    ],
+)
 async def test_the_hold_running_out_may_deny(live: Live) -> None:
     """Configured so, both events deny when the hold runs out."""
     pre = await _hook(live, "claude-code", claude("PreToolUse", "Bash", {"command": "a"}))
     assert _pre(pre)[0] == "deny"
-    prompt = await _hook(live, "claude-code", claude("PermissionRequest", "Bash",
-                                                     {"command": "b"}))  # fmt: skip
+    prompt = await _hook(live, "claude-code", claude("PermissionRequest", "Bash", {"command": "b"}))
     assert prompt["hookSpecificOutput"]["decision"]["behavior"] == "deny"
     gemini_answer = await _hook(live, "gemini", gemini("run_shell_command", {"command": "c"}))
     assert gemini_answer["decision"] == "deny"
@@ -181,8 +202,9 @@ async def test_one_session_per_agent_session(live: Live) -> None:
     directory is the hook's cwd and its title names the agent."""
     for command in ("git status", "git status"):
         await _hook(live, "claude-code", claude("PreToolUse", "Bash", {"command": command}))
-    await _hook(live, "claude-code",
-                claude("PreToolUse", "Bash", session_id="another", cwd="/work/other"))  # fmt: skip
+    await _hook(
+        live, "claude-code", claude("PreToolUse", "Bash", session_id="another", cwd="/work/other")
+    )
     sessions = [
         *(await live.client.get("/session")).json(),
         *(await live.client.get("/session", params={"directory": "/work/other"})).json(),
@@ -209,8 +231,9 @@ async def test_a_deleted_session_is_made_again(live: Live) -> None:
 
 async def test_unknown_tools_ask(live: Live, events: Subscription) -> None:
     """An unknown tool asks under its own name; an MCP tool asks as mcp server:tool."""
-    _, asked = await _held(live, events, "claude-code", claude("PreToolUse", "Agent"),
-                           {"reply": "once"})  # fmt: skip
+    _, asked = await _held(
+        live, events, "claude-code", claude("PreToolUse", "Agent"), {"reply": "once"}
+    )
     assert (asked["permission"], asked["patterns"]) == ("Agent", ["Find the tests"])
     body = claude("PreToolUse", "mcp__github__create_issue")
     _, asked = await _held(live, events, "claude-code", body, {"reply": "once"})
@@ -220,18 +243,26 @@ async def test_unknown_tools_ask(live: Live, events: Subscription) -> None:
 async def test_codex_decisions(live: Live, events: Subscription) -> None:
     """Codex: PermissionRequest allows or denies with a message; PreToolUse only denies
     (a rule's allow is no decision there); apply_patch asks to edit its files."""
-    allowed = await _hook(live, "codex", codex("PermissionRequest", "Bash",
-                                               {"command": "git status"}))  # fmt: skip
-    assert allowed == {"hookSpecificOutput": {"hookEventName": "PermissionRequest",
-                                              "decision": {"behavior": "allow"}}}  # fmt: skip
+    allowed = await _hook(
+        live, "codex", codex("PermissionRequest", "Bash", {"command": "git status"})
+    )
+    assert allowed == {
+        "hookSpecificOutput": {
+            "hookEventName": "PermissionRequest",
+            "decision": {"behavior": "allow"},
+        }
+    }
     assert await _hook(live, "codex", codex("PreToolUse", "Bash", {"command": "git status"})) == {}
     denied = await _hook(live, "codex", codex("PreToolUse", "Bash", {"command": "rm -rf ."}))
     assert denied["hookSpecificOutput"]["permissionDecision"] == "deny"
     body = codex("PermissionRequest", "apply_patch", {"command": ["apply_patch", PATCH]})
-    answer, asked = await _held(live, events, "codex", body,
-                                {"reply": "reject", "message": "no patches today"})  # fmt: skip
+    answer, asked = await _held(
+        live, events, "codex", body, {"reply": "reject", "message": "no patches today"}
+    )
     assert answer["hookSpecificOutput"]["decision"] == {
-        "behavior": "deny", "message": "no patches today"}  # fmt: skip
+        "behavior": "deny",
+        "message": "no patches today",
+    }
     assert asked["permission"] == "edit"
     assert f"{PROJECT}/src/renamed.py" in asked["patterns"]
 
@@ -277,8 +308,11 @@ async def test_a_body_that_is_not_json_is_refused(live: Live) -> None:
 async def test_hook_routes_are_documented(live: Live) -> None:
     """/doc lists the three hook routes with their bodies."""
     doc = (await live.client.get("/doc")).json()
-    for agent, model in (("claude-code", "ClaudeCodeHook"), ("codex", "CodexHook"),
-                         ("gemini", "GeminiHook")):  # fmt: skip
+    for agent, model in (
+        ("claude-code", "ClaudeCodeHook"),
+        ("codex", "CodexHook"),
+        ("gemini", "GeminiHook"),
+    ):
         operation = doc["paths"][f"/hook/{agent}"]["post"]
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": f"#/components/schemas/{model}"}

@@ -72,8 +72,11 @@ def test_codex_shell_commands_as_text_or_argv(tool_input: dict[str, Any], comman
 
 def test_codex_network_access_is_its_own_kind() -> None:
     """Codex asks for the network as Bash with ``network-access <domain>``."""
-    body = codex("PermissionRequest", "Bash",
-                 {"command": "curl https://pypi.org", "description": "network-access pypi.org"})  # fmt: skip
+    body = codex(
+        "PermissionRequest",
+        "Bash",
+        {"command": "curl https://pypi.org", "description": "network-access pypi.org"},
+    )
     ask = CODEX.request(body)
     assert (ask.kind, ask.patterns) == ("network", ("pypi.org",))
 
@@ -81,17 +84,26 @@ def test_codex_network_access_is_its_own_kind() -> None:
 def test_apply_patch_edits_the_files_its_patch_names() -> None:
     """Every file a patch adds, updates, deletes or moves to is edited."""
     assert patch_paths(PATCH) == [
-        "src/app.py", "docs/new.md", "old.txt", "src/name.py", "src/renamed.py",
-    ]  # fmt: skip
+        "src/app.py",
+        "docs/new.md",
+        "old.txt",
+        "src/name.py",
+        "src/renamed.py",
+    ]
     ask = CODEX.request(codex("PreToolUse", "apply_patch", {"command": ["apply_patch", PATCH]}))
     assert ask.kind == "edit"
     assert ask.patterns == tuple(f"{PROJECT}/{p}" for p in patch_paths(PATCH))
-    one = CODEX.request(codex("PreToolUse", "apply_patch",
-                              {"input": "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch"}))  # fmt: skip
+    one = CODEX.request(
+        codex(
+            "PreToolUse",
+            "apply_patch",
+            {"input": "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch"},
+        )
+    )
     assert (one.patterns, one.metadata["path"]) == ((), f"{PROJECT}/a.txt")
 
 
-GEMINI_KINDS = {
+GEMINI_KINDS: dict[str, tuple[dict[str, Any], str]] = {
     "run_shell_command": ({"command": "npm test", "description": "tests"}, "bash"),
     "write_file": ({"file_path": f"{PROJECT}/a.txt", "content": "x"}, "edit"),
     "replace": ({"file_path": f"{PROJECT}/a.txt", "old_string": "x", "new_string": "y"}, "edit"),
@@ -100,12 +112,14 @@ GEMINI_KINDS = {
     "list_directory": ({"dir_path": PROJECT}, "read"),
     "glob": ({"pattern": "*.ts"}, "read"),
     "search_file_content": ({"pattern": "TODO", "dir_path": "src"}, "read"),
-    "web_fetch": ({"prompt": "Summarise https://example.com/a and https://example.org"},
-                  "webfetch"),
+    "web_fetch": (
+        {"prompt": "Summarise https://example.com/a and https://example.org"},
+        "webfetch",
+    ),
     "google_web_search": ({"query": "gemini cli hooks"}, "websearch"),
     "mcp__linear__create_issue": ({"title": "x"}, "mcp"),
     "save_memory": ({"fact": "likes tabs"}, "save_memory"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("tool", sorted(GEMINI_KINDS))
@@ -131,14 +145,21 @@ def test_an_unknown_tool_is_never_dropped() -> None:
 
 def test_large_inputs_are_cut_in_metadata() -> None:
     """A Write of a large file keeps a cut copy of its content in metadata."""
-    ask = CLAUDE.request(claude("PreToolUse", "Write",
-                                {"file_path": "/x/a", "content": "y" * 100_000}))  # fmt: skip
+    ask = CLAUDE.request(
+        claude("PreToolUse", "Write", {"file_path": "/x/a", "content": "y" * 100_000})
+    )
     assert len(ask.metadata["input"]["content"]) < 3000
 
 
 def _final(**fields: Any) -> PermissionRequest:
-    base: dict[str, Any] = {"id": "per_1", "session_id": "ses_1", "directory": "/",
-                            "permission": "bash", "patterns": ("x",), "state": "replied"}  # fmt: skip
+    base: dict[str, Any] = {
+        "id": "per_1",
+        "session_id": "ses_1",
+        "directory": "/",
+        "permission": "bash",
+        "patterns": ("x",),
+        "state": "replied",
+    }
     return PermissionRequest(**{**base, **fields})
 
 
@@ -148,18 +169,28 @@ RULE = Rule("bash", "rm *", "deny", source="config.toml")
 @pytest.mark.parametrize(
     ("request_", "verdict"),
     [
-        (_final(reply="once", decided_by=Decider("user")),
-         Verdict("allow", "agentactors: allowed by user")),
-        (_final(reply="always", decided_by=Decider("user")),
-         Verdict("allow", "agentactors: allowed by user", always=True)),
-        (_final(reply="reject", effect="deny", rule=RULE, decided_by=Decider("rule")),
-         Verdict("deny", "agentactors: denied by rule bash 'rm *' = deny (config.toml)")),
-        (_final(reply="reject", message="use make clean", decided_by=Decider("user")),
-         Verdict("deny", "use make clean")),
-        (_final(reply="reject", state="expired", decided_by=Decider("timeout")),
-         Verdict("fallback", "agentactors: no answer within 30 s")),
+        (
+            _final(reply="once", decided_by=Decider("user")),
+            Verdict("allow", "agentactors: allowed by user"),
+        ),
+        (
+            _final(reply="always", decided_by=Decider("user")),
+            Verdict("allow", "agentactors: allowed by user", always=True),
+        ),
+        (
+            _final(reply="reject", effect="deny", rule=RULE, decided_by=Decider("rule")),
+            Verdict("deny", "agentactors: denied by rule bash 'rm *' = deny (config.toml)"),
+        ),
+        (
+            _final(reply="reject", message="use make clean", decided_by=Decider("user")),
+            Verdict("deny", "use make clean"),
+        ),
+        (
+            _final(reply="reject", state="expired", decided_by=Decider("timeout")),
+            Verdict("fallback", "agentactors: no answer within 30 s"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_verdicts(request_: PermissionRequest, verdict: Verdict) -> None:
     """A final request is allow, deny (the rule or the message as the reason) or, when
     the hold ran out, the agent's own prompt."""
@@ -177,20 +208,33 @@ def test_claude_answers() -> None:
     always echoes the suggestions for this tool with destination session."""
     deny = Verdict("deny", "no")
     assert CLAUDE.answer("PreToolUse", Verdict("fallback", "late"), {}) == {
-        "hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "ask",
-                               "permissionDecisionReason": "late"}}  # fmt: skip
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "ask",
+            "permissionDecisionReason": "late",
+        }
+    }
     assert CLAUDE.answer("PermissionRequest", Verdict("fallback", "late"), {}) == {}
     assert CLAUDE.answer("PermissionRequest", deny, {})["hookSpecificOutput"]["decision"] == {
-        "behavior": "deny", "message": "no", "interrupt": False}  # fmt: skip
-    body = claude("PermissionRequest", "Bash",
-                  permission_suggestions=claude_suggestions("Bash", "npm test:*"))  # fmt: skip
+        "behavior": "deny",
+        "message": "no",
+        "interrupt": False,
+    }
+    body = claude(
+        "PermissionRequest", "Bash", permission_suggestions=claude_suggestions("Bash", "npm test:*")
+    )
     always = CLAUDE.answer("PermissionRequest", Verdict("allow", "ok", always=True), body)
     assert always["hookSpecificOutput"]["decision"] == {
         "behavior": "allow",
         "updatedPermissions": [
-            {"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "npm test:*"}],
-             "behavior": "allow", "destination": "session"}],
-    }  # fmt: skip
+            {
+                "type": "addRules",
+                "rules": [{"toolName": "Bash", "ruleContent": "npm test:*"}],
+                "behavior": "allow",
+                "destination": "session",
+            }
+        ],
+    }
 
 
 def test_codex_and_gemini_answers() -> None:
@@ -198,10 +242,15 @@ def test_codex_and_gemini_answers() -> None:
     assert CODEX.answer("PreToolUse", Verdict("allow", "ok"), {}) == {}
     assert CODEX.answer("PreToolUse", Verdict("fallback", "late"), {}) == {}
     assert CODEX.answer("PermissionRequest", Verdict("deny", "no"), {}) == {
-        "hookSpecificOutput": {"hookEventName": "PermissionRequest",
-                               "decision": {"behavior": "deny", "message": "no"}}}  # fmt: skip
+        "hookSpecificOutput": {
+            "hookEventName": "PermissionRequest",
+            "decision": {"behavior": "deny", "message": "no"},
+        }
+    }
     assert GEMINI.answer("BeforeTool", Verdict("fallback", "late"), {}) == {
-        "decision": "ask", "reason": "late"}  # fmt: skip
+        "decision": "ask",
+        "reason": "late",
+    }
     assert GEMINI.unreachable("BeforeTool", "down", False)["decision"] == "ask"
     assert GEMINI.unreachable("BeforeTool", "down", True)["decision"] == "deny"
     assert CLAUDE.unreachable("PreToolUse", "down", False) == {}

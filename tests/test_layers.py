@@ -1,9 +1,10 @@
 """The floors of the package, read from every module's imports (no import runs).
 
 model <- policy (shell/ below it) <- integrations <- actors (runtime/ <- store/ <- the
-actors) <- client <- plugins <- http <- the command line.  A module imports only from its own package or
-a lower floor; another package only through its face (its ``__init__`` or a module
-without a leading underscore); and no chain of imports leads back to where it started.
+actors) <- client <- plugins <- http <- the command line.  A module imports only from
+its own package or a lower floor; another package only through its face (its
+``__init__`` or a module without a leading underscore); and no chain of imports leads
+back to where it started.
 """
 
 from __future__ import annotations

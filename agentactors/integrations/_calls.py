@@ -23,8 +23,16 @@ MAX_SHOWN = 2000
 """Characters of one string of the tool's input kept in the request's metadata."""
 MAX_INPUT_BYTES = 16 * 1024
 """Bytes of the tool's input (as JSON) kept in metadata; past it only the keys are kept."""
-PRINCIPAL_KEYS = ("command", "file_path", "path", "url", "query", "pattern", "description",
-                  "prompt")  # fmt: skip
+PRINCIPAL_KEYS = (
+    "command",
+    "file_path",
+    "path",
+    "url",
+    "query",
+    "pattern",
+    "description",
+    "prompt",
+)
 """The keys whose value names what an unknown tool acts on (the first string is its
 pattern)."""
 _URL = re.compile(r"https?://[^\s<>\"'`)]+")
@@ -55,7 +63,9 @@ def translate(
         ask = mapper(tool_input, cwd)
     elif tool_name.startswith("mcp__") and "__" in tool_name[5:]:
         server, _, tool = tool_name[5:].partition("__")
-        ask = ToolAsk("mcp", (_pattern(f"{server}:{tool}"),), {"mcpServer": server, "mcpTool": tool})
+        ask = ToolAsk(
+            "mcp", (_pattern(f"{server}:{tool}"),), {"mcpServer": server, "mcpTool": tool}
+        )
     else:
         ask = unknown(tool_name, tool_input)
     return attrs.evolve(ask, metadata={"input": summary(tool_input), **ask.metadata})

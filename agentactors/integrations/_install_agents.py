@@ -80,8 +80,11 @@ def codex(options: InstallOptions) -> Plan:
         raise InstallError("codex runs command hooks only: leave out --http")
     base = options.home if options.scope == "user" else options.project
     path = base / ".codex" / "hooks.json"
-    handler = {"type": "command", "command": options.hook_command("codex"),
-               "timeout": CODEX_TIMEOUT}  # fmt: skip
+    handler = {
+        "type": "command",
+        "command": options.hook_command("codex"),
+        "timeout": CODEX_TIMEOUT,
+    }
     groups = {
         "PreToolUse": {"matcher": "*", "hooks": [handler]},
         "PermissionRequest": {"matcher": "*", "hooks": [handler]},
@@ -110,5 +113,6 @@ def gemini(options: InstallOptions) -> Plan:
         "Gemini's own allow still shows its dialog: to let agentactors' allow run a "
         "tool without it, allow the tool in Gemini's policy (the hook still denies or asks)."
     )
-    return _plan(path, "gemini", {"BeforeTool": {"matcher": GEMINI_TOOLS, "hooks": [handler]}},
-                 (note,))  # fmt: skip
+    return _plan(
+        path, "gemini", {"BeforeTool": {"matcher": GEMINI_TOOLS, "hooks": [handler]}}, (note,)
+    )

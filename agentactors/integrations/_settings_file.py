@@ -77,7 +77,7 @@ def merge_hooks(
     merged = dict(settings)
     hooks = merged.get("hooks", {})
     if not isinstance(hooks, dict):
-        raise InstallError(f"{path}: \"hooks\" is not an object; nothing was written")
+        raise InstallError(f'{path}: "hooks" is not an object; nothing was written')
     hooks = dict(hooks)
     for event, group in groups.items():
         existing = hooks.get(event, [])
@@ -91,8 +91,9 @@ def merge_hooks(
                 handlers = [h for h in item["hooks"] if not ours(h)]
                 if not handlers and item["hooks"]:
                     continue  # a group of ours only
-                item = {**item, "hooks": handlers}
-            kept.append(item)
+                kept.append({**item, "hooks": handlers})
+            else:
+                kept.append(item)
         hooks[event] = [*kept, group]
     merged["hooks"] = hooks
     return merged

@@ -30,7 +30,7 @@ def verdict_of(request: PermissionRequest, *, hold: float, expired_deny: bool) -
     """The verdict on a final request.  An expired one (the hold ran out) falls back to
     the agent's prompt, or is denied when ``expired_deny``."""
     by = request.decided_by
-    who = by.kind if by is None or not by.name else f"{by.kind} {by.name}"
+    who = "?" if by is None else by.kind if not by.name else f"{by.kind} {by.name}"
     if request.allowed:
         if request.rule is not None and by is not None and by.kind == "rule":
             who = f"rule {request.rule.describe()}"
@@ -40,10 +40,14 @@ def verdict_of(request: PermissionRequest, *, hold: float, expired_deny: bool) -
         if expired_deny:
             return Verdict("deny", waited)
         return Verdict("fallback", waited)
+    return Verdict("deny", _why_denied(request, who))
+
+
+def _why_denied(request: PermissionRequest, who: str) -> str:
     if request.effect == "deny" and request.rule is not None:
-        return Verdict("deny", f"agentactors: denied by rule {request.rule.describe()}")
+        return f"agentactors: denied by rule {request.rule.describe()}"
     if request.message:
-        return Verdict("deny", request.message)
+        return request.message
     if request.state == "aborted":
-        return Verdict("deny", f"agentactors: the request was aborted ({who})")
-    return Verdict("deny", f"agentactors: rejected by {who}")
+        return f"agentactors: the request was aborted ({who})"
+    return f"agentactors: rejected by {who}"

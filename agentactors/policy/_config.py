@@ -252,7 +252,9 @@ _SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
     "hooks.hold": ("hook_hold", "a number of seconds", (int, float)),
     "hooks.pre_tool_use_expired": ("hook_pre_tool_use_expired", '"ask" or "deny"', str),
     "hooks.permission_request_expired": (
-        "hook_permission_request_expired", '"none" or "deny"', str
+        "hook_permission_request_expired",
+        '"none" or "deny"',
+        str,
     ),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
