@@ -6,8 +6,9 @@ that answer and exits 0.  If no decision can be had (the server cannot be reache
 refuses the call) it never allows: by default it answers "no decision", so the agent
 asks its person as usual (Gemini: ``ask``); with ``--fail closed`` it denies.
 
-Run once per tool call, so it loads only the standard library, attrs and
-``agentactors.integrations`` (the HTTP stack and the actors stay unloaded).
+Run once per tool call, so it loads only the standard library, and
+``agentactors.integrations`` only when the server gave no answer (the HTTP stack and the
+actors stay unloaded).
 """
 
 from __future__ import annotations
@@ -50,24 +51,22 @@ def main(argv: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentactors.integrations import AGENTS  # noqa: PLC0415 - not for the other commands
-
-    agent = AGENTS[args.agent]
     raw = sys.stdin.buffer.read()
     try:
-        body = json.loads(raw)
-        event = str(body["hook_event_name"])
+        event = str(json.loads(raw)["hook_event_name"])
     except (ValueError, TypeError, KeyError) as exc:
-        print(
-            f"agentactors hook {agent.name}: the input is not a hook's JSON ({exc})",
-            file=sys.stderr,
-        )
+        print(f"agentactors hook {args.agent}: the input is not a hook's JSON ({exc})",
+              file=sys.stderr)  # fmt: skip
         return 0
     try:
-        answer = _ask(args.url, agent.name, raw)
+        answer = _ask(args.url, args.agent, raw)
     except _NoDecision as exc:
-        print(f"agentactors hook {agent.name}: {exc}", file=sys.stderr)
-        answer = agent.unreachable(event, f"agentactors: {exc}", args.fail == "closed")
+        # the agents' answers load only when the server gave none (attrs and the tables)
+        from agentactors.integrations import AGENTS  # noqa: PLC0415
+
+        print(f"agentactors hook {args.agent}: {exc}", file=sys.stderr)
+        reason = f"agentactors: {exc}"
+        answer = AGENTS[args.agent].unreachable(event, reason, args.fail == "closed")
     if answer:
         print(json.dumps(answer))
     return 0
