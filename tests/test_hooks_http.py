@@ -4,15 +4,16 @@ Claude's suggestions), one session per agent session, and malformed bodies refus
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import trio
 
 from agentactors.actors import Subscription
-from agentactors.model import Rule
-from agentactors.policy import Config
+from agentactors.http._hooks import Hooks
+from agentactors.model import ConfigError, Rule
+from agentactors.policy import Config, load_config
 
 from .conftest import next_event, props
 from .hook_inputs import (
@@ -218,6 +219,35 @@ async def test_one_session_per_agent_session(live: Live) -> None:
     assert [r["sessionID"] for r in history[1:]] == [mine, mine]
 
 
+async def test_parallel_first_calls_make_one_session(live: Live) -> None:
+    """Agents call tools in parallel: the first calls of a new session make one session."""
+    async with trio.open_nursery() as nursery:
+        for _ in range(8):
+            nursery.start_soon(_hook, live, "claude-code", claude("PreToolUse", "Bash"))
+    assert len((await live.client.get("/session")).json()) == 1
+
+
+async def test_a_session_is_found_again_after_a_restart(live: Live) -> None:
+    """A server that forgot the pairing (a restart) finds the session by its title."""
+    await _hook(live, "claude-code", claude("PreToolUse", "Bash"))
+    live.server.app.extensions["agentactors"].hooks = Hooks()  # what a new process knows
+    await _hook(live, "claude-code", claude("PreToolUse", "Bash"))
+    assert len((await live.client.get("/session")).json()) == 1
+
+
+def test_hook_settings_load_from_config(tmp_path: Path) -> None:
+    """[hooks] sets the hold and what its running out answers; a bad value names the key."""
+    good = tmp_path / "good.toml"
+    good.write_text('[hooks]\nhold = 30\npre_tool_use_expired = "deny"\n')
+    loaded = load_config(good, user_config=False)
+    assert (loaded.hook_hold, loaded.hook_pre_tool_use_expired) == (30, "deny")
+    assert loaded.hook_permission_request_expired == "none"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[hooks]\npermission_request_expired = "ask"\n')
+    with pytest.raises(ConfigError, match=r"hooks\.permission_request_expired"):
+        load_config(bad, user_config=False)
+
+
 async def test_a_deleted_session_is_made_again(live: Live) -> None:
     """If a person deletes the agent's session, the next call makes a new one."""
     await _hook(live, "claude-code", claude("PreToolUse", "Bash"))
@@ -305,15 +335,24 @@ async def test_a_body_that_is_not_json_is_refused(live: Live) -> None:
     assert "not valid JSON" in response.json()["message"]
 
 
+@pytest.mark.parametrize("config", [SHORT_HOLD])
 async def test_hook_routes_are_documented(live: Live) -> None:
-    """/doc lists the three hook routes with their bodies."""
+    """/doc lists the three hook routes with their bodies, and real answers (a decision,
+    a deny, no decision) match the documented schemas."""
+    jsonschema = pytest.importorskip("jsonschema")
     doc = (await live.client.get("/doc")).json()
-    for agent, model in (
-        ("claude-code", "ClaudeCodeHook"),
-        ("codex", "CodexHook"),
-        ("gemini", "GeminiHook"),
-    ):
+    calls = [
+        ("claude-code", "ClaudeCodeHook", claude("PreToolUse", "Bash", {"command": "rm -r a"})),
+        ("claude-code", "ClaudeCodeHook", claude("PermissionRequest", "Bash")),
+        ("claude-code", "ClaudeCodeHook", claude("PermissionRequest", "Edit")),
+        ("codex", "CodexHook", codex("PreToolUse", "Bash", {"command": "git status"})),
+        ("codex", "CodexHook", codex("PermissionRequest", "Bash", {"command": "rm -r a"})),
+        ("gemini", "GeminiHook", gemini("run_shell_command", {"command": "make"})),
+    ]
+    for agent, model, body in calls:
         operation = doc["paths"][f"/hook/{agent}"]["post"]
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": f"#/components/schemas/{model}"}
-    assert isinstance(httpx.URL(live.url), httpx.URL)
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        validator = jsonschema.Draft202012Validator({**ok, "components": doc["components"]})
+        validator.validate(await _hook(live, agent, body))

@@ -21,6 +21,8 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+import trio
+
 from agentactors.actors import api
 from agentactors.integrations import Agent, Answer, Verdict, verdict_of
 from agentactors.model import MAX_LIMIT, SessionNotFound
@@ -42,23 +44,25 @@ class Hooks:
     def __init__(self) -> None:
         self._sessions: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._recent: OrderedDict[_CallKey, tuple[Verdict, float]] = OrderedDict()
+        self._first_sight = trio.Lock()  # agents call in parallel: one session each
 
     async def session_for(self, agent: Agent, agent_session: str, cwd: str) -> str:
-        """Our session for the agent's (created on first sight)."""
+        """Our session for the agent's (created on first sight; calls of a session not
+        yet seen wait for each other, so only one is made)."""
         key = (agent.name, agent_session)
         known = self._sessions.get(key)
-        if known is not None:
-            self._sessions.move_to_end(key)
-            return known
-        title = agent.session_title(agent_session)
-        page = await api.list_sessions(cwd, limit=MAX_LIMIT)
-        found = next((s.id for s in page if s.title == title), None)
-        known = self._sessions.get(key)  # another call of the same session may have won
         if known is None:
-            known = found or (await api.create_session(cwd, title=title)).id
-            self._sessions[key] = known
-            while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)
+            async with self._first_sight:
+                known = self._sessions.get(key)
+                if known is None:
+                    title = agent.session_title(agent_session)
+                    page = await api.list_sessions(cwd, limit=MAX_LIMIT)
+                    found = next((s.id for s in page if s.title == title), None)
+                    known = found or (await api.create_session(cwd, title=title)).id
+                    self._sessions[key] = known
+        self._sessions.move_to_end(key)
+        while len(self._sessions) > MAX_SESSIONS:
+            self._sessions.popitem(last=False)
         return known
 
     def forget(self, agent: Agent, agent_session: str) -> None:
