@@ -122,6 +122,6 @@ async def answer_hook(
         config.hook_permission_request_expired if prompting else (config.hook_pre_tool_use_expired)
     )
     verdict = verdict_of(final, hold=hold, expired_deny=expired == "deny")
-    if not prompting:
+    if agent.prompts and not prompting:
         hooks.remember(key, verdict)
     return agent.answer(event, verdict, body)
