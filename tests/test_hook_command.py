@@ -9,11 +9,13 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import trio
 
+from agentactors.__main__ import main
 from agentactors.actors import Subscription
 from agentactors.http import Settings
 from agentactors.model import Rule
@@ -191,3 +193,21 @@ def test_the_hook_command_loads_no_actors() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=30
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+async def test_the_installed_command_answers(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command ``install codex`` writes, run by a shell as Codex runs it, reaches the
+    server and prints the answer."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert main(["install", "codex", "--url", live.url]) == 0
+    settings = json.loads((tmp_path / ".codex" / "hooks.json").read_text())
+    command = settings["hooks"]["PermissionRequest"][0]["hooks"][0]["command"]
+    body = json.dumps(codex("PermissionRequest", "Bash", {"command": "rm -rf /"})).encode()
+    env = {**os.environ, "AGENTACTORS_SERVER_PASSWORD": PASSWORD}
+    with trio.fail_after(30):
+        done = await trio.run_process(command, shell=True, stdin=body, capture_stdout=True,
+                                      env=env)  # fmt: skip
+    answer = json.loads(done.stdout)
+    assert answer["hookSpecificOutput"]["decision"]["behavior"] == "deny"
