@@ -118,9 +118,10 @@ async def answer_hook(
             hooks.forget(agent, body["session_id"])
     if final is None:
         raise SessionNotFound(body["session_id"])
-    expired = (
-        config.hook_permission_request_expired if prompting else (config.hook_pre_tool_use_expired)
-    )
+    if prompting:
+        expired = config.hook_permission_request_expired
+    else:
+        expired = config.hook_pre_tool_use_expired
     verdict = verdict_of(final, hold=hold, expired_deny=expired == "deny")
     if agent.prompts and not prompting:
         hooks.remember(key, verdict)
