@@ -2,7 +2,9 @@
 
 ``serve`` runs the server (the HTTP server inside this process's trio run, with the actors);
 ``repl --url`` attaches to a running server's debug console; ``ask``, ``list`` and
-``reply`` are HTTP clients of a running server (:mod:`agentactors._cli_client`).
+``reply`` are HTTP clients of a running server (:mod:`agentactors._cli_client`); ``hook``
+is an agent's command hook (:mod:`agentactors._cli_hook`, parsed alone: an agent starts it
+for every tool call) and ``install`` connects an agent (:mod:`agentactors._cli_install`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from agentactors._cli_client import add_commands as add_client_commands
+from agentactors import _cli_hook, _cli_install
 from agentactors._cli_signals import INTERRUPTED
-from agentactors.model import ConfigError
-from agentactors.policy import load_config
 
 WORKERS_REFUSED = (
     "--workers {n}: refused. agentactors keeps every service as one named actor in one "
@@ -61,7 +61,11 @@ def parser() -> argparse.ArgumentParser:
         "--url", default="http://127.0.0.1:4096", help="the server (default 127.0.0.1:4096)"
     )
     repl.set_defaults(run=_cmd_repl)
-    add_client_commands(commands)  # ask, list, reply
+    from agentactors._cli_client import add_commands  # noqa: PLC0415 - see main()
+
+    add_commands(commands)  # ask, list, reply
+    _cli_hook.add_command(commands)
+    _cli_install.add_command(commands)
     return top
 
 
@@ -69,6 +73,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # the HTTP stack (quart, hypercorn) loads for the commands that serve or attach only:
     # it is most of a start, and ask, list and reply are run once per question
     from agentactors.http import Settings, StartRefused, run  # noqa: PLC0415 - see above
+    from agentactors.model import ConfigError  # noqa: PLC0415 - see main()
+    from agentactors.policy import load_config  # noqa: PLC0415 - see main()
 
     if args.workers != 1:
         print(WORKERS_REFUSED.format(n=args.workers), file=sys.stderr)
@@ -110,8 +116,12 @@ def _cmd_repl(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = parser().parse_args(argv)
+    """Run the command line; returns the exit status.  ``hook`` loads nothing of the
+    other commands: an agent runs it for every tool call."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["hook"]:
+        return _cli_hook.main(words[1:])
+    args = parser().parse_args(words)
     try:
         status: int = args.run(args)
     except KeyboardInterrupt:  # before the command's own handling (start-up)

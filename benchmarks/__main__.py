@@ -30,6 +30,7 @@ from agentactors.policy.shell import _analysis as shell
 from . import (
     _cpus,
     fanout,
+    hook_start,
     http_bench,
     inprocess,
     pages,
@@ -108,6 +109,8 @@ GOALS = (
     Goal("pages.health_idle.median_us", "health, idle, median", "µs", 1e9),
     Goal("pages.health_loaded.median_us", "health while GET /session loops, median", "µs", 3000),
     Goal("pages.health_loaded.p99_us", "  the p99", "µs", 1e9),
+    Goal("hook.allowed_median_s", "hook command: spawn to answer, median", "s", 0.25),
+    Goal("hook.no_server_median_s", "  the same with no server (start-up)", "s", 1e9),
 )  # fmt: skip
 
 
@@ -166,6 +169,10 @@ def _pages(quick: bool) -> dict[str, Any]:
     return pages.measure(quick)
 
 
+def _hook(quick: bool) -> dict[str, Any]:
+    return hook_start.measure(quick)
+
+
 SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
@@ -176,6 +183,7 @@ SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "fanout": _fanout,
     "stalled": _stalled,
     "pages": _pages,
+    "hook": _hook,
 }
 
 

@@ -16,7 +16,9 @@ def test_make_bench_quick_runs_and_writes_json(
     """`python -m benchmarks --quick` prints the table and writes every suite's figures."""
     output = tmp_path / "figures.json"
     # not on disk (http_store is http on disk)
-    suites = ["inprocess", "plugin", "shell", "wildcard", "http", "fanout", "stalled", "pages"]
+    suites = [
+        "inprocess", "plugin", "shell", "wildcard", "http", "fanout", "stalled", "pages", "hook"
+    ]  # fmt: skip
     assert main(["--quick", "--only", *suites, "--json", str(output)]) == 0
     figures = json.loads(output.read_text())
     assert figures["quick"] is True

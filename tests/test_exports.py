@@ -49,6 +49,11 @@ FACES: dict[str, str] = {  # package: its names, split at white space
         PASSWORD_ENV ConsoleServer HttpServer Settings StartRefused attach run
     """,
     "agentactors.plugins": "PLUGINS Loaded Plugin PluginSpec discover start_plugins",
+    "agentactors.integrations": """
+        AGENTS CLAUDE CODEX DEFAULT_URL GEMINI INSTALLERS PRE_EXPIRED REQUEST_EXPIRED Agent
+        Answer Change InstallError InstallOptions Plan ToolAsk Verdict installer patch_paths
+        translate verdict_of write
+    """,
 }
 
 

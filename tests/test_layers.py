@@ -1,9 +1,10 @@
 """The floors of the package, read from every module's imports (no import runs).
 
-model <- policy (shell/ below it) <- actors (runtime/ <- store/ <- the actors) <- client
-<- plugins <- http <- the command line.  A module imports only from its own package or
-a lower floor; another package only through its face (its ``__init__`` or a module
-without a leading underscore); and no chain of imports leads back to where it started.
+model <- policy (shell/ below it) <- integrations <- actors (runtime/ <- store/ <- the
+actors) <- client <- plugins <- http <- the command line.  A module imports only from
+its own package or a lower floor; another package only through its face (its
+``__init__`` or a module without a leading underscore); and no chain of imports leads
+back to where it started.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ FLOORS = {
     "agentactors.model": 0,
     "agentactors.policy.shell": 1,
     "agentactors.policy": 2,
-    "agentactors.actors.runtime": 3,
-    "agentactors.actors.store": 4,
-    "agentactors.actors": 5,
-    "agentactors.client": 6,
-    "agentactors.plugins": 7,
-    "agentactors.http": 8,
-    "agentactors": 9,  # the command line and the top-level face
+    "agentactors.integrations": 3,  # pure: agents' tool calls and hook answers, installers
+    "agentactors.actors.runtime": 4,
+    "agentactors.actors.store": 5,
+    "agentactors.actors": 6,
+    "agentactors.client": 7,
+    "agentactors.plugins": 8,
+    "agentactors.http": 9,
+    "agentactors": 10,  # the command line and the top-level face
 }
 
 

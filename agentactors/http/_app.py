@@ -23,6 +23,7 @@ from . import (
     _errors,
     _inbox,
     _routes_debug,
+    _routes_hooks,
     _routes_native,
     _routes_opencode,
     _routes_session,
@@ -98,7 +99,10 @@ def create_app(
         security=[{"basic": []}, {"bearer": []}] if password else None,
         openapi_provider_class=Provider,
     )
-    blueprints = (_routes_opencode, _sse, _routes_session, _routes_native, _routes_debug, _inbox)
+    blueprints = (
+        _routes_opencode, _sse, _routes_session, _routes_native, _routes_debug,
+        _inbox, _routes_hooks,
+    )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.blueprint)
     _errors.install(app)

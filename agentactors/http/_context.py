@@ -1,6 +1,6 @@
 """What every handler may reach besides ``api``: the settings, the config, the debug
 console's address, the long waits a graceful shutdown must end, the open event
-streams, and the inbox page's logins.
+streams, the inbox page's logins and the agents' hook sessions.
 
 One :class:`Context` per app, kept in ``app.extensions``; :func:`context` finds it from
 inside a request.  Trio thread only.
@@ -18,6 +18,7 @@ from quart import current_app
 from agentactors.policy import Config
 
 from ._errors import ShuttingDown
+from ._hooks import Hooks
 from ._login import Attempts, Logins
 from ._settings import Settings
 from ._streams import Streams
@@ -67,6 +68,7 @@ class Context:
     held: Held = attrs.Factory(Held)
     logins: Logins = attrs.Factory(Logins)  # the inbox page's browser logins
     attempts: Attempts = attrs.Factory(Attempts)  # wrong passwords at the login form
+    hooks: Hooks = attrs.Factory(Hooks)  # the agents' sessions and recent verdicts
     streams: Streams = attrs.field(
         init=False,
         default=attrs.Factory(lambda self: Streams(self.config.max_streams), takes_self=True),

@@ -67,6 +67,9 @@ class Config:
     event_retention: int = 10_000  # [store] event_retention: events the log keeps
     reject_pending_on_exit: bool = False  # [requests] reject_pending_on_exit
     max_metadata_bytes: int = MAX_METADATA_BYTES  # [requests] max_metadata_bytes
+    hook_hold: float = 540.0  # [hooks] hold: seconds an agent's hook waits for an answer
+    hook_pre_tool_use_expired: str = "ask"  # [hooks] pre_tool_use_expired: ask | deny
+    hook_permission_request_expired: str = "none"  # [hooks] permission_request_expired
     plugins: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
     read_project_files: bool = True
@@ -246,8 +249,19 @@ _SETTINGS: dict[str, tuple[str, str, type | tuple[type, ...]]] = {
     "store.synchronous": ("store_synchronous", '"normal" or "full"', str),
     "store.event_retention": ("event_retention", "a whole number", int),
     "requests.max_metadata_bytes": ("max_metadata_bytes", "a whole number of bytes", int),
+    "hooks.hold": ("hook_hold", "a number of seconds", (int, float)),
+    "hooks.pre_tool_use_expired": ("hook_pre_tool_use_expired", '"ask" or "deny"', str),
+    "hooks.permission_request_expired": (
+        "hook_permission_request_expired",
+        '"none" or "deny"',
+        str,
+    ),
 }
-_CHOICES: dict[str, tuple[str, ...]] = {"store.synchronous": ("normal", "full")}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "store.synchronous": ("normal", "full"),
+    "hooks.pre_tool_use_expired": ("ask", "deny"),
+    "hooks.permission_request_expired": ("none", "deny"),
+}
 
 
 def _settings(data: Mapping[str, Any], path: Path, text: str) -> dict[str, Any]:
