@@ -4,7 +4,8 @@
 ``repl --url`` attaches to a running server's debug console; ``ask``, ``list`` and
 ``reply`` are HTTP clients of a running server (:mod:`agentactors._cli_client`); ``hook``
 is an agent's command hook (:mod:`agentactors._cli_hook`, parsed alone: an agent starts it
-for every tool call) and ``install`` connects an agent (:mod:`agentactors._cli_install`).
+for every tool call), ``install`` connects an agent (:mod:`agentactors._cli_install`) and
+``watch`` answers requests in the terminal (:mod:`agentactors._cli_watch`).
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ def parser() -> argparse.ArgumentParser:
     )
     repl.set_defaults(run=_cmd_repl)
     from agentactors._cli_client import add_commands  # noqa: PLC0415 - see main()
+    from agentactors._cli_watch import add_command as add_watch  # noqa: PLC0415 - as above
 
     add_commands(commands)  # ask, list, reply
     _cli_hook.add_command(commands)
     _cli_install.add_command(commands)
+    add_watch(commands)
     return top
 
 

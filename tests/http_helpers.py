@@ -232,19 +232,35 @@ async def read_line(stream: trio.abc.ReceiveStream, buffer: bytearray) -> str:
     return line.decode()
 
 
-@asynccontextmanager
-async def serve_process(
+LISTENING = (
+    "agentactors listening on http://127.0.0.1:",
+    "agentactors listening on https://127.0.0.1:",
+)
+"""How the line ``serve`` prints once it listens starts (its fourth word is the URL)."""
+
+
+def serve_command(
     directory: Path, data_dir: Path | str, *extra: str, env: dict[str, str] | None = None
-) -> AsyncIterator[tuple[trio.Process, str]]:
-    """A ``python -m agentactors serve --port 0`` process and the URL it prints; killed
-    if still alive at the end.  Never the user's own config or state; no password
-    unless ``env`` gives one."""
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of a ``python -m agentactors serve --port 0`` process
+    (``extra`` may name another port).  Never the user's own config or state; no
+    password unless ``env`` gives one."""
     command = [sys.executable, "-m", "agentactors", "serve", "--port", "0"]
     command += ["--directory", str(directory), "--data-dir", str(data_dir), *extra]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     environment["XDG_CONFIG_HOME"] = str(directory / "config")
     environment.pop("AGENTACTORS_SERVER_PASSWORD", None)
     environment.update(env or {})
+    return command, environment
+
+
+@asynccontextmanager
+async def serve_process(
+    directory: Path, data_dir: Path | str, *extra: str, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[trio.Process, str]]:
+    """A ``serve`` process (:func:`serve_command`) and the URL it prints; killed if still
+    alive at the end."""
+    command, environment = serve_command(directory, data_dir, *extra, env=env)
     async with trio.open_nursery() as nursery:
         process: trio.Process = await nursery.start(
             lambda task_status: trio.run_process(
@@ -259,12 +275,7 @@ async def serve_process(
                 line = await read_line(process.stdout, buffer)
                 if line.startswith("plugins: "):  # the plugins started come first
                     line = await read_line(process.stdout, buffer)
-            assert line.startswith(
-                (
-                    "agentactors listening on http://127.0.0.1:",
-                    "agentactors listening on https://127.0.0.1:",
-                )
-            ), line
+            assert line.startswith(LISTENING), line
             yield process, line.split()[3]
         finally:
             if process.returncode is None:
