@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 from agentactors._cli_client import DEFAULT_URL, _guarded
-from agentactors.client import Unauthorized
 
 PASSWORD = "AGENTACTORS_SERVER_PASSWORD"
 
@@ -49,6 +48,8 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _reachable(client: Any, args: argparse.Namespace) -> int:
+    from agentactors.client import Unauthorized  # noqa: PLC0415 - as _cli_client's
+
     try:
         client.pending(limit=1)
     except Unauthorized as exc:
