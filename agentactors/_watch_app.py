@@ -59,7 +59,7 @@ class Backoff:
     """Seconds between reconnection attempts: ``first``, doubling up to ``most``."""
 
     first: float = 0.5
-    most: float = 10.0
+    most: float = 5.0
 
 
 class WatchApp(App[None]):
@@ -239,7 +239,8 @@ class WatchApp(App[None]):
             if scope is not None:
                 self._send(request, "always", scope=scope)
 
-        self.push_screen(AlwaysScreen(request), answered)
+        session = self.sessions.get(request.session_id)
+        self.push_screen(AlwaysScreen(request, session), answered)
 
     def action_reject(self) -> None:
         request = self._chosen_request()
@@ -377,15 +378,17 @@ class AlwaysScreen(ModalScreen[str | None]):
     #dialog { background: $surface; }
     """
 
-    def __init__(self, request: PermissionRequest) -> None:
+    def __init__(self, request: PermissionRequest, session: Session | None) -> None:
         super().__init__()
         self.request = request
+        self.session = session
 
     def compose(self) -> ComposeResult:
+        project = f" ({display_text(self.session.directory)})" if self.session else ""
         saved = "\n".join(f"  {display_text(p)}" for p in view.saved_patterns(self.request))
         text = (
             f"Always allow {display_text(self.request.permission)}, saving:\n{saved}\n\n"
-            "s: for this session   p: for this project   Escape: cancel"
+            f"s: for this session   p: for this project{project}   Escape: cancel"
         )
         with Vertical(id="dialog"):
             yield Static(Text(text))

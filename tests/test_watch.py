@@ -189,6 +189,7 @@ def test_always_shows_the_patterns_and_saves_an_approval(tmp_path: Path) -> None
                 assert isinstance(app.screen, AlwaysScreen)
                 dialog = str(app.screen.query_one(Static).render())
                 assert all(pattern in dialog for pattern in saving), dialog
+                assert f"this project ({tmp_path})" in dialog
                 await pilot.press("p")
                 final = await asyncio.wait_for(held, 20)
                 assert final.reply == "always"
