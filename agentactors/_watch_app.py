@@ -50,7 +50,7 @@ from agentactors.policy.shell import display_text
 
 EVENTS = ("permission.asked", "permission.replied", "bus.lagged")
 UNAUTHORIZED = "the server refused the password: set AGENTACTORS_SERVER_PASSWORD"
-Failure = (httpx.HTTPError, AgentActorsError)
+FAILURES = (httpx.HTTPError, AgentActorsError)
 """What a call to the server may raise that is not a bug here: the app says it, goes on."""
 
 
@@ -149,7 +149,7 @@ class WatchApp(App[None]):
             except Unauthorized:
                 self._fail(UNAUTHORIZED)
                 return
-            except Failure as exc:
+            except FAILURES as exc:
                 reason = _reason(exc)
             self._set_connected(False, f"disconnected ({reason}); retrying in {delay:g}s")
             await asyncio.sleep(delay)
@@ -275,7 +275,7 @@ class WatchApp(App[None]):
             await self._ended(request.id, request, None, late=reply)
         except Unauthorized:
             self._fail(UNAUTHORIZED)
-        except Failure as exc:
+        except FAILURES as exc:
             self._note(f"{request.id}: {reply} not sent ({_reason(exc)})")
         else:
             await self._ended(request.id, request, final, mine=True)
@@ -292,6 +292,8 @@ class WatchApp(App[None]):
     def _show_list(self) -> None:
         """Redraw the list, newest first, keeping the chosen request chosen; if it ended,
         nothing is chosen."""
+        if not self.is_running:  # shutting down: the widgets may be gone
+            return
         options = self.query_one("#pending", OptionList)
         chosen = self.chosen
         options.set_options(
@@ -306,6 +308,8 @@ class WatchApp(App[None]):
         self._show_detail()
 
     def _show_detail(self) -> None:
+        if not self.is_running:
+            return
         pane = self.query_one("#detail", Static)
         request = self.pending.get(self.chosen) if self.chosen else None
         if request is not None:
@@ -323,11 +327,15 @@ class WatchApp(App[None]):
         self._show_status()
 
     def _show_status(self) -> None:
+        if not self.is_running:
+            return
         line = f"{self.url}  {self.directory}  {self.status}  pending: {len(self.pending)}"
         self.query_one("#status", Static).update(Text(line))
 
     def _note(self, line: str) -> None:
         self.log_lines.append(line)
+        if not self.is_running:
+            return
         self.query_one("#log", Log).write_line(f"{time.strftime('%H:%M:%S')} {line}")
 
     def _fail(self, why: str) -> None:
