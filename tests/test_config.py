@@ -154,14 +154,19 @@ def test_a_directory_that_is_not_a_path_has_no_project_file() -> None:
 def test_project_files_that_are_not_regular_files_are_refused_without_blocking(
     tmp_path: Path,
 ) -> None:
-    """A FIFO (whose open would block until a writer came), a symlink loop and TOML nested
-    deeper than the parser goes are ConfigErrors naming the file, never a hang or a crash."""
+    """A FIFO (whose open would block until a writer came), a directory, a symlink loop
+    and TOML nested deeper than the parser goes are ConfigErrors naming the file, never a
+    hang or a crash."""
     project = tmp_path / "agentactors.toml"
     config = load_config(None, user_config=False)
     os.mkfifo(project)
     with pytest.raises(ConfigError, match="not a regular file"):
         config.rules_for(str(tmp_path))
     project.unlink()
+    project.mkdir()
+    with pytest.raises(ConfigError, match="not a regular file"):
+        config.rules_for(str(tmp_path))
+    project.rmdir()
     project.symlink_to(project)
     with pytest.raises(ConfigError, match="cannot read"):
         config.rules_for(str(tmp_path))
