@@ -3,12 +3,15 @@ never a 500 and never a silent success."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+import trio
 
-from agentactors.actors import api
-from agentactors.model import new_id
+from agentactors.actors import PERMISSION, api
+from agentactors.actors.runtime import Crash, acall
+from agentactors.model import RuntimeFault, new_id
 
 from .http_helpers import Live
 
@@ -234,3 +237,17 @@ async def test_an_id_error_says_what_is_wrong(live: Live, path: str, wrong: str)
     response = await live.client.get(path)
     assert response.status_code == 400
     assert wrong in response.json()["message"], response.json()
+
+
+async def test_health_is_a_503_naming_a_service_that_gave_up(live: Live) -> None:
+    """Health says healthy only while every service runs: once the supervisor gives up
+    on one, it is a 503 naming the service and why."""
+    assert (await live.client.get("/global/health")).status_code == 200
+    with trio.fail_after(20):
+        while (health := await live.client.get("/global/health")).status_code == 200:
+            with contextlib.suppress(RuntimeFault):  # crashed, restarting, or gone
+                await acall(PERMISSION, Crash("test: crash until the supervisor gives up"))
+    assert health.status_code == 503
+    assert health.json()["_tag"] == "NotRunningError"
+    assert "'permission'" in health.json()["message"]
+    assert "gave up" in health.json()["message"]

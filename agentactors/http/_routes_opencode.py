@@ -8,7 +8,8 @@ from __future__ import annotations
 from quart import Blueprint, Response, request
 
 from agentactors.actors import api
-from agentactors.model import Decider, wire
+from agentactors.actors.runtime import snapshot
+from agentactors.model import Decider, NotRunning, wire
 
 from ._context import context
 from ._doc import answers, errors, public
@@ -23,9 +24,17 @@ blueprint = Blueprint("opencode", __name__)
 
 @blueprint.get("/global/health")
 @answers(Health)
+@errors(503)
 @public
 async def health() -> Response:
-    """Whether the server is up"""
+    """Whether the server is up
+
+    503 NotRunningError, naming the service and why, when a service has stopped (its
+    supervisor gave up restarting it): the server then answers nothing that needs it.
+    """
+    for row in snapshot():
+        if row.status == "stopped":
+            raise NotRunning(row.name, row.reason)
     return json_response({"healthy": True, "version": wire.VERSION})
 
 
