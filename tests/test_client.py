@@ -125,6 +125,25 @@ async def test_lists_come_in_pages_and_walk_follows_them(client: AsyncClient) ->
     assert [r.id async for r in history] == asked[::-1]
 
 
+async def test_the_inbox_lists_every_directory_newest_first(client: AsyncClient) -> None:
+    """Pending requests of two directories: the newest ``limit``, newest first, of total."""
+    here = await client.create_session("/work/inbox-a")
+    there = await client.create_session("/work/inbox-b")
+    first = await client.ask(here.id, "bash", ["make a"])
+    second = await client.ask(there.id, "bash", ["make b"])
+    third = await client.ask(here.id, "bash", ["make c"])
+    inbox = await client.inbox()
+    mine = [r for r in inbox.requests if r.session_id in (here.id, there.id)]
+    assert [r.id for r in mine] == [third.id, second.id, first.id]
+    assert [r.directory for r in mine] == ["/work/inbox-a", "/work/inbox-b", "/work/inbox-a"]
+    assert inbox.total >= 3
+    newest = await client.inbox(limit=1)
+    assert [r.id for r in newest.requests] == [inbox.requests[0].id]
+    assert newest.total == inbox.total
+    with pytest.raises(InvalidRequest):
+        await client.inbox(limit=0)
+
+
 async def test_withdraw_ends_only_that_request_decided_by_the_asker(client: AsyncClient) -> None:
     """withdraw: rejected, decidedBy asker, audited as such; the session's other request
     stays pending (no reject cascade); a second withdraw is AlreadyDecided."""

@@ -19,7 +19,7 @@ FACES: dict[str, str] = {  # package: its names, split at white space
         MAX_DIRECTORY MAX_LIMIT MAX_MESSAGE MAX_METADATA_BYTES MAX_NAME MAX_PATTERN MAX_PATTERNS
         MAX_RULES MAX_TITLE REPLIES SCOPES STRICTNESS Action AgentActorsError AlreadyDecided
         AlreadyStarted ApprovalNotFound BlockingCallError CallTimeout ConfigError Decider Event
-        InvalidRequest NotRunning Page PermissionNotFound PermissionRequest ReplyKind
+        Inbox InvalidRequest NotRunning Page PermissionNotFound PermissionRequest ReplyKind
         RequestState Rule RuntimeFault SavedApproval Scope ServiceCrashed ServiceError
         ServiceRestarting Session SessionNotFound SortedKeys ToolRef check_directory check_limit
         check_metadata check_patterns check_rules check_text cursor_pattern depth is_id new_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,9 +20,11 @@ from agentactors.model import (
     BY_ASKER,
     BY_USER,
     DEFAULT_LIMIT,
+    MAX_LIMIT,
     CallTimeout,
     Decider,
     Event,
+    Inbox,
     Page,
     PermissionRequest,
     Rule,
@@ -29,6 +32,7 @@ from agentactors.model import (
     ServiceRestarting,
     Session,
     ToolRef,
+    check_limit,
     new_id,
 )
 
@@ -225,6 +229,21 @@ async def list_pending(
 ) -> Page[PermissionRequest]:
     """A page of the pending requests, in the order they were asked."""
     return await acall(PERMISSION, ListPending(directory, session_id, limit, cursor))
+
+
+async def inbox(limit: int = DEFAULT_LIMIT) -> Inbox:
+    """The newest ``limit`` pending requests of every directory (newest first) and how
+    many are pending: reads every page of the pending list, one message each.  Raises
+    InvalidRequest for a limit outside 1..MAX_LIMIT."""
+    newest: deque[PermissionRequest] = deque(maxlen=check_limit(limit))
+    total, cursor = 0, None
+    while True:  # ids sort in the order asked: the newest are the last
+        page = await list_pending(None, limit=MAX_LIMIT, cursor=cursor)
+        total += len(page)
+        newest.extend(page)
+        if page.next_cursor is None:
+            return Inbox(total, tuple(reversed(newest)))
+        cursor = page.next_cursor
 
 
 async def history(

@@ -29,6 +29,7 @@ from agentactors.model import (
     BY_USER,
     DEFAULT_LIMIT,
     Decider,
+    Inbox,
     Page,
     PermissionRequest,
     SavedApproval,
@@ -137,6 +138,11 @@ class Client:
         """A page of pending requests, in the order they were asked."""
         op = ops.ListPending(directory, session_id, limit, cursor)
         return self._transport.handle(op)
+
+    def inbox(self, *, limit: int = DEFAULT_LIMIT) -> Inbox:
+        """Every directory's pending requests: the newest ``limit`` (newest first) and
+        how many there are."""
+        return self._transport.handle(ops.ListInbox(limit))
 
     def reply(
         self,
@@ -275,6 +281,10 @@ class AsyncClient:
     ) -> Page[PermissionRequest]:
         op = ops.ListPending(directory, session_id, limit, cursor)
         return await self._transport.handle(op)
+
+    async def inbox(self, *, limit: int = DEFAULT_LIMIT) -> Inbox:
+        """Every directory's pending requests (see :meth:`Client.inbox`)."""
+        return await self._transport.handle(ops.ListInbox(limit))
 
     async def reply(
         self,

@@ -49,6 +49,8 @@ def _operation(op: ops.Op[Any], decided_by: Decider) -> Coroutine[Any, Any, Any]
             return api.wait_permission(op.request_id, timeout=op.timeout)
         case ops.ListPending():
             return api.list_pending(op.directory, op.session_id, limit=op.limit, cursor=op.cursor)
+        case ops.ListInbox():
+            return api.inbox(op.limit)
         case ops.Reply():
             return api.reply(
                 op.request_id, op.reply, message=op.message, session_id=op.session_id,

@@ -13,7 +13,14 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from agentactors.model import DEFAULT_LIMIT, Page, PermissionRequest, SavedApproval, Session
+from agentactors.model import (
+    DEFAULT_LIMIT,
+    Inbox,
+    Page,
+    PermissionRequest,
+    SavedApproval,
+    Session,
+)
 
 T = TypeVar("T")
 
@@ -77,6 +84,13 @@ class ListPending(Op[Page[PermissionRequest]]):
     session_id: str | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+
+
+@attrs.frozen
+class ListInbox(Op[Inbox]):
+    """Every directory's pending requests, newest first (``GET /inbox/pending``)."""
+
+    limit: int = DEFAULT_LIMIT
 
 
 @attrs.frozen

@@ -23,6 +23,7 @@ from agentactors.model import (
     ApprovalNotFound,
     CallTimeout,
     Event,
+    Inbox,
     InvalidRequest,
     NotRunning,
     Page,
@@ -106,6 +107,9 @@ def to_exchange(op: ops.Op[Any]) -> Exchange:  # noqa: PLR0911, PLR0912 - one ca
                 session_id = op.session_id
                 parse = _filtered(parse, lambda r: r.session_id == session_id)
             return Exchange("GET", "/permission", parse, params=params, paged=True)
+        case ops.ListInbox():
+            params = {"limit": str(op.limit)}
+            return Exchange("GET", "/inbox/pending", _parse_inbox, params=params)
         case ops.Reply():
             body = {"reply": op.reply, "scope": op.scope}
             if op.message is not None:
@@ -148,6 +152,12 @@ def _page_params(limit: int, cursor: str | None, **filters: Any) -> dict[str, st
 
 def _each(parse: Any) -> Any:
     return lambda values: [parse(v) for v in values]
+
+
+def _parse_inbox(value: dict[str, Any]) -> Inbox:
+    """The inbox's JSON (each request with its display text) as an :class:`Inbox`."""
+    requests = tuple(wire.parse_request(view["request"]) for view in value["requests"])
+    return Inbox(value["total"], requests)
 
 
 def _filtered(parse: Any, keep: Any) -> Any:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from collections import deque
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 from quart import Blueprint, Response, render_template, request
 
 from agentactors.actors import api
-from agentactors.model import MAX_LIMIT, PermissionRequest, SessionNotFound, wire
+from agentactors.model import PermissionRequest, SessionNotFound, wire
 from agentactors.policy import PATH_KEYS
 
 from ._auth import authorized
@@ -143,18 +142,10 @@ async def inbox_pending(query: InboxQuery) -> Response:
 
     At most limit of them (100 unless given, 1,000 at most); total counts them all.
     """
-    newest: deque[PermissionRequest] = deque(maxlen=query.limit)
-    total, cursor = 0, None
-    while True:  # ids sort in the order asked: the newest are the last
-        page = await api.list_pending(None, limit=MAX_LIMIT, cursor=cursor)
-        total += len(page)
-        newest.extend(page)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    titles = await _titles(r.session_id for r in newest)
-    views = [_view(r, titles.get(r.session_id)) for r in reversed(newest)]
-    return json_response({"total": total, "requests": views})
+    found = await api.inbox(query.limit)
+    titles = await _titles(r.session_id for r in found.requests)
+    views = [_view(r, titles.get(r.session_id)) for r in found.requests]
+    return json_response({"total": found.total, "requests": views})
 
 
 @blueprint.get("/inbox/request/<requestID>")

@@ -122,6 +122,15 @@ class PermissionRequest:
 
 
 @attrs.frozen
+class Inbox:
+    """The pending requests of every directory, newest first: the newest few of them
+    (``requests``) and how many there are (``total``)."""
+
+    total: int
+    requests: tuple[PermissionRequest, ...]
+
+
+@attrs.frozen
 class SavedApproval:
     """An "always": ``permission``/``pattern`` allowed in a session or a project."""
 
