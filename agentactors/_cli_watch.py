@@ -22,7 +22,7 @@ def add_command(commands: Any) -> None:
     watch = commands.add_parser("watch", help="answer pending requests in the terminal")
     watch.add_argument("--url", default=os.environ.get("AGENTACTORS_URL", DEFAULT_URL))
     watch.add_argument(
-        "--directory", help="whose requests (default: the current directory)", default=None
+        "--directory", help="only this directory's requests (default: every directory's)"
     )
     watch.set_defaults(run=_watch)
 
@@ -31,7 +31,7 @@ def make_app(args: argparse.Namespace) -> Any:
     """The app for ``args``, the password from the environment (a ``WatchApp``)."""
     from agentactors._watch_app import WatchApp  # noqa: PLC0415 - Textual only for watch
 
-    directory = os.path.abspath(args.directory or os.getcwd())
+    directory = None if args.directory is None else os.path.abspath(args.directory)
     return WatchApp(args.url, password=os.environ.get(PASSWORD), directory=directory)
 
 
@@ -51,7 +51,10 @@ def _reachable(client: Any, args: argparse.Namespace) -> int:
     from agentactors.client import Unauthorized  # noqa: PLC0415 - as _cli_client's
 
     try:
-        client.pending(limit=1)
+        if args.directory is None:
+            client.inbox(limit=1)
+        else:
+            client.pending(directory=os.path.abspath(args.directory), limit=1)
     except Unauthorized as exc:
         print(f"agentactors: {exc.message}: set {PASSWORD}", file=sys.stderr)
         return 2

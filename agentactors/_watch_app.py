@@ -1,9 +1,13 @@
-"""``agentactors watch``: one directory's pending requests, live, answered from the terminal.
+"""``agentactors watch``: every directory's pending requests (or one directory's), live,
+answered from the terminal.
 
 A Textual app (asyncio) over the HTTP client (:class:`~agentactors.client.AsyncClient`:
-httpx runs on asyncio as on trio).  It opens the directory's event stream, then lists the
-pending requests (the stream is subscribed before its answer begins, so nothing asked in
-between is missed), then follows ``permission.asked`` and ``permission.replied``.  When
+httpx runs on asyncio as on trio).  It opens the event stream (``/global/event``; one
+directory's: ``/event``), then lists the pending requests (the inbox's list; one
+directory's: ``/permission``; the stream is subscribed before its answer begins, so
+nothing asked in between is missed), then follows ``permission.asked`` and
+``permission.replied``.  Each row names its request's project when watching every
+directory.  When
 the stream breaks it shows *disconnected*, retries with a doubling delay, and on
 reconnecting lists again; a request that ended meanwhile gets its log line from its
 final state.  A ``bus.lagged`` (events lost) also lists again.
@@ -63,7 +67,8 @@ class Backoff:
 
 
 class WatchApp(App[None]):
-    """The pending requests of ``directory`` on the server at ``url``.
+    """The pending requests of ``directory`` (None: of every directory) on the server at
+    ``url``.
 
     ``failure`` says why the app ended itself (exit code 2), else None.  ``log_lines``
     holds the log's lines, ``status`` the status line's text.
@@ -85,7 +90,12 @@ class WatchApp(App[None]):
     ]
 
     def __init__(
-        self, url: str, *, password: str | None, directory: str, backoff: Backoff = Backoff()
+        self,
+        url: str,
+        *,
+        password: str | None,
+        directory: str | None,
+        backoff: Backoff = Backoff(),
     ) -> None:
         super().__init__()
         self.url = url
@@ -157,9 +167,7 @@ class WatchApp(App[None]):
 
     async def _reload(self) -> None:
         """List the pending requests again; those that ended meanwhile get their line."""
-        client = self.client
-        rows = client.walk(client.pending, directory=self.directory, limit=MAX_LIMIT)
-        fresh = {request.id: request async for request in rows}
+        fresh = {request.id: request for request in await self._listing()}
         for request_id, request in list(self.pending.items()):
             if request_id not in fresh and request_id not in self.inflight:
                 await self._ended(request_id, request, await self._final(request_id))
@@ -168,9 +176,24 @@ class WatchApp(App[None]):
         self.pending = fresh  # the list shows what this holds, in the same step
         self._show_list()
 
+    async def _listing(self) -> list[PermissionRequest]:
+        """The pending requests in the order asked: the directory's, or the newest
+        ``MAX_LIMIT`` of every directory (a log line says how many more there are)."""
+        client = self.client
+        if self.directory is not None:
+            rows = client.walk(client.pending, directory=self.directory, limit=MAX_LIMIT)
+            return [request async for request in rows]
+        inbox = await client.inbox(limit=MAX_LIMIT)
+        if inbox.total > len(inbox.requests):
+            more = inbox.total - len(inbox.requests)
+            self._note(f"showing the newest {len(inbox.requests)}; {more} older not shown")
+        return list(reversed(inbox.requests))
+
     async def _apply(self, event: Event) -> None:
         if event.type == "permission.asked":
             request = wire.parse_request(dict(event.properties))
+            if self.directory is None and event.directory:  # the global stream says where
+                request = attrs.evolve(request, directory=event.directory)
             await self._session(request.session_id)
             if request.id not in self.pending:  # the listing may have had it
                 self.pending[request.id] = request
@@ -329,7 +352,8 @@ class WatchApp(App[None]):
     def _show_status(self) -> None:
         if not self.is_running:
             return
-        line = f"{self.url}  {self.directory}  {self.status}  pending: {len(self.pending)}"
+        where = self.directory or "every directory"
+        line = f"{self.url}  {where}  {self.status}  pending: {len(self.pending)}"
         self.query_one("#status", Static).update(Text(line))
 
     def _note(self, line: str) -> None:

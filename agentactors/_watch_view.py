@@ -9,6 +9,8 @@ markup.
 
 from __future__ import annotations
 
+import os
+
 from agentactors.model import Decider, PermissionRequest, Session
 from agentactors.policy.shell import display_text
 
@@ -22,10 +24,17 @@ def subject(request: PermissionRequest) -> str:
     return display_text(" | ".join(request.patterns))
 
 
+def project(directory: str) -> str:
+    """A directory's short name: its last part (``/`` for the root)."""
+    return display_text(os.path.basename(directory.rstrip("/")) or directory)
+
+
 def row(request: PermissionRequest) -> str:
-    """The request's line in the pending list: its kind and what it is about."""
+    """The request's line in the pending list: its project (when the request says its
+    directory), its kind and what it is about."""
     first = subject(request).split("\n", 1)[0]
-    return f"{display_text(request.permission)}  {first}"
+    line = f"{display_text(request.permission)}  {first}"
+    return f"{project(request.directory)}: {line}" if request.directory else line
 
 
 def duration(ms: int) -> str:
@@ -63,7 +72,9 @@ def detail(request: PermissionRequest, session: Session | None, now: int) -> str
     else:
         title = display_text(session.title) or "(untitled)"
         lines.append(f"session:   {title} ({session.id})")
-        lines.append(f"directory: {display_text(session.directory)}")
+    directory = session.directory if session is not None else request.directory
+    if directory:
+        lines.append(f"directory: {display_text(directory)}")
     lines.append(f"age:       {duration(now - request.created)}")
     if request.expires_at is not None:
         lines.append(f"time left: {duration(request.expires_at - now)}")

@@ -22,11 +22,11 @@ from pathlib import Path
 import attrs
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from agentactors._cli_watch import PASSWORD, make_app
 from agentactors._watch_app import AlwaysScreen, Backoff, RejectScreen, WatchApp
-from agentactors.client import AsyncClient
+from agentactors.client import AsyncClient, Client
 from agentactors.model import PermissionRequest
 
 from .http_helpers import LISTENING, serve_command
@@ -77,10 +77,10 @@ def _listening(process: subprocess.Popen[bytes]) -> str:
                 return line.split()[3]
 
 
-def watch_app(url: str, directory: Path) -> WatchApp:
-    """The app as ``agentactors watch --url URL --directory DIR`` makes it (the password
-    from the environment), reconnecting quickly."""
-    app = make_app(Namespace(url=url, directory=str(directory)))
+def watch_app(url: str, directory: Path | None = None) -> WatchApp:
+    """The app as ``agentactors watch --url URL [--directory DIR]`` makes it (the
+    password from the environment), reconnecting quickly."""
+    app = make_app(Namespace(url=url, directory=None if directory is None else str(directory)))
     assert isinstance(app, WatchApp)
     app.backoff = Backoff(first=0.05, most=0.2)
     return app
@@ -149,7 +149,52 @@ def test_a_pending_ask_appears_and_once_releases_it(tmp_path: Path) -> None:
                 await until(pilot, lambda: logged(app, request_id, "once", "by you"), "the log")
                 assert not app.pending
 
-        drive(watch_app(url, tmp_path), scenario)
+        drive(watch_app(url), scenario)
+
+
+def rows(app: WatchApp) -> list[str]:
+    options = app.query_one("#pending", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def test_every_directory_by_default_and_directory_narrows(tmp_path: Path) -> None:
+    """Asked in two projects (one before the app lists, one while it follows): both
+    shown, each row naming its project, each detail its directory; ``--directory``
+    shows one project's only."""
+    alpha, beta = tmp_path / "alpha", tmp_path / "beta"
+    with serving(tmp_path) as (_process, url):
+        with Client.connect(url) as asker:
+            in_alpha = asker.create_session(str(alpha))
+            in_beta = asker.create_session(str(beta))
+            listed = asker.ask(in_alpha.id, "bash", metadata={"command": "make alpha"})
+
+        async def everywhere(pilot: Pilot[None], app: WatchApp) -> None:
+            async with AsyncClient.connect(url) as other:
+                await until(pilot, lambda: listed.id in app.pending, "the listed ask")
+                followed = await other.ask(in_beta.id, "bash", metadata={"command": "make beta"})
+                await until(pilot, lambda: followed.id in app.pending, "the followed ask")
+                assert rows(app) == ["beta: bash  make beta", "alpha: bash  make alpha"]
+                assert "every directory" in str(app.query_one("#status", Static).render())
+                for request_id, directory in ((listed.id, alpha), (followed.id, beta)):
+                    await choose(pilot, app, request_id)
+                    pane = str(app.query_one("#detail", Static).render())
+                    assert f"directory: {directory}" in pane, pane
+                await pilot.press("o")
+                await until(pilot, lambda: logged(app, followed.id, "once", "by you"), "log")
+                assert (await other.get(followed.id)).reply == "once"
+
+        drive(watch_app(url), everywhere)
+
+        async def narrowed(pilot: Pilot[None], app: WatchApp) -> None:
+            async with AsyncClient.connect(url) as other:
+                there = await other.ask(in_beta.id, "bash", metadata={"command": "make b2"})
+                here = await other.ask(in_alpha.id, "bash", metadata={"command": "make a2"})
+                await until(pilot, lambda: here.id in app.pending, "alpha's new ask")
+                assert set(app.pending) == {listed.id, here.id}
+                assert there.id not in app.pending
+                assert all(row.startswith("bash  make a") for row in rows(app)), rows(app)
+
+        drive(watch_app(url, alpha), narrowed)
 
 
 def test_reject_with_a_message_reaches_the_asker(tmp_path: Path) -> None:
@@ -199,7 +244,7 @@ def test_always_shows_the_patterns_and_saves_an_approval(tmp_path: Path) -> None
                 assert again.effect == "allow"
                 await until(pilot, lambda: logged(app, "allowed always by you"), "the log")
 
-        drive(watch_app(url, tmp_path), scenario)
+        drive(watch_app(url), scenario)
 
 
 def test_requests_decided_elsewhere_leave_with_a_log_line(tmp_path: Path) -> None:
@@ -243,7 +288,7 @@ def test_requests_decided_elsewhere_leave_with_a_log_line(tmp_path: Path) -> Non
                 assert raced.id not in app.pending
                 assert app.is_running
 
-        drive(watch_app(url, tmp_path), scenario)
+        drive(watch_app(url), scenario)
 
 
 def test_a_decided_request_answered_gets_the_conflict_as_a_line(tmp_path: Path) -> None:
@@ -290,7 +335,7 @@ def test_the_server_going_away_shows_disconnected_and_it_reconnects(tmp_path: Pa
                     await asker.reply(asked.id, "reject")
                 await until(pilot, lambda: logged(app, asked.id, "rejected by user"), "log")
 
-        drive(watch_app(url, tmp_path), scenario)
+        drive(watch_app(url), scenario)
 
 
 def test_the_password_comes_from_the_environment(
@@ -305,14 +350,14 @@ def test_the_password_comes_from_the_environment(
             await until(pilot, lambda: asked.id in app.pending, "the ask")
 
         monkeypatch.setenv(PASSWORD, "s3cret")
-        drive(watch_app(url, tmp_path), scenario)
+        drive(watch_app(url), scenario)
 
         async def refused(pilot: Pilot[None], app: WatchApp) -> None:
             await until(pilot, lambda: app.failure is not None, "the refusal")
             assert PASSWORD in str(app.failure)
 
         monkeypatch.setenv(PASSWORD, "wrong")
-        app = watch_app(url, tmp_path)
+        app = watch_app(url)
         drive(app, refused)
         assert app.return_code == 2
 
