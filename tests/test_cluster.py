@@ -14,7 +14,6 @@ import importlib.util
 import os
 import selectors
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,9 @@ import attrs
 import httpx
 import pytest
 import trio
+
+from agentactors._cli_workers import child_argv
+from benchmarks._ray_head import local_head
 
 from .http_helpers import open_stream, serve_process
 
@@ -76,13 +78,6 @@ class Cluster:
     root: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        port: int = listener.getsockname()[1]
-        return port
-
-
 def _lines(process: subprocess.Popen[bytes], count: int, timeout: float) -> list[str]:
     """The first ``count`` lines ``process`` prints; fails after ``timeout`` seconds."""
     assert process.stdout is not None
@@ -130,49 +125,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def ray_head() -> Iterator[str]:
-    """A local Ray head on loopback; its whole process group is ended at the end."""
-    ray = Path(sys.executable).with_name("ray")
-    port = _free_port()
-    temp = tempfile.mkdtemp(prefix="aa-ray-")  # short: Ray's socket paths must fit 107 bytes
-    command = [str(ray), "start", "--head", "--block", "--disable-usage-stats"]
-    command += ["--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "1"]
-    command += ["--include-dashboard=false", "--object-store-memory", str(100 << 20)]
-    command += ["--temp-dir", temp]
-    head = subprocess.Popen(
-        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + START
-        while True:  # the head's GCS accepts connections once it is up
-            assert head.poll() is None, "ray start --head exited"
-            assert time.monotonic() < deadline, "the Ray head did not start"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                _wait_exit(head, 0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        os.killpg(head.pid, signal.SIGTERM)
-        if not _wait_exit(head, 30):
-            os.killpg(head.pid, signal.SIGKILL)
-            head.wait()
-        _kill_group_leftovers(head.pid)
-
-
-def _wait_exit(process: subprocess.Popen[bytes], timeout: float) -> bool:
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        return False
-    return True
-
-
-def _kill_group_leftovers(group: int) -> None:
-    try:
-        os.killpg(group, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """A local Ray head on loopback (``benchmarks._ray_head``), for the module."""
+    with local_head(START) as head:
+        yield head.address
 
 
 @pytest.fixture(scope="module")
@@ -411,3 +366,28 @@ async def test_the_shared_host_killed_restarts_from_its_store_and_waits_reattach
         (final,) = released
         assert (final["id"], final["state"], final["reply"]) == (request_id, "replied", "once")
         assert (again["effect"], again["decidedBy"]["kind"]) == ("allow", "approval")
+
+
+def test_workers_children_keep_every_option_but_workers_and_port() -> None:
+    argv = ["serve", "--workers", "3", "--cluster", "auto", "--port=4096", "--repl"]
+    assert child_argv(argv, 4097) == ["serve", "--cluster", "auto", "--repl", "--port", "4097"]
+
+
+@needs_ray
+def test_several_workers_join_the_cluster_with_one_port_each(ray_head: str, tmp_path: Path) -> None:
+    """``--workers 2 --cluster``: two serve children, each listening; SIGTERM to the
+    parent stops both (exit 0)."""
+    command = [sys.executable, "-m", "agentactors", "serve", "--cluster", ray_head]
+    command += ["--workers", "2", "--port", "0", "--directory", str(tmp_path)]
+    command += ["--data-dir", str(tmp_path / "shared")]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
+    try:
+        lines = _lines(parent, 4, START)
+        urls = {line.split()[3] for line in lines if line.startswith("agentactors listening")}
+        assert len(urls) == 2, lines
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(60) == 0
+    finally:
+        _stop(parent)
