@@ -10,6 +10,7 @@ services, so it runs last.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import selectors
@@ -28,6 +29,10 @@ import pytest
 import trio
 
 from agentactors._cli_workers import child_argv
+from agentactors.actors import stop_services
+from agentactors.actors.bus import publish
+from agentactors.cluster._host import ServicesHost
+from agentactors.policy import Config
 from benchmarks._ray_head import local_head
 
 from .http_helpers import open_stream, serve_process
@@ -391,3 +396,34 @@ def test_several_workers_join_the_cluster_with_one_port_each(ray_head: str, tmp_
         assert parent.wait(60) == 0
     finally:
         _stop(parent)
+
+
+def test_the_host_numbers_its_events_and_tells_a_pump_what_it_missed(tmp_path: Path) -> None:
+    """``ServicesHost.events_after`` (the host's own code, run here without Ray): a pump
+    starts at the current position, gets what came after it, is told how many events
+    left the ring before it asked, and a pump of another incarnation cannot know."""
+    host = ServicesHost(Config(read_project_files=False, bus_history=4), str(tmp_path))
+
+    async def scenario() -> None:
+        start = await host.events_after(None, None, 10, 0)
+        assert start.events == ()
+        for index in range(6):
+            publish("test.tick", {"index": index})
+        deadline = time.monotonic() + 30
+        batch = await host.events_after(start.incarnation, start.last, 10, 1)
+        while batch.last < start.last + 6:  # the bus delivers in its own thread
+            assert time.monotonic() < deadline, batch
+            batch = await host.events_after(start.incarnation, start.last, 10, 1)
+        assert batch.dropped == 2
+        assert [e.properties["index"] for e in batch.events] == [2, 3, 4, 5]
+        caught_up = await host.events_after(start.incarnation, batch.last, 10, 0)
+        assert (caught_up.events, caught_up.dropped, caught_up.last) == ((), 0, batch.last)
+        stranger = await host.events_after("inc_other", batch.last, 2, 0)
+        assert stranger.dropped is None
+        assert [e.properties["index"] for e in stranger.events] == [2, 3]
+        assert stranger.last == start.last + 4
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop_services()

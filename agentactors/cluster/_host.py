@@ -28,6 +28,7 @@ from agentactors.policy import Config
 from ._wire import Batch, Packed, pack_error
 
 Answer = tuple[bool, Any]  # (True, value) or (False, a packed error)
+FEED = 4096  # events the host's own subscription may hold between two drains
 
 
 class ServicesHost:
@@ -41,7 +42,9 @@ class ServicesHost:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: asyncio.Event | None = None
         self._draining = False
-        self._feed = Subscription(maxlen=max(1, config.bus_history), notify=self._nudge)
+        # drained into the ring at once, once per burst: only a burst larger than this
+        # between two drains loses events (the ring then holds a bus.lagged)
+        self._feed = Subscription(maxlen=max(FEED, config.bus_history), notify=self._nudge)
         subscribe_now(self._feed)
 
     async def ready(self) -> int:
