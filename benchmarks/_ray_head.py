@@ -8,6 +8,7 @@ cluster started by ``ray.init()`` in a driver dies with that driver).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,6 +72,7 @@ def local_head(timeout: float = 120.0) -> Iterator[Head]:
             except ProcessLookupError:
                 pass
             head.wait()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _wait_exit(process: subprocess.Popen[bytes], timeout: float) -> bool:

@@ -17,7 +17,6 @@ import selectors
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +34,7 @@ from agentactors.cluster._host import ServicesHost
 from agentactors.policy import Config
 from benchmarks._ray_head import local_head
 
-from .http_helpers import open_stream, serve_process
+from .http_helpers import open_stream, serve_command, serve_process
 
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
@@ -103,12 +102,8 @@ def _lines(process: subprocess.Popen[bytes], count: int, timeout: float) -> list
 def _serve(root: Path, address: str, plugin: str) -> Served:
     config = root / f"{plugin}.toml"
     config.write_text(f'plugins = ["{root / "releasers.py"}:{plugin}"]\n')
-    command = [sys.executable, "-m", "agentactors", "serve", "--port", "0", "--cluster"]
-    command += [address, "--directory", str(root), "--data-dir", str(root / "shared")]
-    command += ["--config", str(config)]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    environment["XDG_CONFIG_HOME"] = str(root / "config")
-    environment.pop("AGENTACTORS_SERVER_PASSWORD", None)
+    extra = ("--cluster", address, "--config", str(config))
+    command, environment = serve_command(root, root / "shared", *extra)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
     try:
         lines = _lines(process, 3, START)  # plugins, listening, state
@@ -136,8 +131,8 @@ def ray_head() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def cluster(ray_head: str) -> Iterator[Cluster]:
-    root = Path(tempfile.mkdtemp(prefix="aa-cluster-"))
+def cluster(ray_head: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("cluster")
     (root / "releasers.py").write_text(PLUGIN)
     a = _serve(root, ray_head, "ReleaserA")
     try:
@@ -382,11 +377,8 @@ def test_workers_children_keep_every_option_but_workers_and_port() -> None:
 def test_several_workers_join_the_cluster_with_one_port_each(ray_head: str, tmp_path: Path) -> None:
     """``--workers 2 --cluster``: two serve children, each listening; SIGTERM to the
     parent stops both (exit 0)."""
-    command = [sys.executable, "-m", "agentactors", "serve", "--cluster", ray_head]
-    command += ["--workers", "2", "--port", "0", "--directory", str(tmp_path)]
-    command += ["--data-dir", str(tmp_path / "shared")]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    environment["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    extra = ("--cluster", ray_head, "--workers", "2")
+    command, environment = serve_command(tmp_path, tmp_path / "shared", *extra)
     parent = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
     try:
         lines = _lines(parent, 4, START)
