@@ -22,7 +22,7 @@ WORKERS_REFUSED = (
     "--workers {n}: refused. agentactors keeps every service as one named actor in one "
     "process; several worker processes would each hold their own permission service, and a "
     "reply reaching one would never release a request parked in another. Run one process "
-    "(the default); sharing actors across processes needs a distributed backend (later)."
+    "(the default), or share the services on a Ray cluster: --cluster ADDRESS."
 )
 
 
@@ -47,7 +47,16 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--keyfile", default=None, help="TLS private key (PEM)")
     serve.add_argument(
-        "--workers", type=int, default=1, help="must be 1: one process holds the registry"
+        "--workers",
+        type=int,
+        default=1,
+        help="serve processes (more than 1 only with --cluster: one port each, from --port)",
+    )
+    serve.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="share the services on a Ray cluster (ray start --head; auto: this machine's)",
     )
     serve.add_argument(
         "--cpu",
@@ -79,9 +88,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from agentactors.model import ConfigError  # noqa: PLC0415 - see main()
     from agentactors.policy import load_config  # noqa: PLC0415 - see main()
 
-    if args.workers != 1:
+    if args.workers != 1 and not (args.cluster and args.workers > 1):
         print(WORKERS_REFUSED.format(n=args.workers), file=sys.stderr)
         return 2
+    if args.workers > 1:
+        from agentactors._cli_workers import run_workers  # noqa: PLC0415 - as above
+
+        return run_workers(args.argv, args.workers, args.port)
     try:
         config = load_config(args.config)
         settings = Settings.from_env(
@@ -94,6 +107,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             cpu=args.cpu,
             certfile=args.certfile,
             keyfile=args.keyfile,
+            cluster=args.cluster,
         )
         settings.check()
     except (ConfigError, StartRefused) as exc:
@@ -125,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words[:1] == ["hook"]:
         return _cli_hook.main(words[1:])
     args = parser().parse_args(words)
+    args.argv = words
     try:
         status: int = args.run(args)
     except KeyboardInterrupt:  # before the command's own handling (start-up)

@@ -29,6 +29,7 @@ from agentactors.policy.shell import _analysis as shell
 
 from . import (
     _cpus,
+    cluster,
     fanout,
     hook_start,
     http_bench,
@@ -111,6 +112,11 @@ GOALS = (
     Goal("pages.health_loaded.p99_us", "  the p99", "µs", 1e9),
     Goal("hook.allowed_median_s", "hook command: spawn to answer, median", "s", 0.25),
     Goal("hook.no_server_median_s", "  the same with no server (start-up)", "s", 1e9),
+    Goal("cluster.sequential.median_us", "2 processes on Ray: ask A, reply B, median", "µs", 1e9),
+    Goal("cluster.sequential.cycles_per_s", "  cycles/s, sequential", "/s", 1e9, False),
+    Goal("cluster.concurrent.cycles_per_s", "  cycles/s, 16 at once", "/s", 1e9, False),
+    Goal("cluster.memory.head_rss_mb", "  Ray head's processes: RSS", "MB", 1e9),
+    Goal("cluster.memory.workers_rss_mb", "  Ray workers (the shared host): RSS", "MB", 1e9),
 )  # fmt: skip
 
 
@@ -173,6 +179,10 @@ def _hook(quick: bool) -> dict[str, Any]:
     return hook_start.measure(quick)
 
 
+def _cluster(quick: bool) -> dict[str, Any]:
+    return cluster.measure(quick)
+
+
 SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "inprocess": _inprocess,
     "plugin": _plugin,
@@ -184,6 +194,7 @@ SUITES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "stalled": _stalled,
     "pages": _pages,
     "hook": _hook,
+    "cluster": _cluster,
 }
 
 

@@ -75,17 +75,19 @@ class Events:
 
 
 def start_server(
-    directory: str, data: str = "data", cpu: int | None = None
+    directory: str, data: str = "data", cpu: int | None = None, extra: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen[bytes], int, float]:
     """Spawn ``serve --port 0`` with its state in ``directory/data`` (SQLite; ``:memory:``
-    for none), on ``cpu`` if given (``--cpu``); returns the process, its port and the
-    seconds from spawn to its first healthy answer.  Blocks (bounded: 30 s)."""
+    for none), on ``cpu`` if given (``--cpu``), with ``extra`` options; returns the
+    process, its port and the seconds from spawn to its first healthy answer.  Blocks
+    (bounded: 30 s once it listens)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("AGENTACTORS_SERVER_PASSWORD", None)
     state = data if data == ":memory:" else os.path.join(directory, data)
     command = [sys.executable, "-m", "agentactors", "serve", "--port", "0"]
     command += ["--directory", directory, "--data-dir", state]
     command += [] if cpu is None else ["--cpu", str(cpu)]
+    command += extra
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
     assert process.stdout is not None

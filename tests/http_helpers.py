@@ -200,10 +200,11 @@ async def raw_request(live: Live, method: str, path: str, body: Any = None) -> t
 
 @asynccontextmanager
 async def open_stream(
-    live: Live, path: str = "/event", headers: dict[str, str] | None = None
+    live: Live | str, path: str = "/event", headers: dict[str, str] | None = None
 ) -> AsyncIterator[Stream]:
-    """Open an SSE stream and read past ``server.connected`` (which must come first)."""
-    url = httpx.URL(live.url)
+    """Open an SSE stream (of a live server, or of the server at a URL) and read past
+    ``server.connected`` (which must come first)."""
+    url = httpx.URL(live if isinstance(live, str) else live.url)
     host, port = url.host, url.port or 80
     all_headers = {"Host": f"{host}:{port}", "Accept": "text/event-stream", **(headers or {})}
     socket_stream = await trio.open_tcp_stream(host, port)
@@ -256,10 +257,14 @@ def serve_command(
 
 @asynccontextmanager
 async def serve_process(
-    directory: Path, data_dir: Path | str, *extra: str, env: dict[str, str] | None = None
+    directory: Path,
+    data_dir: Path | str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    start_timeout: float = 30,
 ) -> AsyncIterator[tuple[trio.Process, str]]:
-    """A ``serve`` process (:func:`serve_command`) and the URL it prints; killed if still
-    alive at the end."""
+    """A ``serve`` process (:func:`serve_command`) and the URL it prints, within
+    ``start_timeout`` seconds; killed if still alive at the end."""
     command, environment = serve_command(directory, data_dir, *extra, env=env)
     async with trio.open_nursery() as nursery:
         process: trio.Process = await nursery.start(
@@ -271,7 +276,7 @@ async def serve_process(
         try:
             assert process.stdout is not None
             buffer = bytearray()
-            with trio.fail_after(30):
+            with trio.fail_after(start_timeout):
                 line = await read_line(process.stdout, buffer)
                 if line.startswith("plugins: "):  # the plugins started come first
                     line = await read_line(process.stdout, buffer)

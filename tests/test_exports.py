@@ -31,7 +31,7 @@ FACES: dict[str, str] = {  # package: its names, split at white space
     """,
     "agentactors.policy.shell": "BashAnalysis analyse_bash display_text",
     "agentactors.actors.runtime": """
-        DEFAULT_TIMEOUT BridgeFuture Completion Crash Later Registry Reload Request
+        DEFAULT_TIMEOUT BridgeFuture Completion Crash Later Registry Reload Remote Request
         RestartPolicy Service TimerHandle acall blocking call current_service current_waker
         failed handles install_event_sink lookup pause post registry send_events snapshot
         start_singleton tell timers

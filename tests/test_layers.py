@@ -1,7 +1,7 @@
 """The floors of the package, read from every module's imports (no import runs).
 
 model <- policy (shell/ below it) <- integrations <- actors (runtime/ <- store/ <- the
-actors) <- client <- plugins <- http <- the command line.  A module imports only from
+actors) <- client <- plugins and cluster <- http <- the command line.  A module imports only from
 its own package or a lower floor; another package only through its face (its
 ``__init__`` or a module without a leading underscore); and no chain of imports leads
 back to where it started.
@@ -28,6 +28,7 @@ FLOORS = {
     "agentactors.actors": 6,
     "agentactors.client": 7,
     "agentactors.plugins": 8,
+    "agentactors.cluster": 8,  # loaded by http only for serve --cluster
     "agentactors.http": 9,
     "agentactors": 10,  # the command line and the top-level face
 }

@@ -222,7 +222,7 @@ class ActorInfo(msgspec.Struct, rename={"class_": "class"}):
     mailboxDepth: int
     messagesHandled: int
     restarts: int
-    status: Literal["running", "restarting", "stopped"]
+    status: Literal["running", "restarting", "stopped", "remote"]  # remote: serve --cluster
     startedAt: Annotated[float, msgspec.Meta(description="Unix time in seconds")] | None = None
     reason: str | None = None
 

@@ -158,12 +158,21 @@ def run(settings: Settings, config: Config, *, announce: Announce = print) -> in
     """
     settings.check()
     settings.pin()
-    try:
-        services = start_services(config, data_dir=settings.data_dir or default_data_dir())
-    except StoreError as exc:
-        print(f"agentactors: {exc}", file=sys.stderr)
-        return 2
-    where = services.database or ":memory: (lost at exit)"
+    data_dir = settings.data_dir or default_data_dir()
+    if settings.cluster:
+        from ._cluster import join_cluster  # noqa: PLC0415 - Ray loads only with --cluster
+
+        cluster = join_cluster(settings.cluster, config, data_dir)
+        if cluster is None:
+            return 2
+        where, leave = cluster
+    else:
+        try:
+            services = start_services(config, data_dir=data_dir)
+        except StoreError as exc:
+            print(f"agentactors: {exc}", file=sys.stderr)
+            return 2
+        where, leave = services.database or ":memory: (lost at exit)", None
     settings = attrs.evolve(settings, data_dir=where)
     loaded = start_plugins(config.plugins, settings.directory, policy_timeout=config.policy_timeout)
     for spec, why in loaded.failed:
@@ -186,6 +195,8 @@ def run(settings: Settings, config: Config, *, announce: Announce = print) -> in
         if console is not None:
             console.close()
         stop_services()
+        if leave is not None:
+            leave()
     return 0
 
 

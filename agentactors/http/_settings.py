@@ -63,6 +63,7 @@ class Settings:
     cpu: int | None = None  # pin the process to this CPU (None: the scheduler decides)
     graceful_timeout: float = 5.0  # seconds the server waits for open requests at shutdown
     repl: bool = False
+    cluster: str | None = None  # a Ray cluster's address (or auto): share the services
 
     @classmethod
     def from_env(cls, **values: object) -> Settings:

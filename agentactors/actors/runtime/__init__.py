@@ -17,6 +17,7 @@ from ._current import current_service
 from ._events import install_event_sink, send_events
 from ._future import BridgeFuture, failed
 from ._registry import Registry, RestartPolicy, lookup, registry, snapshot, start_singleton
+from ._remote import Remote
 from ._request import Later, Request
 from ._service import Crash, Reload, Service, handles
 from ._timers import TimerHandle, timers
@@ -29,6 +30,7 @@ __all__ = [
     "Later",
     "Registry",
     "Reload",
+    "Remote",
     "Request",
     "RestartPolicy",
     "Service",

@@ -12,6 +12,9 @@ incarnation under the same name unless the name has crashed more than its
 :class:`RestartPolicy`'s ``max_restarts`` times within ``within`` seconds, in which case
 the name is marked stopped with the reason and lookups raise :class:`NotRunning` naming it.
 
+A name may instead be served by another process (:meth:`Registry.attach_remote`, a
+:class:`Remote`): ``ask`` and ``tell`` of it go there, and no local actor can take it.
+
 Callers never keep an actor: they look the name up on each send (:meth:`Registry.ask`,
 :meth:`Registry.tell`: pykka's ``ActorRef.ask``/``tell`` on the current incarnation), so
 a restarted service is reached by the same name.  Each incarnation is started with
@@ -34,6 +37,7 @@ import pykka
 from agentactors.model import AlreadyStarted, NotRunning, ServiceRestarting
 
 from ._future import BridgeFuture, failed
+from ._remote import Remote
 from ._request import Request
 from ._service import Service, launching
 
@@ -59,7 +63,7 @@ class ActorInfo:
     messages_handled: int
     restarts: int
     started_at: float
-    status: str  # running | restarting | stopped
+    status: str  # running | restarting | stopped | remote (served by another process)
     reason: str | None = None
 
 
@@ -85,6 +89,25 @@ class Registry:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._entries: dict[str, _Entry] = {}
+        self._remotes: dict[str, Remote] = {}
+
+    def attach_remote(self, name: str, remote: Remote) -> None:
+        """Let ``remote`` serve ``name``: :meth:`ask` and :meth:`tell` of the name go to
+        it, and no local actor can be started under it until :meth:`detach_remote`.
+
+        Raises:
+            AlreadyStarted: a local actor or another remote holds ``name``.
+        """
+        with self._lock:
+            entry = self._entries.get(name)
+            if name in self._remotes or (entry is not None and entry.status != "stopped"):
+                raise AlreadyStarted(name, entry.actor.actor_ref if entry else None)
+            self._remotes[name] = remote
+
+    def detach_remote(self, name: str) -> None:
+        """Forget the remote serving ``name`` (nothing if none does)."""
+        with self._lock:
+            self._remotes.pop(name, None)
 
     def start_singleton(
         self,
@@ -110,6 +133,8 @@ class Registry:
             entry = self._entries.get(name)
             if entry is not None and entry.status != "stopped":
                 raise AlreadyStarted(name, entry.actor.actor_ref)
+            if name in self._remotes:
+                raise AlreadyStarted(name, None)
             actor = self._launch(name, factory)
             self._entries[name] = _Entry(
                 name=name,
@@ -137,7 +162,8 @@ class Registry:
         """
         entry = self._entries.get(name)  # dict reads are atomic; no lock on the hot path
         if entry is None:
-            raise NotRunning(name, "never started")
+            remote = self._remotes.get(name)
+            raise NotRunning(name, f"served by {remote.describe()}" if remote else "never started")
         if entry.status == "running":
             return entry.actor
         if entry.status == "restarting":
@@ -156,6 +182,9 @@ class Registry:
         Raises:
             NotRunning / ServiceRestarting: no live actor holds the name.
         """
+        remote = self._remotes.get(name)  # atomic dict read, as in resolve
+        if remote is not None:
+            return remote.ask(message)
         ref = self.lookup(name)
         try:
             future = ref.ask(message, block=False)
@@ -171,6 +200,10 @@ class Registry:
         Raises:
             NotRunning / ServiceRestarting: no live actor holds the name.
         """
+        remote = self._remotes.get(name)
+        if remote is not None:
+            remote.tell(message)
+            return
         ref = self.lookup(name)
         try:
             if isinstance(message, Request):
@@ -181,9 +214,11 @@ class Registry:
             pass  # closed since the lookup: as if it had been told just before
 
     def snapshot(self) -> list[ActorInfo]:
-        """Every named actor, in start order; never blocks on an actor."""
+        """Every named actor, in start order, then the remote names; never blocks on an
+        actor."""
         with self._lock:
             entries = list(self._entries.values())
+            remotes = list(self._remotes.items())
         rows = []
         for entry in entries:
             actor = entry.actor
@@ -199,6 +234,19 @@ class Registry:
                     started_at=entry.started_at,
                     status=entry.status,
                     reason=entry.reason,
+                )
+            )
+        for name, remote in remotes:
+            rows.append(
+                ActorInfo(
+                    name=name,
+                    actor_class=remote.describe(),
+                    alive=True,
+                    mailbox_depth=0,
+                    messages_handled=0,
+                    restarts=0,
+                    started_at=0.0,
+                    status="remote",
                 )
             )
         return rows
@@ -250,13 +298,14 @@ class Registry:
         with self._lock:
             entries = list(self._entries.values())
             self._entries.clear()
+            self._remotes.clear()
         for entry in reversed(entries):
             _stop_actor(entry.actor, timeout)
 
     def names(self) -> list[str]:
-        """The registered names, in start order."""
+        """The registered names, in start order, then the remote names."""
         with self._lock:
-            return list(self._entries)
+            return [*self._entries, *self._remotes]
 
 
 def _stop_actor(actor: Service, timeout: float) -> None:
