@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, request
 
-from agentactors.actors import api
+from agentactors.actors import BUS, PERMISSION, api
 from agentactors.actors.runtime import snapshot
+from agentactors.actors.store import STORE
 from agentactors.model import Decider, NotRunning, wire
 
 from ._context import context
@@ -21,6 +22,9 @@ from ._quart_schema import deprecate
 
 blueprint = Blueprint("opencode", __name__)
 
+_CORE = frozenset({PERMISSION, BUS, STORE})
+"""The services every answer needs: health is a 503 once one of them has stopped."""
+
 
 @blueprint.get("/global/health")
 @answers(Health)
@@ -29,11 +33,12 @@ blueprint = Blueprint("opencode", __name__)
 async def health() -> Response:
     """Whether the server is up
 
-    503 NotRunningError, naming the service and why, when a service has stopped (its
-    supervisor gave up restarting it): the server then answers nothing that needs it.
+    503 NotRunningError, naming the service and why, when one of the services every
+    answer needs (permission, bus, store) has stopped: its supervisor gave up restarting
+    it.  A plugin that stopped leaves the server healthy (it shows in /debug/actors).
     """
     for row in snapshot():
-        if row.status == "stopped":
+        if row.status == "stopped" and row.name in _CORE:
             raise NotRunning(row.name, row.reason)
     return json_response({"healthy": True, "version": wire.VERSION})
 
