@@ -1,0 +1,120 @@
+"""Running real agents (npm packages under tests/agents/) in the end-to-end tests.
+
+The agents are installed by ``make test-agents`` (``npm ci`` here), which also sets
+``AGENTACTORS_TEST_AGENTS=1``; without it these tests are skipped, so ``make test``
+stays fast and needs no Node.js.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import trio
+
+AGENTS_DIR = Path(__file__).parent
+BIN = AGENTS_DIR / "node_modules" / ".bin"
+
+needs_agents = pytest.mark.skipif(
+    os.environ.get("AGENTACTORS_TEST_AGENTS") != "1",
+    reason="real agents run in `make test-agents` (AGENTACTORS_TEST_AGENTS=1)",
+)
+
+
+def agent_binary(name: str) -> Path:
+    """An installed agent's command; fails (not skips) when make test-agents asked for it."""
+    path = BIN / name
+    assert path.exists(), f"{path} is missing: run `make test-agents` (npm ci in {AGENTS_DIR})"
+    return path
+
+
+def free_port() -> int:
+    """A loopback port free right now (for agents that read ``--port 0`` as a default)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of an agent: its own home and XDG directories, no user config."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OPENCODE_", "AGENTACTORS_", "ANTHROPIC_", "OPENAI_", "XDG_"))
+    }
+    env |= {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
+    return env | extra
+
+
+class Output:
+    """A process's merged output, read line by line as it comes; a test waits for a line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._changed = trio.Event()
+
+    async def read(self, stream: trio.abc.ReceiveStream) -> None:
+        buffer = b""
+        async for chunk in stream:
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            self.lines.extend(line.decode(errors="replace") for line in complete)
+            self._changed.set()
+            self._changed = trio.Event()
+
+    def mark(self) -> int:
+        """Where the output is now (for :meth:`wait_for`'s ``since``)."""
+        return len(self.lines)
+
+    async def wait_for(self, text: str, timeout: float, since: int = 0) -> str:
+        """The first line from line ``since`` on containing ``text`` (seen already or
+        coming within ``timeout``)."""
+        with trio.fail_after(timeout):
+            seen = since
+            while True:
+                for line in self.lines[seen:]:
+                    if text in line:
+                        return line
+                seen = len(self.lines)
+                await self._changed.wait()
+
+    def tail(self, count: int = 40) -> str:
+        return "\n".join(self.lines[-count:])
+
+
+@asynccontextmanager
+async def running(
+    command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]
+) -> AsyncIterator[tuple[trio.Process, Output]]:
+    """A process with its output collected; killed if still alive at the end."""
+    output = Output()
+    async with trio.open_nursery() as nursery:
+        process = await trio.lowlevel.open_process(
+            [str(part) for part in command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert process.stdout is not None
+        nursery.start_soon(output.read, process.stdout)
+        try:
+            yield process, output
+        finally:
+            if process.returncode is None:
+                process.kill()
+            with trio.move_on_after(10):
+                await process.wait()
