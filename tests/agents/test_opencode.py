@@ -33,7 +33,7 @@ from .agent_helpers import (
     needs_agents,
     running,
 )
-from .fake_models import FakeChatCompletions, chat_completions
+from .fake_models import FakeModel, chat_completions
 
 pytestmark = needs_agents
 
@@ -109,13 +109,13 @@ async def _asked_here(events: Stream) -> dict[str, Any]:
 
 
 @pytest.fixture
-def model() -> Iterator[FakeChatCompletions]:
+def model() -> Iterator[FakeModel]:
     with chat_completions() as fake:
         yield fake
 
 
 @pytest.fixture
-async def project(tmp_path: Path, model: FakeChatCompletions) -> Path:
+async def project(tmp_path: Path, model: FakeModel) -> Path:
     """A project with OpenCode's config and our plugin, installed by the real CLI."""
     project = tmp_path / "project"
     project.mkdir()
@@ -158,7 +158,7 @@ async def opencode(
 async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
     opencode: OpenCode,
     ours: tuple[trio.Process, str],
-    model: FakeChatCompletions,
+    model: FakeModel,
     project: Path,
 ) -> None:
     server, our_url = ours
