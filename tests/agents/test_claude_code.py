@@ -68,7 +68,8 @@ async def _claude(
     http: httpx.AsyncClient, answer: dict[str, str],
 ) -> str:  # fmt: skip
     """Run ``claude -p`` asking for ``command``; answer our ask with ``answer``; its output."""
-    claude = [agent_binary("claude"), "-p", f"run: {command}", "--output-format", "json"]
+    claude: list[str | Path] = [agent_binary("claude"), "-p", f"run: {command}"]
+    claude += ["--output-format", "json"]
     async with running(claude, cwd=project, env=env) as (process, output):
         try:
             with trio.fail_after(TURN):
