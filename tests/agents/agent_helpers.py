@@ -10,12 +10,18 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import attrs
+import httpx
 import pytest
 import trio
+
+from ..http_helpers import Stream
 
 AGENTS_DIR = Path(__file__).parent
 BIN = AGENTS_DIR / "node_modules" / ".bin"
@@ -26,11 +32,11 @@ needs_agents = pytest.mark.skipif(
 )
 
 
-def agent_binary(name: str) -> Path:
+def agent_binary(name: str) -> str:
     """An installed agent's command; fails (not skips) when make test-agents asked for it."""
     path = BIN / name
-    assert path.exists(), f"{path} is missing: run `make test-agents` (npm ci in {AGENTS_DIR})"
-    return path
+    assert path.exists(), f"{path} is missing: run `make test-agents` (npm in {AGENTS_DIR})"
+    return str(path)
 
 
 def free_port() -> int:
@@ -41,12 +47,18 @@ def free_port() -> int:
         return port
 
 
+AGENT_SETTINGS = ("OPENCODE_", "AGENTACTORS_", "ANTHROPIC_", "OPENAI_", "CODEX_", "XDG_")
+"""Environment variables an agent (or our server) reads settings from: never inherited."""
+
+
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of an agent: its own home and XDG directories, no user config."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("OPENCODE_", "AGENTACTORS_", "ANTHROPIC_", "OPENAI_", "XDG_"))
+        if not key.startswith(
+            ("OPENCODE_", "AGENTACTORS_", "ANTHROPIC_", "OPENAI_", "CODEX_", "XDG_")
+        )
     }
     env |= {
         "HOME": str(home),
@@ -118,3 +130,45 @@ async def running(
                 process.kill()
             with trio.move_on_after(10):
                 await process.wait()
+
+
+@attrs.frozen
+class Server:
+    """A server at a URL (for ``open_stream``)."""
+
+    url: str
+
+
+async def agentactors_cli(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """``python -m agentactors ARGS`` (asserting exit 0); its output."""
+    command = [sys.executable, "-m", "agentactors", *args]
+    with trio.fail_after(60):
+        result = await trio.run_process(
+            command, cwd=cwd, env=env, capture_stdout=True, capture_stderr=True, check=False
+        )
+    output = (result.stdout + result.stderr).decode(errors="replace")
+    assert result.returncode == 0, output
+    return output
+
+
+async def one_turn(
+    agent: Sequence[str | Path], *, cwd: Path, env: dict[str, str], command: str,
+    events: Stream, http: httpx.AsyncClient, answer: dict[str, Any], timeout: float = 120,
+) -> Output:  # fmt: skip
+    """Run ``agent`` (one headless turn asking to run ``command``); answer the ask that
+    reaches our server (``events``: its event stream) with ``answer``; wait for the
+    agent to exit 0.  Its output."""
+    async with running(agent, cwd=cwd, env=env) as (process, output):
+        try:
+            with trio.fail_after(timeout):
+                asked = (await events.next_of("permission.asked", timeout=timeout)).properties
+                assert asked["permission"] == "bash", asked
+                assert command in asked["patterns"], asked
+                reply = await http.post(f"/permission/{asked['id']}/reply", json=answer)
+                assert reply.status_code == 200, reply.text
+                await process.wait()
+        except BaseException:
+            print(output.tail())
+            raise
+        assert process.returncode == 0, output.tail()
+        return output

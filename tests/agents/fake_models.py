@@ -1,5 +1,6 @@
 """Fake model APIs on loopback for the real agents: OpenAI chat completions
-(:func:`chat_completions`) and Anthropic messages (:func:`anthropic_messages`), streamed.
+(:func:`chat_completions`), OpenAI responses (:func:`openai_responses`) and Anthropic
+messages (:func:`anthropic_messages`), streamed.
 
 The agent's user message names the command to run (a line ``run: <command>``).  The
 first answer is a tool call to the agent's shell tool with that command; once the agent
@@ -43,6 +44,22 @@ def _tool_result_text(part: Any) -> str | None:
     return _text(part.get("content"))
 
 
+def _responses_as_messages(items: Any) -> list[dict[str, Any]]:
+    """An OpenAI responses ``input`` as chat messages (user text; tool outputs)."""
+    if not isinstance(items, list):
+        return []
+    messages: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "function_call_output":
+            output = item.get("output")
+            messages.append({"role": "tool", "content": output if isinstance(output, str) else ""})
+        elif item.get("role") == "user":
+            messages.append({"role": "user", "content": item.get("content")})
+    return messages
+
+
 def command_asked(messages: list[dict[str, Any]]) -> str | None:
     """The command the person asked for (a line ``run: ...`` of a user message), unless
     the agent already sent a tool's result after it."""
@@ -75,7 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         with self.server.lock:
             self.server.requests.append(body)
-        command = command_asked(body.get("messages", [])) if body.get("tools") else None
+        messages = body.get("messages") or _responses_as_messages(body.get("input"))
+        command = command_asked(messages) if body.get("tools") else None
         self.answer(body, command)
 
     def answer(self, body: dict[str, Any], command: str | None) -> None:
@@ -181,6 +199,46 @@ class _Messages(_Handler):
         self.wfile.write(f"event: {name}\ndata: {payload}\n\n".encode())
 
 
+class _Responses(_Handler):
+    """``POST /v1/responses`` (OpenAI responses), streamed; the shell tool is the one the
+    agent offers (``exec_command``, ``shell_command`` or ``shell``)."""
+
+    def answer(self, body: dict[str, Any], command: str | None) -> None:
+        tools = {tool.get("name") for tool in body.get("tools", []) if isinstance(tool, dict)}
+        response = {"id": "resp_fake", "object": "response", "created_at": 0,
+                     "status": "in_progress", "model": "fake-model", "output": []}  # fmt: skip
+        item: dict[str, Any]
+        arguments: dict[str, Any]
+        if command is not None:
+            if "exec_command" in tools:
+                name, arguments = "exec_command", {"cmd": command}
+            elif "shell_command" in tools:
+                name, arguments = "shell_command", {"command": command}
+            else:
+                name, arguments = "shell", {"command": ["bash", "-lc", command]}
+            item = {"type": "function_call", "id": "fc_fake", "call_id": "call_fake1",
+                    "name": name, "arguments": json.dumps(arguments),
+                    "status": "completed"}  # fmt: skip
+        else:
+            text = {"type": "output_text", "text": "done", "annotations": []}
+            item = {"type": "message", "id": "msg_fake", "role": "assistant",
+                    "status": "completed", "content": [text]}  # fmt: skip
+        usage = {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2,
+                 "input_tokens_details": {"cached_tokens": 0},
+                 "output_tokens_details": {"reasoning_tokens": 0}}  # fmt: skip
+        self._stream_head()
+        self._event("response.created", response=response)
+        self._event("response.output_item.added", output_index=0, item=item)
+        self._event("response.output_item.done", output_index=0, item=item)
+        done = {**response, "status": "completed", "output": [item], "usage": usage}
+        self._event("response.completed", response=done)
+        self.wfile.flush()
+
+    def _event(self, name: str, **data: Any) -> None:
+        payload = json.dumps({"type": name, **data})
+        self.wfile.write(f"event: {name}\ndata: {payload}\n\n".encode())
+
+
 class FakeModel(ThreadingHTTPServer):
     """The server; ``url`` is its base URL (``.../v1`` for OpenAI clients)."""
 
@@ -202,7 +260,11 @@ class FakeModel(ThreadingHTTPServer):
     def tool_results(self) -> list[str]:
         """The text of every tool result the agent sent back, in order."""
         with self.lock:
-            messages = [m for body in self.requests for m in body.get("messages", [])]
+            messages = [
+                message
+                for body in self.requests
+                for message in body.get("messages") or _responses_as_messages(body.get("input"))
+            ]
         results: list[str] = []
         for message in messages:
             if message.get("role") == "tool":
@@ -229,6 +291,11 @@ def _running(handler: type[_Handler]) -> Iterator[FakeModel]:
 def chat_completions() -> contextlib.AbstractContextManager[FakeModel]:
     """A running fake OpenAI chat-completions API (``url`` is its ``baseURL``)."""
     return _running(_ChatCompletions)
+
+
+def openai_responses() -> contextlib.AbstractContextManager[FakeModel]:
+    """A running fake OpenAI responses API (``url`` is its base URL)."""
+    return _running(_Responses)
 
 
 def anthropic_messages() -> contextlib.AbstractContextManager[FakeModel]:

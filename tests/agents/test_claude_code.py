@@ -14,18 +14,22 @@ Skipped where this build has no ``agentactors hook`` command.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import attrs
 import httpx
 import pytest
-import trio
 
-from ..http_helpers import Stream, open_stream, serve_process
-from .agent_helpers import agent_binary, isolated_env, needs_agents, running
+from ..http_helpers import open_stream, serve_process
+from .agent_helpers import (
+    Server,
+    agent_binary,
+    agentactors_cli,
+    isolated_env,
+    needs_agents,
+    one_turn,
+)
 from .fake_models import FakeModel, anthropic_messages
 
 pytestmark = [
@@ -35,13 +39,6 @@ pytestmark = [
         reason="this build has no `agentactors hook claude-code` command",
     ),
 ]
-
-TURN = 120  # seconds: one `claude -p` run
-
-
-@attrs.frozen
-class _Server:
-    url: str
 
 
 @pytest.fixture
@@ -63,59 +60,37 @@ async def ours(tmp_path: Path, project: Path) -> AsyncIterator[str]:
         yield url
 
 
-async def _claude(
-    project: Path, env: dict[str, str], command: str, *, events: Stream,
-    http: httpx.AsyncClient, answer: dict[str, str],
-) -> str:  # fmt: skip
-    """Run ``claude -p`` asking for ``command``; answer our ask with ``answer``; its output."""
-    claude: list[str | Path] = [agent_binary("claude"), "-p", f"run: {command}"]
-    claude += ["--output-format", "json"]
-    async with running(claude, cwd=project, env=env) as (process, output):
-        try:
-            with trio.fail_after(TURN):
-                asked = (await events.next_of("permission.asked", timeout=TURN)).properties
-                assert asked["permission"] == "bash"
-                assert command in asked["patterns"], asked
-                reply = await http.post(f"/permission/{asked['id']}/reply", json=answer)
-                assert reply.status_code == 200, reply.text
-                await process.wait()
-        except BaseException:
-            print(output.tail())
-            raise
-        assert process.returncode == 0, output.tail()
-        return "\n".join(output.lines)
-
-
 async def test_once_runs_and_reject_stops(
     tmp_path: Path, project: Path, ours: str, model: FakeModel
 ) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
     env = isolated_env(
-        tmp_path / "home",
+        home,
         ANTHROPIC_BASE_URL=model.root,
         ANTHROPIC_API_KEY="sk-ant-fake",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
         DISABLE_AUTOUPDATER="1",
         AGENTACTORS_URL=ours,
     )
-    (tmp_path / "home").mkdir()
-    install = [sys.executable, "-m", "agentactors", "install", "claude-code"]
-    install += ["--project", "--command", "--url", ours]
-    result = await trio.run_process(
-        install, cwd=project, env=env, capture_stdout=True, capture_stderr=True, check=False
+    await agentactors_cli(
+        project, env, "install", "claude-code", "--project", "--command", "--url", ours
     )
-    assert result.returncode == 0, result
     directory = quote(str(project), safe="")
     async with (
         httpx.AsyncClient(base_url=ours, timeout=30) as http,
-        open_stream(_Server(ours), f"/event?directory={directory}") as events,
+        open_stream(Server(ours), f"/event?directory={directory}") as events,
     ):
-        once = {"reply": "once"}
-        await _claude(project, env, "touch cc-once.txt", events=events, http=http, answer=once)
+        for command, answer in [
+            ("touch cc-once.txt", {"reply": "once"}),
+            ("touch cc-rejected.txt", {"reply": "reject", "message": "not here, use staging"}),
+        ]:
+            claude = [agent_binary("claude"), "-p", f"run: {command}", "--output-format", "json"]
+            await one_turn(
+                claude, cwd=project, env=env, command=command, events=events, http=http,
+                answer=answer,
+            )  # fmt: skip
         assert (project / "cc-once.txt").exists()
-
-        message = "not here, use the staging copy"
-        reject = {"reply": "reject", "message": message}
-        command = "touch cc-rejected.txt"
-        await _claude(project, env, command, events=events, http=http, answer=reject)
         assert not (project / "cc-rejected.txt").exists()
-        assert any(message in result for result in model.tool_results()), model.tool_results()
+        results = model.tool_results()
+        assert any("not here, use staging" in result for result in results), results

@@ -27,6 +27,7 @@ import trio
 from ..http_helpers import Stream, open_stream, serve_process
 from .agent_helpers import (
     Output,
+    Server,
     agent_binary,
     free_port,
     isolated_env,
@@ -88,11 +89,6 @@ class OpenCode:
         return list(response.json())
 
 
-@attrs.frozen
-class _Server:
-    url: str
-
-
 async def _idle(events: Stream, session: str) -> None:
     """Until OpenCode says the session's turn is over."""
     while True:
@@ -145,7 +141,7 @@ async def opencode(
         OPENCODE_DISABLE_MODELS_FETCH="1",
         OPENCODE_DISABLE_AUTOUPDATE="1",
     )
-    command: list[str | Path] = [agent_binary("opencode"), "serve", "--hostname", "127.0.0.1"]
+    command = [agent_binary("opencode"), "serve", "--hostname", "127.0.0.1"]
     command += ["--port", str(port)]
     async with running(command, cwd=project, env=env) as (_, output):
         await output.wait_for("opencode server listening on", timeout=60)
@@ -165,8 +161,8 @@ async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
     directory = quote(str(project), safe="")
     async with (
         httpx.AsyncClient(base_url=our_url, timeout=30) as http,
-        open_stream(_Server(our_url), f"/event?directory={directory}") as our_events,
-        open_stream(_Server(opencode.url), f"/event?directory={directory}") as oc_events,
+        open_stream(Server(our_url), f"/event?directory={directory}") as our_events,
+        open_stream(Server(opencode.url), f"/event?directory={directory}") as oc_events,
     ):
         try:
             # once: the ask shows up here with OpenCode's ids, our reply lets it run
