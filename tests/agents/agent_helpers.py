@@ -7,10 +7,14 @@ stays fast and needs no Node.js.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import socket
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -172,3 +176,73 @@ async def one_turn(
             raise
         assert process.returncode == 0, output.tail()
         return output
+
+
+ESCAPES = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|P[^\x1b]*\x1b\\|.)"
+)
+"""Terminal control sequences (CSI, OSC, DCS, two-byte escapes): dropped from a screen."""
+
+
+class Screen:
+    """What a program under a pseudo-terminal wrote, as plain text (control sequences
+    dropped); a test waits for a text to appear and types keys."""
+
+    def __init__(self, master: int) -> None:
+        self._stream = trio.lowlevel.FdStream(master)
+        self.text = ""
+        self._changed = trio.Event()
+
+    async def read(self) -> None:
+        raw = b""
+        try:
+            async for chunk in self._stream:
+                raw += chunk
+                self.text = ESCAPES.sub(b"", raw).decode(errors="replace")
+                self._changed.set()
+                self._changed = trio.Event()
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            return  # EIO once the program is gone
+
+    async def wait_for(self, text: str, timeout: float) -> None:
+        with trio.fail_after(timeout):
+            while text not in self.text:
+                await self._changed.wait()
+
+    async def type(self, keys: str) -> None:
+        await self._stream.send_all(keys.encode())
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+@asynccontextmanager
+async def terminal(
+    command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]
+) -> AsyncIterator[Screen]:
+    """A program in a 40x120 pseudo-terminal; killed if still alive at the end."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    try:
+        process = await trio.lowlevel.open_process(
+            [str(part) for part in command],
+            cwd=cwd,
+            env={**env, "TERM": "xterm-256color"},
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+    screen = Screen(master)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(screen.read)
+        try:
+            yield screen
+        finally:
+            if process.returncode is None:
+                process.kill()
+            with trio.move_on_after(10):
+                await process.wait()
+            await screen.aclose()

@@ -92,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         with self.server.lock:
             self.server.requests.append(body)
+            self.server.lock.notify_all()
         messages = body.get("messages") or _responses_as_messages(body.get("input"))
         command = command_asked(messages) if body.get("tools") else None
         self.answer(body, command)
@@ -246,7 +247,7 @@ class FakeModel(ThreadingHTTPServer):
 
     def __init__(self, handler: type[_Handler]) -> None:
         super().__init__(("127.0.0.1", 0), handler)
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.requests: list[dict[str, Any]] = []
 
     @property
@@ -256,6 +257,13 @@ class FakeModel(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"{self.root}/v1"
+
+    def wait_tool_results(self, count: int, timeout: float) -> list[str]:
+        """Blocks until the agent sent ``count`` tool results back (or ``timeout``
+        seconds passed); the tool results."""
+        with self.lock:
+            self.lock.wait_for(lambda: len(self.tool_results()) >= count, timeout)
+            return self.tool_results()
 
     def tool_results(self) -> list[str]:
         """The text of every tool result the agent sent back, in order."""

@@ -8,6 +8,8 @@ fake OpenAI-compatible model on loopback that asks for ``bash`` with a command, 
 - Our ``reject`` with a message stops it; the message reaches the model as the tool's
   result.
 - With our server gone, OpenCode's own prompt stays pending and nothing runs.
+- The TUI (``opencode`` in a pseudo-terminal, no listener: ``serverUrl`` is a
+  placeholder) gets our ``once`` through the one server in its process.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .agent_helpers import (
     isolated_env,
     needs_agents,
     running,
+    terminal,
 )
 from .fake_models import FakeModel, chat_completions
 
@@ -129,18 +132,22 @@ async def ours(tmp_path: Path, project: Path) -> AsyncIterator[tuple[trio.Proces
         yield served
 
 
+def _env(home: Path, ours: str) -> dict[str, str]:
+    return isolated_env(
+        home,
+        AGENTACTORS_URL=ours,
+        AGENTACTORS_OPENCODE_DEBUG="1",
+        OPENCODE_DISABLE_MODELS_FETCH="1",
+        OPENCODE_DISABLE_AUTOUPDATE="1",
+    )
+
+
 @pytest.fixture
 async def opencode(
     tmp_path: Path, project: Path, ours: tuple[trio.Process, str]
 ) -> AsyncIterator[OpenCode]:
     port = free_port()
-    env = isolated_env(
-        tmp_path / "home",
-        AGENTACTORS_URL=ours[1],
-        AGENTACTORS_OPENCODE_DEBUG="1",
-        OPENCODE_DISABLE_MODELS_FETCH="1",
-        OPENCODE_DISABLE_AUTOUPDATE="1",
-    )
+    env = _env(tmp_path / "home", ours[1])
     command = [agent_binary("opencode"), "serve", "--hostname", "127.0.0.1"]
     command += ["--port", str(port)]
     async with running(command, cwd=project, env=env) as (_, output):
@@ -218,3 +225,31 @@ async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
         assert reply.status_code == 200, reply.text
         await _idle(oc_events, session)
         assert not (project / "unreached.txt").exists()
+
+
+async def test_the_tui_without_a_listener_gets_our_answer(
+    tmp_path: Path, project: Path, ours: tuple[trio.Process, str], model: FakeModel
+) -> None:
+    our_url = ours[1]
+    directory = quote(str(project), safe="")
+    tui = [agent_binary("opencode"), "--prompt", "run: touch tui.txt"]
+    tui += ["--model", "fake/fake-model"]
+    async with (
+        httpx.AsyncClient(base_url=our_url, timeout=30) as http,
+        open_stream(Server(our_url), f"/event?directory={directory}") as our_events,
+        terminal(tui, cwd=project, env=_env(tmp_path / "home", our_url)) as screen,
+    ):
+        try:
+            await screen.wait_for("run: touch tui.txt", timeout=START)
+            await screen.type("\r")
+            with trio.fail_after(START):
+                asked = await _asked_here(our_events)
+            assert asked["patterns"] == ["touch tui.txt"]
+            reply = await http.post(f"/permission/{asked['id']}/reply", json={"reply": "once"})
+            assert reply.status_code == 200, reply.text
+            results = await trio.to_thread.run_sync(model.wait_tool_results, 1, TURN)
+            assert len(results) == 1, results
+            assert (project / "tui.txt").exists()
+        except BaseException:
+            print(screen.text[-3000:])
+            raise

@@ -22,12 +22,13 @@
 //
 // Supported OpenCode versions: 1.x with `permission.asked` events and the
 // /permission/{requestID}/reply route (tested: 1.18.33).  The reply goes over HTTP to
-// serverUrl whenever OpenCode listens there, on every version, so the in-process SDK
-// client (which before 1.17.7 could answer a second copy of the permission service) is
-// not involved.  Only when nothing listens at serverUrl (the TUI started without --port,
-// where serverUrl is a placeholder and the process holds the one server) is the reply
-// handed to the in-process client, which then reaches that one server.  An error answer
-// from the listener is logged, never retried another way.
+// serverUrl whenever the OpenCode server there lists the request as pending, on every
+// version, so the in-process SDK client (which before 1.17.7 could answer a second copy
+// of the permission service) is not involved.  Only when no server at serverUrl holds it
+// (the TUI started without --port, where serverUrl is a placeholder and the process
+// holds the one server) is the reply handed to the in-process client, which then
+// reaches that one server.  An error answer from the listener is logged, never retried
+// another way.
 
 const OURS = "agentactors-opencode"
 const DEFAULT_URL = "http://127.0.0.1:4096" // set by `agentactors install opencode --url`
@@ -154,24 +155,39 @@ export const AgentActors = async (ctx) => {
     }
   }
 
-  // Replies over HTTP; false when nothing listens at serverUrl (or it is our own server).
-  async function replyOverHttp(asked, reply) {
-    const server = ctx.serverUrl
-    if (!server) return false
-    const url = new URL(`permission/${asked.id}/reply`, server)
-    url.searchParams.set("directory", directory)
-    if (url.origin === new URL(base).origin) return false // that is us, not OpenCode
+  function openCodeHeaders() {
     const headers = { "content-type": "application/json" }
     if (ocPassword) headers.authorization = basic(ocUser, ocPassword)
-    let answer
+    return headers
+  }
+
+  // Whether the server at serverUrl is the one holding this request: it lists it as
+  // pending.  (Without a listener serverUrl is a placeholder, http://localhost:4096,
+  // where another program, this server by default, may well be listening.)
+  async function holds(server, asked) {
+    const url = new URL("permission", server)
+    url.searchParams.set("directory", directory)
     try {
-      answer = await fetch(url, { method: "POST", headers, body: JSON.stringify(reply) })
+      const answer = await fetch(url, { headers: openCodeHeaders() })
+      if (!answer.ok) return false
+      const pending = await answer.json()
+      return Array.isArray(pending) && pending.some((request) => request?.id === asked.id)
     } catch (error) {
       debug("nothing listens at", String(server), String(error))
       return false
     }
+  }
+
+  // Replies over HTTP; false when the server at serverUrl does not hold the request.
+  async function replyOverHttp(asked, reply) {
+    const server = ctx.serverUrl
+    if (!server || !(await holds(server, asked))) return false
+    const url = new URL(`permission/${asked.id}/reply`, server)
+    url.searchParams.set("directory", directory)
+    const body = JSON.stringify(reply)
+    const answer = await fetch(url, { method: "POST", headers: openCodeHeaders(), body })
     debug("replied over HTTP", asked.id, reply.reply, answer.status)
-    // 404: already answered in OpenCode (its own prompt, or a cascade): nothing to do
+    // 404: answered in OpenCode meanwhile (its own prompt, or a cascade): nothing to do
     if (!answer.ok && answer.status !== 404) {
       console.error(`[${OURS}] OpenCode refused the reply: ${answer.status} ${await answer.text()}`)
     }
