@@ -7,6 +7,7 @@ stays fast and needs no Node.js.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
 import re
@@ -41,6 +42,11 @@ def agent_binary(name: str) -> str:
     path = BIN / name
     assert path.exists(), f"{path} is missing: run `make test-agents` (npm in {AGENTS_DIR})"
     return str(path)
+
+
+def basic(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def free_port() -> int:

@@ -7,6 +7,8 @@ fake OpenAI-compatible model on loopback that asks for ``bash`` with a command, 
 - Our ``once`` lets the command run (its file appears).
 - Our ``reject`` with a message stops it; the message reaches the model as the tool's
   result.
+- Our ``always`` runs it and saves our approval for OpenCode's ``always`` patterns.
+- Both servers have passwords: the plugin sends ours, and OpenCode's to OpenCode.
 - With our server gone, OpenCode's own prompt stays pending and nothing runs.
 - The TUI (``opencode`` in a pseudo-terminal, no listener: ``serverUrl`` is a
   placeholder) gets our ``once`` through the one server in its process.
@@ -31,6 +33,7 @@ from .agent_helpers import (
     Output,
     Server,
     agent_binary,
+    basic,
     free_port,
     isolated_env,
     needs_agents,
@@ -41,6 +44,12 @@ from .fake_models import FakeModel, chat_completions
 
 pytestmark = needs_agents
 
+PASSWORD = "e2e-secret"  # our server's (the plugin sends it)
+OPENCODE_PASSWORD = "opencode-secret"  # opencode serve's (the plugin replies with it)
+OURS_AUTH = httpx.BasicAuth("agentactors", PASSWORD)
+OPENCODE_AUTH = httpx.BasicAuth("opencode", OPENCODE_PASSWORD)
+OURS_HEADERS = {"Authorization": basic("agentactors", PASSWORD)}
+OPENCODE_HEADERS = {"Authorization": basic("opencode", OPENCODE_PASSWORD)}
 START = 180  # seconds: the first start of an OpenCode instance installs its plugin kit
 TURN = 120  # seconds: one prompt, from sending to the session's idle
 
@@ -128,14 +137,17 @@ async def project(tmp_path: Path, model: FakeModel) -> Path:
 
 @pytest.fixture
 async def ours(tmp_path: Path, project: Path) -> AsyncIterator[tuple[trio.Process, str]]:
-    async with serve_process(project, tmp_path / "data") as served:
+    password = {"AGENTACTORS_SERVER_PASSWORD": PASSWORD}
+    async with serve_process(project, tmp_path / "data", env=password) as served:
         yield served
 
 
-def _env(home: Path, ours: str) -> dict[str, str]:
+def _env(home: Path, ours: str, **extra: str) -> dict[str, str]:
     return isolated_env(
         home,
         AGENTACTORS_URL=ours,
+        AGENTACTORS_SERVER_PASSWORD=PASSWORD,
+        **extra,
         AGENTACTORS_OPENCODE_DEBUG="1",
         OPENCODE_DISABLE_MODELS_FETCH="1",
         OPENCODE_DISABLE_AUTOUPDATE="1",
@@ -147,14 +159,16 @@ async def opencode(
     tmp_path: Path, project: Path, ours: tuple[trio.Process, str]
 ) -> AsyncIterator[OpenCode]:
     port = free_port()
-    env = _env(tmp_path / "home", ours[1])
+    env = _env(tmp_path / "home", ours[1], OPENCODE_SERVER_PASSWORD=OPENCODE_PASSWORD)
     command = [agent_binary("opencode"), "serve", "--hostname", "127.0.0.1"]
     command += ["--port", str(port)]
     async with running(command, cwd=project, env=env) as (_, output):
         await output.wait_for("opencode server listening on", timeout=60)
         url = f"http://127.0.0.1:{port}"
         headers = {"x-opencode-directory": quote(str(project), safe="")}
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=url, headers=headers, auth=OPENCODE_AUTH, timeout=30
+        ) as http:
             yield OpenCode(url, project, http, output)
 
 
@@ -167,9 +181,11 @@ async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
     server, our_url = ours
     directory = quote(str(project), safe="")
     async with (
-        httpx.AsyncClient(base_url=our_url, timeout=30) as http,
-        open_stream(Server(our_url), f"/event?directory={directory}") as our_events,
-        open_stream(Server(opencode.url), f"/event?directory={directory}") as oc_events,
+        httpx.AsyncClient(base_url=our_url, auth=OURS_AUTH, timeout=30) as http,
+        open_stream(Server(our_url), f"/event?directory={directory}", OURS_HEADERS) as our_events,
+        open_stream(
+            Server(opencode.url), f"/event?directory={directory}", OPENCODE_HEADERS
+        ) as oc_events,
     ):
         try:
             # once: the ask shows up here with OpenCode's ids, our reply lets it run
@@ -204,6 +220,17 @@ async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
             assert not (project / "rejected.txt").exists()
             assert any(message in result for result in model.tool_results())
             assert await opencode.pending() == []
+
+            # always: it runs, and our approval is saved for OpenCode's always patterns
+            session = await opencode.session()
+            await opencode.prompt(session, "touch always.txt")
+            asked = await _asked_here(our_events)
+            reply = await http.post(f"/permission/{asked['id']}/reply", json={"reply": "always"})
+            assert reply.status_code == 200, reply.text
+            await _idle(oc_events, session)
+            assert (project / "always.txt").exists()
+            saved = (await http.get("/permission/saved")).json()
+            assert [(a["permission"], a["pattern"]) for a in saved] == [("bash", "touch *")]
         except BaseException:
             print(opencode.output.tail())
             raise
@@ -213,18 +240,18 @@ async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
         await server.wait()
         seen = opencode.output.mark()
         session = await opencode.session()
-        await opencode.prompt(session, "touch unreached.txt")
+        await opencode.prompt(session, "mkdir unreached")  # not touch: OpenCode allows that now
         oc_asked = await _asked_here(oc_events)
         await opencode.output.wait_for("[agentactors-opencode] bash:", TURN, since=seen)
         assert [request["id"] for request in await opencode.pending()] == [oc_asked["id"]]
-        assert not (project / "unreached.txt").exists()
+        assert not (project / "unreached").exists()
         # the person answers in OpenCode
         reply = await opencode.http.post(
             f"/permission/{oc_asked['id']}/reply", json={"reply": "reject"}
         )
         assert reply.status_code == 200, reply.text
         await _idle(oc_events, session)
-        assert not (project / "unreached.txt").exists()
+        assert not (project / "unreached").exists()
 
 
 async def test_the_tui_without_a_listener_gets_our_answer(
@@ -235,8 +262,8 @@ async def test_the_tui_without_a_listener_gets_our_answer(
     tui = [agent_binary("opencode"), "--prompt", "run: touch tui.txt"]
     tui += ["--model", "fake/fake-model"]
     async with (
-        httpx.AsyncClient(base_url=our_url, timeout=30) as http,
-        open_stream(Server(our_url), f"/event?directory={directory}") as our_events,
+        httpx.AsyncClient(base_url=our_url, auth=OURS_AUTH, timeout=30) as http,
+        open_stream(Server(our_url), f"/event?directory={directory}", OURS_HEADERS) as our_events,
         terminal(tui, cwd=project, env=_env(tmp_path / "home", our_url)) as screen,
     ):
         try:
