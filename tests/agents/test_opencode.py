@@ -8,6 +8,7 @@ fake OpenAI-compatible model on loopback that asks for ``bash`` with a command, 
 - Our ``reject`` with a message stops it; the message reaches the model as the tool's
   result.
 - Our ``always`` runs it and saves our approval for OpenCode's ``always`` patterns.
+- Answered in OpenCode first, our request is withdrawn.
 - Both servers have passwords: the plugin sends ours, and OpenCode's to OpenCode.
 - With our server gone, OpenCode's own prompt stays pending and nothing runs.
 - The TUI (``opencode`` in a pseudo-terminal, no listener: ``serverUrl`` is a
@@ -231,6 +232,20 @@ async def test_once_runs_reject_stops_and_no_server_leaves_the_prompt(
             assert (project / "always.txt").exists()
             saved = (await http.get("/permission/saved")).json()
             assert [(a["permission"], a["pattern"]) for a in saved] == [("bash", "touch *")]
+
+            # answered in OpenCode first: our request is withdrawn
+            session = await opencode.session()
+            await opencode.prompt(session, "mkdir local")
+            asked = await _asked_here(our_events)
+            oc_request = asked["metadata"]["opencode"]["requestID"]
+            body = {"reply": "reject", "message": "no"}
+            reply = await opencode.http.post(f"/permission/{oc_request}/reply", json=body)
+            assert reply.status_code == 200, reply.text
+            replied = (await our_events.next_of("permission.replied", timeout=TURN)).properties
+            assert replied["requestID"] == asked["id"]
+            assert (replied["reply"], replied["decidedBy"]["kind"]) == ("reject", "asker")
+            await _idle(oc_events, session)
+            assert not (project / "local").exists()
         except BaseException:
             print(opencode.output.tail())
             raise
