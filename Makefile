@@ -58,8 +58,8 @@ pytest: $(STAMP) $(SDK_STAMP) $(CHROMIUM)
 
 test: lint typecheck pytest
 
-# Real agents (OpenCode from npm) against a fake model API on loopback: heavier than
-# `make test` (a 180 MB download once, then about a minute).
+# Real agents (OpenCode, Claude Code, Codex from npm) against fake model APIs on loopback:
+# heavier than `make test` (about 1.2 GB of npm packages once, then about 3 minutes).
 test-agents: $(STAMP) $(AGENTS_STAMP)
 	AGENTACTORS_TEST_AGENTS=1 $(BIN)/python -m pytest tests/agents $(PYTEST_ARGS)
 

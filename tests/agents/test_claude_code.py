@@ -7,13 +7,10 @@ serve``.
 - The ask reaches our server as ``bash`` with the command.
 - Our ``once`` lets the command run (its file appears).
 - Our ``reject`` with a message stops it; the message reaches the model.
-
-Skipped where this build has no ``agentactors hook`` command.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -32,13 +29,7 @@ from .agent_helpers import (
 )
 from .fake_models import FakeModel, anthropic_messages
 
-pytestmark = [
-    needs_agents,
-    pytest.mark.skipif(
-        importlib.util.find_spec("agentactors._cli_hook") is None,
-        reason="this build has no `agentactors hook claude-code` command",
-    ),
-]
+pytestmark = needs_agents
 
 
 @pytest.fixture

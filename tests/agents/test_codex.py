@@ -11,13 +11,10 @@ automation that vetted its hooks).  Codex's ``PreToolUse`` hook can only deny: o
 - The ask reaches our server as ``bash`` with the command.
 - Our ``once`` lets the command run (its file appears).
 - Our ``reject`` with a message blocks it; the message reaches the model.
-
-Skipped where this build has no ``agentactors hook`` command.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -36,13 +33,7 @@ from .agent_helpers import (
 )
 from .fake_models import FakeModel, openai_responses
 
-pytestmark = [
-    needs_agents,
-    pytest.mark.skipif(
-        importlib.util.find_spec("agentactors._cli_hook") is None,
-        reason="this build has no `agentactors hook codex` command",
-    ),
-]
+pytestmark = needs_agents
 
 CONFIG = """\
 model = "fake-model"
