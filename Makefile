@@ -10,8 +10,10 @@ SDK_STAMP = $(SDK_DIR)/node_modules/.installed
 # Debian's Chromium, which tests/test_inbox_browser.py drives through Playwright (never a
 # browser build of Playwright's own).
 CHROMIUM ?= /usr/bin/chromium
+AGENTS_DIR   = tests/agents
+AGENTS_STAMP = $(AGENTS_DIR)/node_modules/.installed
 
-.PHONY: serve test lint typecheck pytest bench clean
+.PHONY: serve test lint typecheck pytest bench clean test-agents
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +37,12 @@ $(CHROMIUM):
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; \
 	else echo "no $(CHROMIUM): as root, apt-get install chromium (else the browser tests skip)"; fi
 
+# The real agents tests/agents/ runs, at the exact versions of its package.json (no lock
+# file: npm leaves the other platforms' binaries out of one, and `npm ci` then refuses it;
+# each agent pins its platform packages exactly).
+$(AGENTS_STAMP): $(AGENTS_DIR)/package.json
+	npm install --prefix $(AGENTS_DIR) --no-package-lock --no-audit --no-fund && touch $@
+
 serve: $(STAMP)
 	$(BIN)/python -m agentactors serve $(ARGS)
 
@@ -50,8 +58,14 @@ pytest: $(STAMP) $(SDK_STAMP) $(CHROMIUM)
 
 test: lint typecheck pytest
 
+# Real agents (OpenCode, Claude Code, Codex from npm) against fake model APIs on loopback:
+# heavier than `make test` (about 1.2 GB of npm packages once, then about 3 minutes).
+test-agents: $(STAMP) $(AGENTS_STAMP)
+	AGENTACTORS_TEST_AGENTS=1 $(BIN)/python -m pytest tests/agents $(PYTEST_ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(SDK_DIR)/node_modules
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(SDK_DIR)/node_modules \
+		$(AGENTS_DIR)/node_modules

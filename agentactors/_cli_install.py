@@ -1,4 +1,5 @@
-"""``agentactors install AGENT``: write an agent's hook configuration.
+"""``agentactors install AGENT``: write an agent's hook configuration (OpenCode: its
+plugin file).
 
 Merges our hooks into the agent's settings file (other hooks and keys untouched; running
 it again changes nothing), or with ``--dry-run`` prints the change.  A settings file

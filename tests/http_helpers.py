@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import h11
@@ -89,6 +89,13 @@ class Conn:
     async def aclose(self) -> None:
         if self.stream is not None:
             await self.stream.aclose()
+
+
+class HasUrl(Protocol):
+    """Any server at a URL (another program's, for :func:`open_stream`)."""
+
+    @property
+    def url(self) -> str: ...
 
 
 @attrs.frozen
@@ -200,7 +207,7 @@ async def raw_request(live: Live, method: str, path: str, body: Any = None) -> t
 
 @asynccontextmanager
 async def open_stream(
-    live: Live | str, path: str = "/event", headers: dict[str, str] | None = None
+    live: Live | HasUrl | str, path: str = "/event", headers: dict[str, str] | None = None
 ) -> AsyncIterator[Stream]:
     """Open an SSE stream (of a live server, or of the server at a URL) and read past
     ``server.connected`` (which must come first)."""

@@ -61,7 +61,7 @@ PATH = re.compile(r"(?<![\w./~$<-])([\w.-]*[\w-][\w./-]*)((?:::\w+)+)?")
 BARE_TEST = re.compile(r"(?<![\w:\[])::(test_\w+)")
 """``::test_name`` alone: a test of the test file named last before it."""
 DOTTED = re.compile(r"(?<![\w./-])agentactors(?:\.\w+)+")
-FILE_LIKE = (".toml", ".db", ".lock", ".md", ".py", ".json", ".txt", ".mjs")
+FILE_LIKE = (".toml", ".db", ".lock", ".md", ".py", ".json", ".txt", ".mjs", ".js")
 
 FILES = sorted(
     path.relative_to(ROOT).as_posix()

@@ -53,6 +53,7 @@ INSTALLERS: dict[str, str] = {
     "claude-code": "agentactors.integrations._install_agents:claude_code",
     "codex": "agentactors.integrations._install_agents:codex",
     "gemini": "agentactors.integrations._install_agents:gemini",
+    "opencode": "agentactors.integrations.opencode:opencode",
 }
 """Agent name -> ``"module:function"`` of its installer."""
 
