@@ -7,8 +7,8 @@ CSRF token the page sends back in the ``x-csrf-token`` header of every state-cha
 request.  The gate (``_auth.verdict``) accepts the cookie where it accepts a password,
 on first-party requests only (``_auth.first_party``), and refuses a cookie-authenticated
 POST, PATCH or DELETE whose CSRF token is missing or wrong (compared in constant time).
-Logins live in memory: a restart, a logout or
-``ttl`` seconds end them; at most ``limit`` are open (the oldest goes first).
+Logins live in memory: a restart, a logout or ``ttl`` seconds end them; at most
+``limit`` are open (the oldest goes first).
 
 :class:`Attempts` slows guessing, at the login form and in ``Authorization`` headers
 alike: after ``burst`` wrong passwords from one address within ``window`` seconds,
