@@ -8,7 +8,7 @@ import pytest
 
 import agentactors
 from agentactors.http import Settings, StartRefused
-from agentactors.http._auth import Policy, allowed_origin, authorized, verdict
+from agentactors.http._auth import OPEN, Policy, allowed_origin, authorized, verdict
 
 from .http_helpers import PROJECT, Live
 
@@ -85,7 +85,8 @@ async def test_loopback_host_headers_pass(live: Live, host: str) -> None:
                "https://app.example", "https://app.example/"],
 )  # fmt: skip
 async def test_allowed_origins_get_cors_headers_and_preflight(live: Live, origin: str) -> None:
-    """Loopback origins and --cors values get CORS headers; their preflight is a 204."""
+    """Loopback origins and --cors values get CORS headers (for a password in a header:
+    never Allow-Credentials); their preflight is a 204."""
     preflight = await live.client.options(
         "/permission/per_x/reply",
         headers={
@@ -98,9 +99,11 @@ async def test_allowed_origins_get_cors_headers_and_preflight(live: Live, origin
     assert preflight.headers["access-control-allow-origin"] == origin
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert preflight.headers["access-control-allow-headers"] == "authorization, content-type"
+    assert "access-control-allow-credentials" not in preflight.headers  # never the cookie
     response = await live.client.get("/global/health", headers={"Origin": origin})
     assert response.headers["access-control-allow-origin"] == origin
     assert response.headers["vary"] == "Origin"
+    assert "access-control-allow-credentials" not in response.headers
     exposed = response.headers["access-control-expose-headers"]  # a list's next page
     assert {h.strip().lower() for h in exposed.split(",")} == {"link", "x-next-cursor"}
 
@@ -124,15 +127,15 @@ async def test_foreign_origins_are_403(live: Live, origin: str) -> None:
 def test_verdict_without_password_lets_loopback_through() -> None:
     """No password: a loopback Host with no Origin passes; no Host at all passes too."""
     policy = Policy()
-    assert verdict(policy, "GET", "/permission", [(b"host", b"127.0.0.1:4096")]) is None
-    assert verdict(policy, "GET", "/permission", []) is None
+    assert verdict(policy, "GET", "/permission", [(b"host", b"127.0.0.1:4096")]) == OPEN
+    assert verdict(policy, "GET", "/permission", []) == OPEN
 
 
 def test_non_loopback_bind_skips_the_host_check() -> None:
     """A public bind has no name list to check Host against (the password guards it)."""
     policy = Policy(password="pw", check_host=False)
     headers = [(b"host", b"server.lan:4096"), (b"authorization", b"Bearer pw")]
-    assert verdict(policy, "GET", "/permission", headers) is None
+    assert verdict(policy, "GET", "/permission", headers) == OPEN
 
 
 def test_authorized_needs_the_exact_user_and_password() -> None:

@@ -8,12 +8,13 @@ import re
 
 import httpx
 import pytest
+import trio
 
 from agentactors.http import Settings
-from agentactors.http._auth import Policy, verdict
+from agentactors.http._auth import GateAnswer, Policy, Viewer, verdict
 from agentactors.http._login import COOKIE, Attempts, Logins, cookie_token
 
-from .http_helpers import PROJECT, Live, open_stream
+from .http_helpers import HOST, PROJECT, Live, open_stream
 from .test_http_auth import PASSWORD, basic
 
 
@@ -167,7 +168,7 @@ def test_a_lan_page_is_its_own_origin(origin: bytes, status: int | None) -> None
     policy = Policy(password=None, check_host=False)
     headers = [(b"host", b"192.168.1.5:4096"), (b"origin", origin)]
     answer = verdict(policy, "POST", "/permission/x/reply", headers)
-    assert (answer.status if answer else None) == status
+    assert (answer.status if isinstance(answer, GateAnswer) else None) == status
 
 
 async def test_inbox_views_show_display_text(live: Live) -> None:
@@ -230,6 +231,148 @@ def test_attempts_window() -> None:
     attempts.failed("b")
     attempts.succeeded("b")
     assert attempts.wait("b") == 0
+
+
+def test_attempts_reserve_and_are_bounded() -> None:
+    """A reserved try counts at once (a success forgets it); past the cap on addresses
+    the least recently failed is forgotten."""
+    attempts = Attempts(burst=2, window=60, addresses=2, clock=lambda: 0.0)
+    assert attempts.reserve("a") == 0
+    assert attempts.reserve("a") == 0
+    assert attempts.reserve("a") == 60  # two tries in flight already: the third waits
+    attempts.succeeded("a")
+    assert attempts.reserve("a") == 0
+    attempts.failed("b")
+    attempts.failed("c")
+    assert len(attempts._failed) == 2  # "a" went
+    assert attempts.wait("a") == 0
+
+
+SERVER = "127.0.0.1:4096"
+OTHER_PORT = "http://127.0.0.1:38111"  # another page on the same host: same site
+
+
+@pytest.mark.parametrize(
+    ("extra", "first_party"),
+    [
+        ([], True),  # curl, an old browser: the cookie is SameSite=Strict anyway
+        ([(b"origin", b"http://" + SERVER.encode())], True),
+        ([(b"sec-fetch-site", b"same-origin")], True),
+        ([(b"sec-fetch-site", b"none")], True),  # typed in, a bookmark
+        ([(b"origin", OTHER_PORT.encode())], False),
+        ([(b"origin", b"https://" + SERVER.encode())], False),  # another scheme
+        ([(b"origin", b"http://localhost:4096")], False),  # another host name
+        ([(b"sec-fetch-site", b"same-site")], False),  # another port
+        ([(b"sec-fetch-site", b"cross-site")], False),
+    ],
+)
+def test_the_login_cookie_counts_only_first_party(
+    extra: list[tuple[bytes, bytes]], first_party: bool
+) -> None:
+    """The gate takes the login cookie only from the page's own origin: an Origin of
+    exactly scheme://Host, else a Sec-Fetch-Site of same-origin or none.  Otherwise the
+    API is a 401 even with the CSRF token, and the page is the login form."""
+    logins = Logins()
+    token, login = logins.open()
+    policy = Policy(password="pw", open_paths=frozenset({"/"}))
+    headers = [(b"host", SERVER.encode()), (b"cookie", f"{COOKIE}={token}".encode()), *extra]
+    ours = Viewer(allowed=True, login=login)
+    for method, path in (("GET", "/inbox/pending"), ("POST", "/permission/x/reply")):
+        with_token = [*headers, (b"x-csrf-token", login.csrf.encode())]
+        answer = verdict(policy, method, path, with_token, logins=logins)
+        if first_party:
+            assert answer == ours
+        else:
+            assert isinstance(answer, GateAnswer)
+            assert (answer.status, answer.headers) == (401, ())  # no Basic dialog
+            assert "own origin" in answer.message
+    page = verdict(policy, "GET", "/", headers, logins=logins)
+    assert page == (ours if first_party else Viewer(allowed=False))
+
+
+async def test_another_port_cannot_use_the_login(live: Live) -> None:
+    """A page on another port of the same host is same-site, so the browser sends it the
+    Strict cookie: the server takes it for nothing.  The page is the login form (no CSRF
+    token in it), the views and a reply are 401 even with the token, and no answer
+    allows credentials to another origin."""
+    await _login(live)
+    token = _csrf((await live.client.get("/")).text)
+    foreign = {"Origin": OTHER_PORT}
+    page = await live.client.get("/", headers=foreign)
+    assert 'action="/inbox/login"' in page.text
+    assert token not in page.text
+    navigated = await live.client.get("/inbox/pending", headers={"Sec-Fetch-Site": "same-site"})
+    assert navigated.status_code == 401
+    pending = await live.client.get("/inbox/pending", headers=foreign)
+    assert pending.status_code == 401
+    reply = {"reply": "always", "scope": "project"}
+    posted = await live.client.post(
+        "/permission/per_x/reply", json=reply, headers={**foreign, "x-csrf-token": token}
+    )
+    assert posted.status_code == 401
+    preflight = await live.client.options(
+        "/inbox/pending", headers={**foreign, "Access-Control-Request-Method": "GET"}
+    )
+    for answer in (page, pending, posted, preflight):
+        assert answer.headers["access-control-allow-origin"] == OTHER_PORT  # Basic clients
+        assert "access-control-allow-credentials" not in answer.headers
+    refused = await live.client.post("/inbox/login", data={"password": "x"}, headers=foreign)
+    assert refused.status_code == 403  # nor may it post the login form (guessing)
+    assert (await live.client.get("/inbox/pending")).status_code == 200  # still logged in
+
+
+async def test_wrong_passwords_in_headers_are_braked(live: Live) -> None:
+    """Wrong passwords in Authorization count with the login form's: past five, every
+    try from the address is a 429 with Retry-After, the right password included, and
+    an open route is no way around it."""
+    for i in range(5):
+        path = "/" if i % 2 else "/permission"
+        wrong = "Bearer guess" if i % 2 else basic("agentactors", "guess")
+        response = await live.client.get(path, headers={"Authorization": wrong})
+        assert response.status_code == (200 if path == "/" else 401)
+        assert 'id="pending"' not in response.text
+    for authorization in ("Bearer guess", basic("agentactors", PASSWORD)):
+        refused = await live.client.get("/permission", headers={"Authorization": authorization})
+        assert refused.status_code == 429
+        assert refused.json()["_tag"] == "TooManyAttemptsError"
+        assert int(refused.headers["retry-after"]) > 0
+    assert (await _login(live)).status_code == 429
+    assert (await live.client.get("/global/health")).status_code == 200  # no credentials
+
+
+async def test_concurrent_logins_cannot_outrun_the_brake(live: Live) -> None:
+    """A hundred logins whose heads arrive before their bodies: five hold a try each,
+    the other 95 are refused at once (429) without their bodies; the five then answer
+    401."""
+    body = b"password=guess"
+    head = (
+        f"POST /inbox/login HTTP/1.1\r\nHost: {HOST}:{live.port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    streams = [await trio.open_tcp_stream(HOST, live.port) for _ in range(100)]
+    statuses: dict[int, int] = {}
+    refused = trio.Event()
+
+    async def status(i: int) -> None:
+        await streams[i].send_all(head)
+        first = await streams[i].receive_some(65536)
+        statuses[i] = int(first.split(b" ", 2)[1])
+        if sum(s == 429 for s in statuses.values()) == 95:
+            refused.set()
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            for i in range(len(streams)):
+                nursery.start_soon(status, i)
+            await refused.wait()  # before any body was sent
+            held = [i for i in range(len(streams)) if i not in statuses]
+            assert len(held) == 5
+            for i in held:
+                await streams[i].send_all(body)
+    assert sorted(statuses.values()) == [401] * 5 + [429] * 95
+    for stream in streams:
+        await stream.aclose()
 
 
 def test_cookie_token_parsing() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable
-from quart import Response, request
+from quart import Response, g, request
 from quart_trio import QuartTrio
 from quart_trio.asgi import TrioASGIHTTPConnection
 
@@ -116,10 +116,19 @@ def create_app(
 
     @app.before_request
     async def gate() -> Response | None:
-        headers = request.scope["headers"]
-        answer = verdict(policy, request.method, request.path, headers, ctx.logins)
-        if answer is not None:
+        answer = verdict(
+            policy,
+            request.method,
+            request.path,
+            request.scope["headers"],
+            scheme=request.scheme,
+            client=request.remote_addr or "",
+            logins=ctx.logins,
+            attempts=ctx.attempts,
+        )
+        if isinstance(answer, GateAnswer):
             return _gate_answer(answer)
+        g.viewer = answer  # whom the inbox page shows itself to (_inbox.viewer)
         check_path_ids(request.view_args)
         await no_body(app.view_functions.get(request.endpoint or ""))
         return None

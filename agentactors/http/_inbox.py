@@ -5,8 +5,11 @@ script reads besides the API's own routes.
 from ``inbox/static``), or, when a password is set and the browser is not logged in,
 the login form.  ``POST /inbox/login`` opens a login (``_login``): an ``HttpOnly;
 SameSite=Strict`` cookie, and a CSRF token written into the page for its script to send
-back; wrong passwords are counted per address (429 past the burst).  ``POST
-/inbox/logout`` ends it.  These three are left out of ``/doc`` (HTML, not the API).
+back; a try is counted per address before its form is read (429 past the burst), and
+only first-party posts are taken (``_auth.first_party``).  The page shows itself to
+whom the gate let through (``_auth.Viewer``): a cross-origin request with the cookie
+gets the login form.  ``POST /inbox/logout`` ends it.  These three are left out of
+``/doc`` (HTML, not the API).
 
 ``GET /inbox/pending`` (every directory's pending requests, newest first) and ``GET
 /inbox/request/{requestID}`` (one request, any state) add what the page shows and the
@@ -25,18 +28,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from quart import Blueprint, Response, render_template, request
+from quart import Blueprint, Response, g, render_template, request
 
 from agentactors.actors import api
 from agentactors.model import PermissionRequest, SessionNotFound, wire
 from agentactors.policy import PATH_KEYS
 
-from ._auth import authorized
-from ._context import Context, context
+from ._auth import Viewer, first_party, lowered
+from ._context import context
 from ._doc import answers
+from ._errors import error_response
 from ._inputs import query, takes_form
 from ._json import json_response
-from ._login import COOKIE, Login
+from ._login import COOKIE
 from ._models import InboxPending, InboxQuery, InboxRequest
 from ._quart_schema import hide
 
@@ -72,9 +76,10 @@ _PAGE_HEADERS = {
 async def page() -> Response:
     """The inbox, or the login form when a password is set and none was given."""
     ctx = context()
-    allowed, login = _viewer(ctx)
-    if not allowed:
+    viewer = _viewer()
+    if not viewer.allowed:
         return await _login_page(200)
+    login = viewer.login
     html = await render_template(
         "inbox.html",
         csrf=login.csrf if login else "",
@@ -92,13 +97,18 @@ async def page() -> Response:
 @takes_form
 async def login() -> Response:
     """Check the form's password; open a login (303 to the page) or show the form again
-    with the reason (401 wrong, 429 too many tries)."""
+    with the reason (401 wrong, 429 too many tries); 403 for a post from another
+    origin."""
     ctx = context()
     password = ctx.settings.password
     if not password:
         return _to_page()
+    if not first_party(lowered(request.scope["headers"]), request.scheme):
+        return error_response(
+            403, "ForbiddenError", "the login form is taken only from the inbox page's own origin"
+        )
     address = request.remote_addr or ""
-    wait = ctx.attempts.wait(address)
+    wait = ctx.attempts.reserve(address)  # counted before the body is awaited
     if wait > 0:
         seconds = math.ceil(wait)
         response = await _login_page(429, f"Too many wrong passwords: try again in {seconds} s.")
@@ -107,7 +117,6 @@ async def login() -> Response:
     form = await request.form
     given = form.get("password", "").encode("utf-8", "surrogatepass")
     if not hmac.compare_digest(given, password.encode()):
-        ctx.attempts.failed(address)
         return await _login_page(401, "Wrong password.")
     ctx.attempts.succeeded(address)
     token, _ = ctx.logins.open()
@@ -157,17 +166,10 @@ async def inbox_request(requestID: str) -> Response:
     return json_response(_view(found, titles.get(found.session_id)))
 
 
-def _viewer(ctx: Context) -> tuple[bool, Login | None]:
-    """Whether the page may be shown, and the browser login it is shown under (None
-    without a password, or with the password in ``Authorization``)."""
-    password = ctx.settings.password
-    if not password:
-        return True, None
-    header = request.headers.get("authorization")
-    if header is not None and authorized(header.encode("latin-1"), password):
-        return True, None
-    found = ctx.logins.find(request.cookies.get(COOKIE))
-    return found is not None, found
+def _viewer() -> Viewer:
+    """Whom the gate let through to this request."""
+    viewer: Viewer = g.viewer
+    return viewer
 
 
 def _to_page() -> Response:

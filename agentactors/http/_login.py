@@ -5,13 +5,16 @@ A login (``POST /inbox/login`` with the password) opens a :class:`Login`: a rand
 kept in an ``HttpOnly; SameSite=Strict`` cookie (``Secure`` over TLS), and a random
 CSRF token the page sends back in the ``x-csrf-token`` header of every state-changing
 request.  The gate (``_auth.verdict``) accepts the cookie where it accepts a password,
-and refuses a cookie-authenticated POST, PATCH or DELETE whose CSRF token is missing or
-wrong (compared in constant time).  Logins live in memory: a restart, a logout or
-``ttl`` seconds end them; at most ``limit`` are open (the oldest goes first).
+on first-party requests only (``_auth.first_party``), and refuses a cookie-authenticated
+POST, PATCH or DELETE whose CSRF token is missing or wrong (compared in constant time).
+Logins live in memory: a restart, a logout or ``ttl`` seconds end them; at most
+``limit`` are open (the oldest goes first).
 
-:class:`Attempts` slows guessing: after ``burst`` wrong passwords from one address
-within ``window`` seconds, further tries from it are refused until the window has
-passed.  Trio thread only; never blocks.
+:class:`Attempts` slows guessing, at the login form and in ``Authorization`` headers
+alike: after ``burst`` wrong passwords from one address within ``window`` seconds,
+further tries from it are refused until the window has passed.  At most ``addresses``
+addresses are tracked (the least recently failed goes first).  Trio thread only; never
+blocks.
 """
 
 from __future__ import annotations
@@ -127,6 +130,15 @@ class Attempts:
         if times is None or len(times) < self.burst:
             return 0.0
         return max(0.0, times[0] + self.window - self._clock())
+
+    def reserve(self, address: str) -> float:
+        """Seconds before ``address`` may try again; when 0, this try is counted now as a
+        wrong password (:meth:`succeeded` forgets it), so tries still being checked, the
+        form's body not read yet, count against the burst too."""
+        wait = self.wait(address)
+        if wait == 0:
+            self.failed(address)
+        return wait
 
     def failed(self, address: str) -> None:
         """Count a wrong password from ``address``."""
