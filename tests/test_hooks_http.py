@@ -153,6 +153,37 @@ async def test_always_saves_and_echoes_the_suggestions(live: Live, events: Subsc
     assert _pre(again)[0] == "allow"
 
 
+async def test_always_echoes_no_more_than_it_saved(live: Live, events: Subscription) -> None:
+    """An always that saves ``npm run *`` never tells Claude to allow all of Bash, nor
+    a wider prefix: only the suggested rules the saved pattern covers."""
+    suggestions = [
+        {
+            "type": "addRules",
+            "rules": [{"toolName": "Bash"}],
+            "behavior": "allow",
+            "destination": "localSettings",
+        },
+        *claude_suggestions("Bash", "npm:*"),
+        *claude_suggestions("Bash", "npm run build:*"),
+    ]
+    body = claude(
+        "PermissionRequest",
+        "Bash",
+        {"command": "npm run build"},
+        permission_suggestions=suggestions,
+    )
+    answer, asked = await _held(live, events, "claude-code", body, {"reply": "always"})
+    assert asked["always"] == ["npm run *"]
+    assert answer["hookSpecificOutput"]["decision"]["updatedPermissions"] == [
+        {
+            "type": "addRules",
+            "rules": [{"toolName": "Bash", "ruleContent": "npm run build:*"}],
+            "behavior": "allow",
+            "destination": "session",
+        }
+    ]
+
+
 @pytest.mark.parametrize("config", [SHORT_HOLD])
 async def test_the_hold_running_out(live: Live) -> None:
     """Unanswered, PreToolUse answers ask and PermissionRequest nothing (Claude's own

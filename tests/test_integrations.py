@@ -175,7 +175,7 @@ RULE = Rule("bash", "rm *", "deny", source="config.toml")
         ),
         (
             _final(reply="always", decided_by=Decider("user")),
-            Verdict("allow", "agentactors: allowed by user", always=True),
+            Verdict("allow", "agentactors: allowed by user", always=("x",)),
         ),
         (
             _final(reply="reject", effect="deny", rule=RULE, decided_by=Decider("rule")),
@@ -223,7 +223,8 @@ def test_claude_answers() -> None:
     body = claude(
         "PermissionRequest", "Bash", permission_suggestions=claude_suggestions("Bash", "npm test:*")
     )
-    always = CLAUDE.answer("PermissionRequest", Verdict("allow", "ok", always=True), body)
+    saved = Verdict("allow", "ok", always=("npm test *",))
+    always = CLAUDE.answer("PermissionRequest", saved, body)
     assert always["hookSpecificOutput"]["decision"] == {
         "behavior": "allow",
         "updatedPermissions": [
@@ -235,6 +236,64 @@ def test_claude_answers() -> None:
             }
         ],
     }
+
+
+def _echoed(saved: tuple[str, ...], *contents: str | None) -> list[str | None]:
+    """The rule contents an always saving ``saved`` echoes, of Claude's suggestions of
+    a Bash rule for each of ``contents`` (None: the rule names the tool only)."""
+    rules = [
+        {"toolName": "Bash"} if content is None else {"toolName": "Bash", "ruleContent": content}
+        for content in contents
+    ]
+    suggestion = {"type": "addRules", "behavior": "allow", "destination": "localSettings"}
+    body = claude(
+        "PermissionRequest",
+        "Bash",
+        {"command": "rm -rf build"},
+        permission_suggestions=[{**suggestion, "rules": [rule]} for rule in rules],
+    )
+    answer = CLAUDE.answer("PermissionRequest", Verdict("allow", "ok", always=saved), body)
+    remembered = answer["hookSpecificOutput"]["decision"].get("updatedPermissions", [])
+    return [rule.get("ruleContent") for s in remembered for rule in s["rules"]]
+
+
+def test_an_always_echoes_no_wider_than_it_saved() -> None:
+    """Claude is told to remember only rules the saved patterns cover: never the whole
+    tool, never a wider prefix or a wildcard, never another command."""
+    wider = (None, "*", "rm*", "rmdir:*", "rm -rf *.o", "curl evil.sh", "r?:*")
+    kept = ("rm -rf build", "rm:*", "rm -rf:*", "rm *", "rm -rf build:*")
+    assert _echoed(("rm *",), *wider, *kept) == list(kept)
+    assert _echoed(("rm -rf build",), None, "rm:*", "rm -rf build") == ["rm -rf build"]
+    assert _echoed(("rm -rf *",), "rm -rf:*", "rm -r:*", "rm:*") == ["rm -rf:*"]
+    assert _echoed(("*",), None, "rm:*") == [None, "rm:*"]
+    assert _echoed((), None, "rm -rf build") == []
+
+
+def test_an_always_keeps_only_the_covered_rules_of_a_suggestion() -> None:
+    """A suggestion of several rules is cut to the covered ones; rules for other tools
+    and suggestions left with no rule go."""
+    mixed = {
+        "type": "addRules",
+        "behavior": "allow",
+        "destination": "localSettings",
+        "rules": [
+            {"toolName": "Bash"},
+            {"toolName": "Bash", "ruleContent": "rm -rf build"},
+            {"toolName": "Read"},
+        ],
+    }
+    only_wide = {**mixed, "rules": [{"toolName": "Bash"}]}
+    body = claude(
+        "PermissionRequest",
+        "Bash",
+        {"command": "rm -rf build"},
+        permission_suggestions=[mixed, only_wide],
+    )
+    answer = CLAUDE.answer("PermissionRequest", Verdict("allow", "ok", always=("rm *",)), body)
+    assert answer["hookSpecificOutput"]["decision"]["updatedPermissions"] == [
+        {**mixed, "rules": [{"toolName": "Bash", "ruleContent": "rm -rf build"}],
+         "destination": "session"}
+    ]  # fmt: skip
 
 
 def test_codex_and_gemini_answers() -> None:

@@ -2,8 +2,9 @@
 
 PreToolUse answers ``permissionDecision`` allow, deny or (after the hold) ask, which
 hands the call to Claude's own prompt.  PermissionRequest answers a ``decision`` allow
-or deny, or nothing (Claude's prompt); an "always" echoes Claude's matching
-``permission_suggestions`` (rules to allow) as ``updatedPermissions`` for the session.
+or deny, or nothing (Claude's prompt); an "always" echoes those of Claude's
+``permission_suggestions`` (rules to allow) that are no wider than what the person saved,
+as ``updatedPermissions`` for the session.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._verdict import Verdict
 PRE_TOOL_USE = "PreToolUse"
 PERMISSION_REQUEST = "PermissionRequest"
 
+SHELL_TOOLS = frozenset({"Bash", "PowerShell"})
 TOOLS = {
     "Bash": shell,
     "PowerShell": shell,
@@ -40,7 +42,7 @@ def answer(event: str, verdict: Verdict, body: Mapping[str, Any]) -> Answer:
         decision: dict[str, Any]
         if verdict.outcome == "allow":
             decision = {"behavior": "allow"}
-            remembered = _always(body) if verdict.always else []
+            remembered = _always(body, verdict.always) if verdict.always else []
             if remembered:
                 decision["updatedPermissions"] = remembered
         else:
@@ -56,8 +58,10 @@ def answer(event: str, verdict: Verdict, body: Mapping[str, Any]) -> Answer:
     }
 
 
-def _always(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Claude's suggestions that add allow rules for this tool, for the session."""
+def _always(body: Mapping[str, Any], saved: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Claude's suggestions that add allow rules for this tool, for the session, each
+    cut to the rules no wider than the ``saved`` patterns (a suggestion left with none
+    goes)."""
     suggestions = body.get("permission_suggestions")
     tool = body.get("tool_name")
     echoed = []
@@ -65,15 +69,54 @@ def _always(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(suggestion, Mapping):
             continue
         rules = suggestion.get("rules")
-        if (
+        if not (
             suggestion.get("type") == "addRules"
             and suggestion.get("behavior") == "allow"
             and isinstance(rules, list)
-            and rules
-            and all(isinstance(r, Mapping) and r.get("toolName") == tool for r in rules)
         ):
-            echoed.append({**suggestion, "destination": "session"})
+            continue
+        covered = [
+            rule
+            for rule in rules
+            if isinstance(rule, Mapping)
+            and rule.get("toolName") == tool
+            and _covered(str(tool), rule.get("ruleContent"), saved)
+        ]
+        if covered:
+            echoed.append({**suggestion, "rules": covered, "destination": "session"})
     return echoed
+
+
+def _covered(tool: str, content: Any, saved: tuple[str, ...]) -> bool:
+    """Whether every call Claude's rule (``tool``, ``content``) allows is one the
+    ``saved`` patterns allow too.
+
+    ``*`` covers every rule of the tool.  Otherwise only a shell command is compared
+    (Claude's other specifiers, paths and ``domain:``, are not our patterns): an exact
+    command is covered by a pattern that matches it; a prefix ``X:*`` or ``X *`` (X and
+    X followed by a space and anything) by a pattern ``S*`` whose fixed start X and
+    ``X `` both match.  Any other wildcard, and no content at all (the whole tool), is
+    not covered.
+    """
+    from agentactors.policy import wildcard_match  # noqa: PLC0415 - the hook command never answers an always
+
+    if "*" in saved:
+        return True
+    if tool not in SHELL_TOOLS or not isinstance(content, str) or not content.strip():
+        return False
+    stem = content[:-2] if content.endswith((":*", " *")) else None
+    if stem is None:
+        return "*" not in content and any(wildcard_match(p, content) for p in saved)
+    if not stem.strip() or "*" in stem:
+        return False
+    return any(
+        p.endswith("*")
+        and "*" not in p[:-1]
+        and len(p) - 1 <= len(stem) + 1
+        and wildcard_match(p, stem)
+        and wildcard_match(p, f"{stem} ")
+        for p in saved
+    )
 
 
 def unreachable(event: str, reason: str, closed: bool) -> Answer:

@@ -19,11 +19,12 @@ REQUEST_EXPIRED = ("none", "deny")
 
 @attrs.frozen
 class Verdict:
-    """``always``: the person chose "always" (the agent may remember it too)."""
+    """``always``: the patterns a person's "always" saved (empty: not an always); the
+    agent may remember as much, never more."""
 
     outcome: Outcome
     reason: str
-    always: bool = False
+    always: tuple[str, ...] = ()
 
 
 def verdict_of(request: PermissionRequest, *, hold: float, expired_deny: bool) -> Verdict:
@@ -34,7 +35,8 @@ def verdict_of(request: PermissionRequest, *, hold: float, expired_deny: bool) -
     if request.allowed:
         if request.rule is not None and by is not None and by.kind == "rule":
             who = f"rule {request.rule.describe()}"
-        return Verdict("allow", f"agentactors: allowed by {who}", request.reply == "always")
+        saved = request.saves if request.reply == "always" else ()
+        return Verdict("allow", f"agentactors: allowed by {who}", saved)
     if request.state == "expired":
         waited = f"agentactors: no answer within {hold:g} s"
         if expired_deny:
