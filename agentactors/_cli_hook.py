@@ -2,9 +2,10 @@
 
 Reads the hook's JSON on stdin, forwards it to the server's ``POST /hook/<agent>``
 (which asks, holds while a person decides, and answers in the agent's shape), prints
-that answer and exits 0.  If no decision can be had (the server cannot be reached, or
-refuses the call) it never allows: by default it answers "no decision", so the agent
-asks its person as usual (Gemini: ``ask``); with ``--fail closed`` it denies.
+that answer and exits 0.  If no decision can be had (the server cannot be reached or
+refuses the call, ``--url`` names no server, stdin is not a hook's JSON) it says why on
+stderr and never allows: by default it answers "no decision", so the agent asks its
+person as usual (Gemini: ``ask``); with ``--fail closed`` it denies.
 
 Run once per tool call, so it loads only the standard library, and
 ``agentactors.integrations`` only when the server gave no answer (the HTTP stack and the
@@ -17,7 +18,11 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
+
+if TYPE_CHECKING:
+    import http.client
 
 DEFAULT_URL = "http://127.0.0.1:4096"
 PASSWORD_ENV = "AGENTACTORS_SERVER_PASSWORD"
@@ -51,22 +56,34 @@ def main(argv: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    closed = args.fail == "closed"
     raw = sys.stdin.buffer.read()
     try:
         event = str(json.loads(raw)["hook_event_name"])
     except (ValueError, TypeError, KeyError) as exc:
-        print(f"agentactors hook {args.agent}: the input is not a hook's JSON ({exc})",
-              file=sys.stderr)  # fmt: skip
-        return 0
+        return _no_decision(args.agent, None, f"the input is not a hook's JSON ({exc})", closed)
     try:
         answer = _ask(args.url, args.agent, raw)
     except _NoDecision as exc:
-        # the agents' answers load only when the server gave none (attrs and the tables)
-        from agentactors.integrations import AGENTS  # noqa: PLC0415
+        return _no_decision(args.agent, event, str(exc), closed)
+    if answer:
+        print(json.dumps(answer))
+    return 0
 
-        print(f"agentactors hook {args.agent}: {exc}", file=sys.stderr)
-        reason = f"agentactors: {exc}"
-        answer = AGENTS[args.agent].unreachable(event, reason, args.fail == "closed")
+
+def _no_decision(agent_name: str, event: str | None, why: str, closed: bool) -> int:
+    """Say ``why`` on stderr and print the answer without a decision: nothing (the
+    agent's own prompt; Gemini: ask), or with ``closed`` a deny.  An input that named
+    no event is answered, when closed, as the agent's first event (Claude, Codex:
+    PreToolUse; Gemini: BeforeTool), and not at all when open."""
+    print(f"agentactors hook {agent_name}: {why}", file=sys.stderr)
+    if event is None and not closed:
+        return 0
+    # the agents' answers load only when the server gave none (attrs and the tables)
+    from agentactors.integrations import AGENTS  # noqa: PLC0415
+
+    agent = AGENTS[agent_name]
+    answer = agent.unreachable(event or agent.events[0], f"agentactors: {why}", closed)
     if answer:
         print(json.dumps(answer))
     return 0
@@ -76,28 +93,56 @@ class _NoDecision(Exception):
     """The server gave no decision; the message says why."""
 
 
+def server_url(url: str) -> SplitResult:
+    """``url`` split, if it can name our server: http or https, a host, a valid port, no
+    credentials, query, fragment or whitespace.  Raises ValueError saying what is
+    wrong (``--url URL: ...``)."""
+    if not url or any(c.isspace() or not c.isprintable() for c in url):
+        raise ValueError(f"--url {url!r}: not an http(s) URL (it is empty or has spaces)")
+    try:
+        where = urlsplit(url)
+        port = where.port  # raises for a port that is not a number below 65536
+        host = where.hostname
+    except ValueError as exc:
+        raise ValueError(f"--url {url!r}: not an http(s) URL ({exc})") from None
+    if where.scheme not in ("http", "https") or not host:
+        raise ValueError(f"--url {url!r}: not an http(s) URL (http://HOST[:PORT][/PATH])")
+    if port == 0:
+        raise ValueError(f"--url {url!r}: port 0 is no server's port")
+    if "@" in where.netloc:
+        raise ValueError(f"--url {url!r}: no credentials in the URL (the password is "
+                         f"${PASSWORD_ENV})")  # fmt: skip
+    if where.query or where.fragment or url.endswith(("?", "#")):
+        raise ValueError(f"--url {url!r}: no query or fragment (the hook path is added to it)")
+    return where
+
+
 def _ask(url: str, agent: str, body: bytes) -> Any:
     """The server's answer to the hook.  Raises _NoDecision."""
     import http.client  # noqa: PLC0415 - loaded once a hook has been read
-    from urllib.parse import urlsplit  # noqa: PLC0415
 
-    where = urlsplit(url)
-    if where.scheme not in ("http", "https") or not where.hostname:
-        raise _NoDecision(f"--url {url}: not an http(s) URL")
+    try:
+        where = server_url(url)
+    except ValueError as exc:
+        raise _NoDecision(str(exc)) from None
     kind = http.client.HTTPSConnection if where.scheme == "https" else http.client.HTTPConnection
     headers = {"Content-Type": "application/json", "Host": where.netloc}
     password = os.environ.get(PASSWORD_ENV)
     if password:
         headers["Authorization"] = f"Bearer {password}"
-    connection = kind(where.hostname, where.port, timeout=CONNECT_TIMEOUT)
+    connection = kind(where.hostname or "", where.port, timeout=CONNECT_TIMEOUT)
     try:
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(HOLD_TIMEOUT)
-        connection.request("POST", f"{where.path.rstrip('/')}/hook/{agent}", body, headers)
-        response = connection.getresponse()
+        try:
+            connection.request("POST", f"{where.path.rstrip('/')}/hook/{agent}", body, headers)
+        except OSError as exc:  # it may have answered (a 413) and closed before the end
+            response = _answered_anyway(connection, exc)
+        else:
+            response = connection.getresponse()
         data = response.read()
-    except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timed out
         raise _NoDecision(f"cannot reach {url}: {exc or type(exc).__name__}") from None
     finally:
         connection.close()
@@ -111,3 +156,14 @@ def _ask(url: str, agent: str, body: bytes) -> Any:
         return json.loads(data)
     except ValueError:
         raise _NoDecision(f"{url} answered with something that is not JSON") from None
+
+
+def _answered_anyway(connection: http.client.HTTPConnection, error: OSError) -> Any:
+    """The answer a server sent before it stopped reading the request; raises ``error``
+    if there is none."""
+    import http.client  # noqa: PLC0415 - as in _ask
+
+    try:
+        return connection.getresponse()
+    except (OSError, http.client.HTTPException):
+        raise error from None

@@ -177,6 +177,64 @@ async def test_input_that_is_not_a_hook(live: Live) -> None:
     assert "not a hook's JSON" in stderr
 
 
+BAD_URLS = (
+    "http://127.0.0.1:99999",
+    "http://127.0.0.1:abc",
+    "http://[::1",
+    "not a url",
+    "ftp://127.0.0.1:4096",
+    "http://127.0.0.1:4096/?q=1#frag",
+    "http://user:secret@127.0.0.1:4096",
+)
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+async def test_a_bad_url_is_no_decision(url: str) -> None:
+    """A --url that cannot name a server is like no server: one line on stderr, exit 0,
+    no decision (or deny with --fail closed); never a traceback."""
+    body = claude("PreToolUse", "Bash")
+    status, answer, stderr = await _run("claude-code", body, "--url", url)
+    assert (status, answer) == (0, None)
+    assert stderr.startswith("agentactors hook claude-code: --url ")
+    assert stderr.count("\n") == 1
+    status, answer, _ = await _run("claude-code", body, "--url", url, "--fail", "closed")
+    assert status == 0
+    assert answer["hookSpecificOutput"]["permissionDecision"] == "deny"
+
+
+@pytest.mark.parametrize("stdin", [b"", b"hello", b"[1, 2]", b'{"no": "event"}', b"\xff"])
+async def test_input_that_is_not_a_hook_fails_closed(stdin: bytes) -> None:
+    """Closed means closed: stdin that is not a hook's JSON is denied (as the agent's
+    first event), with a note on stderr; exit 0."""
+    url = f"http://127.0.0.1:{_free_port()}"
+    status, answer, stderr = await _run("claude-code", stdin, "--url", url, "--fail", "closed")
+    assert status == 0
+    assert "not a hook's JSON" in stderr
+    assert answer["hookSpecificOutput"]["hookEventName"] == "PreToolUse"
+    assert answer["hookSpecificOutput"]["permissionDecision"] == "deny"
+    status, answer, _ = await _run("gemini", stdin, "--url", url, "--fail", "closed")
+    assert (status, answer["decision"]) == (0, "deny")
+    assert await _run("codex", stdin, "--url", url) == (
+        0,
+        None,
+        stderr.replace("claude-code", "codex"),
+    )
+
+
+async def test_a_body_too_large_is_reported_as_such(live: Live) -> None:
+    """The server refusing a body too large (413) is said as such, not as an
+    unreachable server, and gets the fail mode."""
+    body = claude("PreToolUse", "Bash", {"command": "echo " + "x" * (32 << 20)})
+    status, answer, stderr = await _run("claude-code", body, "--url", live.url)
+    assert (status, answer) == (0, None)
+    assert "answered 413" in stderr
+    assert "cannot reach" not in stderr
+    status, answer, _ = await _run("claude-code", body, "--url", live.url, "--fail", "closed")
+    assert status == 0
+    assert answer["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert "413" in answer["hookSpecificOutput"]["permissionDecisionReason"]
+
+
 def test_the_hook_command_loads_no_actors() -> None:
     """The hook starts for every tool call: it imports neither the actors, trio nor the
     HTTP stack."""
