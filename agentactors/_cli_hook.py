@@ -19,13 +19,13 @@ import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
+
+from ._server_url import PASSWORD_ENV, server_url
 
 if TYPE_CHECKING:
     import http.client
 
 DEFAULT_URL = "http://127.0.0.1:4096"
-PASSWORD_ENV = "AGENTACTORS_SERVER_PASSWORD"
 CONNECT_TIMEOUT = 5.0  # seconds to reach the server
 HOLD_TIMEOUT = 3600.0  # seconds an answer may take: the agent's own hook timeout ends us first
 AGENT_NAMES = ("claude-code", "codex", "gemini")
@@ -91,30 +91,6 @@ def _no_decision(agent_name: str, event: str | None, why: str, closed: bool) -> 
 
 class _NoDecision(Exception):
     """The server gave no decision; the message says why."""
-
-
-def server_url(url: str) -> SplitResult:
-    """``url`` split, if it can name our server: http or https, a host, a valid port, no
-    credentials, query, fragment or whitespace.  Raises ValueError saying what is
-    wrong (``--url URL: ...``)."""
-    if not url or any(c.isspace() or not c.isprintable() for c in url):
-        raise ValueError(f"--url {url!r}: not an http(s) URL (it is empty or has spaces)")
-    try:
-        where = urlsplit(url)
-        port = where.port  # raises for a port that is not a number below 65536
-        host = where.hostname
-    except ValueError as exc:
-        raise ValueError(f"--url {url!r}: not an http(s) URL ({exc})") from None
-    if where.scheme not in ("http", "https") or not host:
-        raise ValueError(f"--url {url!r}: not an http(s) URL (http://HOST[:PORT][/PATH])")
-    if port == 0:
-        raise ValueError(f"--url {url!r}: port 0 is no server's port")
-    if "@" in where.netloc:
-        raise ValueError(f"--url {url!r}: no credentials in the URL (the password is "
-                         f"${PASSWORD_ENV})")  # fmt: skip
-    if where.query or where.fragment or url.endswith(("?", "#")):
-        raise ValueError(f"--url {url!r}: no query or fragment (the hook path is added to it)")
-    return where
 
 
 def _ask(url: str, agent: str, body: bytes) -> Any:

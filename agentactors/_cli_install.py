@@ -3,7 +3,9 @@ plugin file).
 
 Merges our hooks into the agent's settings file (other hooks and keys untouched; running
 it again changes nothing), or with ``--dry-run`` prints the change.  A settings file
-that is not valid JSON is left as it is (exit 2, saying why).
+that is not valid JSON, that a rewrite would damage (duplicate keys, non-finite
+numbers) or that is read-only is left as it is, and a bad ``--url`` or a ``--fail``
+the hook cannot carry writes nothing (exit 2, saying why).
 """
 
 from __future__ import annotations
@@ -72,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
         write,
     )
 
-    options = InstallOptions(
-        scope=args.scope, transport=args.transport, url=args.url, fail=args.fail
-    )
     try:
+        options = InstallOptions(
+            scope=args.scope, transport=args.transport, url=args.url, fail=args.fail
+        )
         plan = installer(args.agent)(options)
     except InstallError as exc:
         print(f"agentactors install {args.agent}: {exc}", file=sys.stderr)

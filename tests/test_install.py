@@ -193,3 +193,104 @@ def test_a_symlinked_settings_file_is_written_where_it_points(
     assert _install(capsys, "claude-code")[0] == 0
     assert link.is_symlink()
     assert "PermissionRequest" in json.loads(target.read_text())["hooks"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "http://127.0.0.1:4096?x=1#top",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:abc",
+        "http://[::1",
+        "file:///tmp/server",
+        "http://user:secret@127.0.0.1:4096",
+    ],
+)
+@pytest.mark.parametrize("agent", ["claude-code", "codex"])
+def test_a_bad_url_writes_nothing(
+    home: Path, capsys: pytest.CaptureFixture[str], agent: str, url: str
+) -> None:
+    """A --url that cannot name a server is refused as the hook command refuses it:
+    one line, exit 2, no file."""
+    status, out, err = _install(capsys, agent, "--url", url)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"agentactors install {agent}: --url ")
+    assert err.count("\n") == 1
+    assert not any(home.rglob("*.json"))
+
+
+def test_fail_closed_needs_the_command_hook(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Claude's HTTP hook cannot fail closed: --fail closed without --command is
+    refused (exit 2, nothing written), not silently dropped."""
+    for transport in ([], ["--http"]):
+        status, _, err = _install(capsys, "claude-code", *transport, "--fail", "closed")
+        assert status == 2
+        assert "--command" in err
+    assert not (home / ".claude").exists()
+    assert _install(capsys, "claude-code", "--fail", "open")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('{"hooks": {}, "retries": 1e400}', "too large"),
+        ('{"hooks": {}, "limit": -1E999}', "too large"),
+        ('{"hooks": {}, "limit": NaN}', "NaN"),
+        ('{"hooks": {}, "limit": Infinity}', "Infinity"),
+        ('{"model": "opus", "model": "sonnet"}', "'model' appears twice"),
+        ('{"permissions": {"allow": [], "allow": ["Read"]}}', "'allow' appears twice"),
+    ],
+)
+def test_a_file_rewriting_would_damage_is_left_alone(
+    home: Path, capsys: pytest.CaptureFixture[str], text: str, why: str
+) -> None:
+    """A settings file a rewrite would change or break (a number no float holds, NaN,
+    a duplicate key) is refused with the reason: exit 2, the file untouched."""
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(text)
+    status, _, err = _install(capsys, "claude-code")
+    assert status == 2
+    assert why in err
+    assert "nothing was written" in err
+    assert settings.read_text() == text
+
+
+def test_a_lone_surrogate_is_written_back_escaped(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A string escape no UTF-8 can hold (a lone surrogate) stays an escape."""
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text('{"note": "\\ud800 é"}')
+    assert _install(capsys, "claude-code")[0] == 0
+    written = settings.read_text(encoding="utf-8")
+    assert "\\ud800" in written
+    assert json.loads(written)["note"] == "\ud800 é"
+
+
+def test_a_read_only_settings_file_is_not_replaced(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A settings file without a write bit is refused even when its folder is writable
+    (and for root, who may write anything): exit 2, the file and its mode as they were."""
+    settings = home / ".claude" / "settings.json"
+    _write(settings, {"model": "opus"})
+    before = settings.read_text()
+    settings.chmod(0o444)
+    status, _, err = _install(capsys, "claude-code")
+    assert status == 2
+    assert "read-only" in err
+    assert settings.read_text() == before
+    assert settings.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_rewrite_keeps_the_file_mode(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The settings file written over keeps its mode (a private file stays private)."""
+    settings = home / ".claude" / "settings.json"
+    _write(settings, {"model": "opus"})
+    settings.chmod(0o600)
+    assert _install(capsys, "claude-code")[0] == 0
+    assert "hooks" in json.loads(settings.read_text())
+    assert settings.stat().st_mode & 0o777 == 0o600

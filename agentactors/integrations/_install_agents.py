@@ -47,11 +47,17 @@ def _plan(
 def claude_code(options: InstallOptions) -> Plan:
     """PreToolUse (the tools of :data:`CLAUDE_TOOLS`) and PermissionRequest (every tool),
     as an HTTP hook (default) or a command hook, in ``~/.claude/settings.json`` or the
-    project's ``.claude/settings.json``."""
+    project's ``.claude/settings.json``.  Raises InstallError for ``fail`` closed with
+    the HTTP hook (a failed HTTP hook is always no decision)."""
     base = options.home if options.scope == "user" else options.project
     path = base / ".claude" / "settings.json"
     handler: dict[str, Any]
     if options.transport in (None, "http"):
+        if options.fail == "closed":
+            raise InstallError(
+                "--fail applies to the command hook (--command): Claude Code takes a "
+                "failed HTTP hook as no decision; nothing was written"
+            )
         handler = {
             "type": "http",
             "url": f"{options.url.rstrip('/')}/hook/claude-code",

@@ -7,7 +7,9 @@ of ours per event and leaves every other key, group and handler as it was.
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -54,7 +56,16 @@ def read_settings(path: Path) -> tuple[dict[str, Any], str | None]:
     if not text.strip():
         return {}, text
     try:
-        data = json.loads(text)
+        data = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
+    except _Unfaithful as exc:
+        raise InstallError(
+            f"{path}: {exc}, which rewriting it would lose or break; fix it, nothing was written"
+        ) from None
     except ValueError as exc:
         raise InstallError(
             f"{path} is not valid JSON ({exc}); fix it or move it away, nothing was written"
@@ -62,6 +73,31 @@ def read_settings(path: Path) -> tuple[dict[str, Any], str | None]:
     if not isinstance(data, dict):
         raise InstallError(f"{path} holds JSON but not an object; nothing was written")
     return data, text
+
+
+class _Unfaithful(Exception):
+    """Valid to a JSON reader, but not written back as it was read (the message says
+    what)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Unfaithful(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> float:
+    raise _Unfaithful(f"it holds {name}, which is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Unfaithful(f"the number {text[:40]} is too large for a float")
+    return value
 
 
 def merge_hooks(
@@ -106,7 +142,11 @@ def _has_ours(group: Any, ours: Callable[[Any], bool]) -> bool:
 def change_for(path: Path, before: str | None, data: Mapping[str, Any]) -> Change:
     """The change that writes ``data``; none (``after == before``) if it holds it
     already."""
-    after = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    after = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        after.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, read from a \ud800 escape: kept escaped
+        after = json.dumps(data, indent=2, allow_nan=False) + "\n"
     if before is not None and before.strip():
         try:
             if json.loads(before) == data:
@@ -118,11 +158,19 @@ def change_for(path: Path, before: str | None, data: Mapping[str, Any]) -> Chang
 
 def write(change: Change) -> None:
     """Write one change: a new file beside it, then renamed over it (a reader never
-    sees half a file); the directory is made if missing, and a symlinked file is written
-    where its link points.  Raises OSError."""
+    sees half a file) with the old file's mode; the directory is made if missing, and a
+    symlinked file is written where its link points.  Raises OSError, PermissionError
+    for a file we may not write (``os.access`` says so, or no write bit is set: root
+    may write anything) even when its folder would let us replace it."""
     path = change.path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    else:
+        if not mode & 0o222 or not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "the file is read-only; nothing was written")
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
