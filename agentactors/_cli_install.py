@@ -16,6 +16,8 @@ import os
 import sys
 from typing import Any
 
+from ._server_url import server_url
+
 DEFAULT_URL = "http://127.0.0.1:4096"
 
 
@@ -75,9 +77,14 @@ def run(args: argparse.Namespace) -> int:
     )
 
     try:
-        options = InstallOptions(
-            scope=args.scope, transport=args.transport, url=args.url, fail=args.fail
-        )
+        server_url(args.url)
+    except ValueError as exc:
+        print(f"agentactors install {args.agent}: {exc}; nothing was written", file=sys.stderr)
+        return 2
+    options = InstallOptions(
+        scope=args.scope, transport=args.transport, url=args.url, fail=args.fail
+    )
+    try:
         plan = installer(args.agent)(options)
     except InstallError as exc:
         print(f"agentactors install {args.agent}: {exc}", file=sys.stderr)

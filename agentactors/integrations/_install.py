@@ -17,8 +17,6 @@ from typing import Literal
 
 import attrs
 
-from agentactors._server_url import server_url
-
 from ._settings_file import InstallError, Plan
 
 DEFAULT_URL = "http://127.0.0.1:4096"
@@ -30,13 +28,11 @@ class InstallOptions:
 
     ``scope``: the person's own settings (``home``) or the project's (``project``);
     ``transport``: an HTTP hook or a command hook; ``url``: the server;
-    ``fail``: what a command hook answers when the server cannot be reached.
-    Raises InstallError for a ``url`` that cannot name a server (see
-    ``agentactors._server_url``)."""
+    ``fail``: what a command hook answers when the server cannot be reached."""
 
     scope: Literal["user", "project"] = "user"
     transport: Literal["http", "command"] | None = None  # None: the agent's default
-    url: str = attrs.field(default=DEFAULT_URL, validator=lambda _, __, url: _check(url))
+    url: str = DEFAULT_URL
     fail: Literal["open", "closed"] = "open"
     home: Path = attrs.field(factory=Path.home)
     project: Path = attrs.field(factory=Path.cwd)
@@ -49,13 +45,6 @@ class InstallOptions:
         if self.fail == "closed":
             words += ["--fail", "closed"]
         return shlex.join(words)
-
-
-def _check(url: str) -> None:
-    try:
-        server_url(url)
-    except ValueError as exc:
-        raise InstallError(f"{exc}; nothing was written") from None
 
 
 Installer = Callable[[InstallOptions], Plan]
