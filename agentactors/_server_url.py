@@ -7,14 +7,17 @@ from __future__ import annotations
 from urllib.parse import SplitResult, urlsplit
 
 PASSWORD_ENV = "AGENTACTORS_SERVER_PASSWORD"
+_NEVER = '"\\<>`{}|^'  # characters a URL never holds unescaped
 
 
 def server_url(url: str) -> SplitResult:
     """``url`` split, if it can name our server: http or https, a host, a valid port, no
     credentials, query, fragment or whitespace.  Raises ValueError saying what is
     wrong (``--url URL: ...``)."""
-    if not url or any(c.isspace() or not c.isprintable() for c in url):
-        raise ValueError(f"--url {url!r}: not an http(s) URL (it is empty or has spaces)")
+    if not url or any(c.isspace() or not c.isprintable() or c in _NEVER for c in url):
+        raise ValueError(
+            f"--url {url!r}: not an http(s) URL (it is empty, or has spaces or one of {_NEVER})"
+        )
     try:
         where = urlsplit(url)
         port = where.port  # raises for a port that is not a number below 65536

@@ -99,6 +99,26 @@ async def test_hooks_are_refused(project: Path) -> None:
     assert "opencode takes a plugin, not a hook" in out
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--fail", "closed"),
+        ("--url", "http://127.0.0.1:4096/\\"),
+        ("--url", 'http://127.0.0.1:4096/"+x+"'),
+        ("--url", "not a url"),
+    ],
+)
+async def test_what_the_plugin_cannot_carry_is_refused(
+    project: Path, args: tuple[str, ...]
+) -> None:
+    """--fail closed (the plugin has no fail mode) and a URL that would break the
+    plugin's source are refused: exit 2, nothing written."""
+    status, out = await _install(project, "--project", *args)
+    assert status == 2, out
+    assert "nothing was written" in out
+    assert not (project / ".opencode").exists()
+
+
 def test_the_plugin_exports_one_function() -> None:
     """OpenCode calls every function a plugin module exports as a plugin: one export,
     the plugin; and no imports (it is loaded as a plain file, no dependencies)."""

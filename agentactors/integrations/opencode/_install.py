@@ -45,9 +45,15 @@ def plugins_directory(options: InstallOptions) -> Path:
 
 def opencode(options: InstallOptions) -> Plan:
     """The plugin file to write.  Raises InstallError for ``--http`` or ``--command``
-    (OpenCode takes a plugin, not hooks), and when a different file is in the way."""
+    (OpenCode takes a plugin, not hooks), ``--fail closed`` (the plugin has no fail
+    mode), and when a different file is in the way."""
     if options.transport is not None:
         raise InstallError(f"opencode takes a plugin, not a hook: leave out --{options.transport}")
+    if options.fail == "closed":
+        raise InstallError(
+            "--fail applies to command hooks: the plugin without the server leaves "
+            "OpenCode's own prompt; nothing was written"
+        )
     path = plugins_directory(options) / PLUGIN_NAME
     after = plugin_source(options.url)
     try:
