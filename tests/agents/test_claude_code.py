@@ -11,14 +11,14 @@ serve``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from ..http_helpers import open_stream, serve_process
+from ..http_helpers import open_stream
 from .agent_helpers import (
     Server,
     agent_binary,
@@ -36,19 +36,6 @@ pytestmark = needs_agents
 def model() -> Iterator[FakeModel]:
     with anthropic_messages() as fake:
         yield fake
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    return project
-
-
-@pytest.fixture
-async def ours(tmp_path: Path, project: Path) -> AsyncIterator[str]:
-    async with serve_process(project, tmp_path / "data") as (_, url):
-        yield url
 
 
 async def test_once_runs_and_reject_stops(
